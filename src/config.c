@@ -1,0 +1,738 @@
+/* config.c -- the INI file, parsed into an immutable configuration.
+ *
+ * inih does the tokenising.  Our own line reader sits under it so that every
+ * message can name its line, so that section headers (even empty or repeated
+ * ones) are seen, and so that lines inih would truncate or reject are reported
+ * rather than half-used.  Every error is collected; a load with any error
+ * returns no configuration at all. */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#ifndef TAILMUX_DEFAULT_STATE_FILE
+#define TAILMUX_DEFAULT_STATE_FILE "/var/lib/tailmux/state"
+#endif
+#ifndef TAILMUX_DEFAULT_OUTPUT
+#define TAILMUX_DEFAULT_OUTPUT "/var/log/tailmux/merged.log"
+#endif
+
+/* The longest line we let inih take whole (it needs 3 bytes more). */
+#define CONFIG_MAX_LINE 65536
+
+enum key_id {
+	K_WORKERS,
+	K_STATE_FILE,
+	K_POLL_INTERVAL,
+	K_MAX_LINE,
+	K_LOG_LEVEL,
+	K_OUTPUT_PATH,
+	K_FORMAT,
+	K_INPUT_PATH,
+	K_TAG,
+	K_START,
+	K_COUNT
+};
+
+static const struct config_key config_key_table[K_COUNT + 1] = {
+    [K_WORKERS] = {CONFIG_SECTION_TAILMUX, "workers", NULL},
+    [K_STATE_FILE] = {CONFIG_SECTION_TAILMUX, "state_file",
+		      TAILMUX_DEFAULT_STATE_FILE},
+    [K_POLL_INTERVAL] = {CONFIG_SECTION_TAILMUX, "poll_interval", "1s"},
+    [K_MAX_LINE] = {CONFIG_SECTION_TAILMUX, "max_line", "1M"},
+    [K_LOG_LEVEL] = {CONFIG_SECTION_TAILMUX, "log_level", "info"},
+    [K_OUTPUT_PATH] = {CONFIG_SECTION_OUTPUT, "path", TAILMUX_DEFAULT_OUTPUT},
+    [K_FORMAT] = {CONFIG_SECTION_OUTPUT, "format", "raw"},
+    [K_INPUT_PATH] = {CONFIG_SECTION_INPUT, "path", NULL},
+    [K_TAG] = {CONFIG_SECTION_INPUT, "tag", NULL},
+    [K_START] = {CONFIG_SECTION_INPUT, "start", "head"},
+    [K_COUNT] = {CONFIG_SECTION_TAILMUX, NULL, NULL},
+};
+
+/* A section header as our reader saw it. */
+struct section {
+	char *name;
+	int line;
+	int valid;
+	enum config_section kind;
+	size_t input; /* index into cfg->inputs, for CONFIG_SECTION_INPUT */
+	int key_line[K_COUNT]; /* where each key was first given */
+};
+
+struct parse {
+	const char *file;
+	char *basedir;
+	FILE *fp;
+	int lineno;
+	int line_done;	/* the previous chunk ended its line */
+	size_t line_len;	/* bytes of the current line so far */
+	char head[512];		/* its start, to recognise a section header */
+	size_t head_len;
+	struct section *secs;
+	size_t nsecs;
+	struct config *cfg;
+	struct config_errors *errs;
+};
+
+const struct config_key *
+config_keys(void)
+{
+	return config_key_table;
+}
+
+const char *
+config_format_name(enum format f)
+{
+	switch (f) {
+	case FORMAT_RAW:
+		return "raw";
+	case FORMAT_TAGGED:
+		return "tagged";
+	case FORMAT_JSON:
+		return "json";
+	}
+	return "?";
+}
+
+void
+config_errors_clear(struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	errs->msgs = NULL;
+	errs->n = 0;
+}
+
+static void LOG_PRINTF(2, 3) config_errors_add(struct config_errors *errs,
+					       const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		fatalx("out of memory");
+	va_end(ap);
+	errs->msgs = xreallocarray(errs->msgs, errs->n + 1, sizeof *errs->msgs);
+	errs->msgs[errs->n++] = msg;
+}
+
+/* Records "FILE:LINE: [section] key: why"; key may be NULL. */
+static void LOG_PRINTF(5, 6)
+    parse_error(struct parse *p, int line, const char *section,
+		const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *why;
+
+	va_start(ap, fmt);
+	if (vasprintf(&why, fmt, ap) < 0)
+		fatalx("out of memory");
+	va_end(ap);
+	if (section == NULL)
+		config_errors_add(p->errs, "%s:%d: %s", p->file, line, why);
+	else if (key == NULL)
+		config_errors_add(p->errs, "%s:%d: [%s]: %s", p->file, line,
+				  section, why);
+	else
+		config_errors_add(p->errs, "%s:%d: [%s] %s: %s", p->file, line,
+				  section, key, why);
+	free(why);
+}
+
+int
+config_parse_duration(const char *s, uint64_t *ms, const char **why)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {{"", 1000},     {"ms", 1},	    {"s", 1000},
+		     {"m", 60000},   {"h", 3600000}, {"d", 86400000}};
+	char *end;
+	unsigned long long n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s)) {
+		*why = "expected a duration such as 250ms, 1s, 5m or 1h";
+		return -1;
+	}
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno == ERANGE) {
+		*why = "duration is too large";
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (n > UINT64_MAX / units[i].ms) {
+			*why = "duration is too large";
+			return -1;
+		}
+		*ms = n * units[i].ms;
+		return 0;
+	}
+	*why = "unknown duration unit (use ms, s, m, h or d)";
+	return -1;
+}
+
+int
+config_parse_size(const char *s, uint64_t *bytes, const char **why)
+{
+	static const char units[] = "KMGT";
+	char *end;
+	unsigned long long n;
+	uint64_t mult = 1;
+	const char *u;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s)) {
+		*why = "expected a size such as 4096, 64K, 1M or 2G";
+		return -1;
+	}
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno == ERANGE) {
+		*why = "size is too large";
+		return -1;
+	}
+	if (*end != '\0') {
+		u = strchr(units, toupper((unsigned char)*end));
+		if (u == NULL) {
+			*why = "unknown size unit (use K, M, G or T)";
+			return -1;
+		}
+		for (const char *k = units; k <= u; k++)
+			mult *= 1024;
+		end++;
+		if (strcmp(end, "") != 0 && strcmp(end, "B") != 0 &&
+		    strcmp(end, "iB") != 0) {
+			*why = "unknown size unit (use K, M, G or T)";
+			return -1;
+		}
+	}
+	if (n > UINT64_MAX / mult) {
+		*why = "size is too large";
+		return -1;
+	}
+	*bytes = n * mult;
+	return 0;
+}
+
+/* Makes `path' absolute against the configuration file's directory. */
+static char *
+parse_path(struct parse *p, const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	return xasprintf("%s/%s", p->basedir, path);
+}
+
+/* Classifies a section name; returns 0 or -1 with a reason. */
+static int
+section_classify(struct parse *p, struct section *sec, const char **why)
+{
+	const char *name;
+
+	if (strcmp(sec->name, "tailmux") == 0) {
+		sec->kind = CONFIG_SECTION_TAILMUX;
+		return 0;
+	}
+	if (strcmp(sec->name, "output") == 0) {
+		sec->kind = CONFIG_SECTION_OUTPUT;
+		return 0;
+	}
+	if (strncmp(sec->name, "input:", 6) != 0) {
+		*why = "unknown section (expected [tailmux], [output] or "
+		       "[input:NAME])";
+		return -1;
+	}
+	name = sec->name + 6;
+	if (*name == '\0') {
+		*why = "an input needs a name after \"input:\"";
+		return -1;
+	}
+	for (const char *c = name; *c != '\0'; c++) {
+		if (!isalnum((unsigned char)*c) && strchr("-_.", *c) == NULL) {
+			*why = "an input name may hold only letters, digits, "
+			       "'-', '_' and '.'";
+			return -1;
+		}
+	}
+	sec->kind = CONFIG_SECTION_INPUT;
+	return 0;
+}
+
+/* A section header line was read: record it, check it, and for a new input
+ * add it to the configuration. */
+static void
+parse_section(struct parse *p, const char *name, size_t len)
+{
+	struct config *cfg = p->cfg;
+	struct section *sec;
+	const char *why;
+
+	p->secs = xreallocarray(p->secs, p->nsecs + 1, sizeof *p->secs);
+	sec = &p->secs[p->nsecs++];
+	memset(sec, 0, sizeof *sec);
+	sec->name = xstrndup(name, len);
+	sec->line = p->lineno;
+	if (section_classify(p, sec, &why) == -1) {
+		parse_error(p, sec->line, sec->name, NULL, "%s", why);
+		return;
+	}
+	for (size_t i = 0; i + 1 < p->nsecs; i++) {
+		if (strcmp(p->secs[i].name, sec->name) == 0) {
+			parse_error(p, sec->line, sec->name, NULL,
+				    "section given twice (first at line %d)",
+				    p->secs[i].line);
+			return;
+		}
+	}
+	sec->valid = 1;
+	if (sec->kind != CONFIG_SECTION_INPUT)
+		return;
+	cfg->inputs =
+	    xreallocarray(cfg->inputs, cfg->ninputs + 1, sizeof *cfg->inputs);
+	sec->input = cfg->ninputs++;
+	memset(&cfg->inputs[sec->input], 0, sizeof cfg->inputs[0]);
+	cfg->inputs[sec->input].name = xstrdup(sec->name + 6);
+	cfg->inputs[sec->input].line = sec->line;
+	cfg->inputs[sec->input].start = START_HEAD;
+}
+
+/* Looks at one whole line before inih does, for what inih does not tell:
+ * section headers and lines it would reject without naming why. */
+static void
+parse_look(struct parse *p)
+{
+	const char *s = p->head, *end = p->head + p->head_len, *close;
+
+	while (s < end && isspace((unsigned char)*s))
+		s++;
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	if (s == end || *s == ';' || *s == '#')
+		return;
+	if (p->line_len > CONFIG_MAX_LINE - 3) {
+		parse_error(p, p->lineno, NULL, NULL,
+			    "line is longer than %d bytes",
+			    CONFIG_MAX_LINE - 3);
+		return;
+	}
+	if (*s == '[') {
+		close = memchr(s, ']', (size_t)(end - s));
+		if (close == NULL) {
+			parse_error(p, p->lineno, NULL, NULL,
+				    "section header lacks its closing ']'");
+			return;
+		}
+		parse_section(p, s + 1, (size_t)(close - s - 1));
+		return;
+	}
+	if (memchr(s, '=', (size_t)(end - s)) == NULL &&
+	    memchr(s, ':', (size_t)(end - s)) == NULL)
+		parse_error(p, p->lineno, NULL, NULL,
+			    "expected \"key = value\", a [section] or a comment");
+}
+
+/* inih's line source: fgets, counting lines and watching each whole line. */
+static char *
+parse_reader(char *str, int num, void *arg)
+{
+	struct parse *p = arg;
+	size_t n, room;
+
+	if (fgets(str, num, p->fp) == NULL) {
+		if (!p->line_done && p->line_len > 0) {
+			p->line_done = 1;
+			parse_look(p);
+		}
+		return NULL;
+	}
+	if (p->line_done) {
+		p->lineno++;
+		p->line_len = 0;
+		p->head_len = 0;
+		p->line_done = 0;
+	}
+	n = strlen(str);
+	room = sizeof p->head - p->head_len;
+	memcpy(p->head + p->head_len, str, n < room ? n : room);
+	p->head_len += n < room ? n : room;
+	p->line_len += n;
+	if (n > 0 && str[n - 1] == '\n') {
+		p->line_done = 1;
+		parse_look(p);
+	} else if (feof(p->fp)) {
+		p->line_done = 1;
+		parse_look(p);
+	}
+#ifndef HAVE_INI_RUNTIME_SWITCHES
+	else if ((int)n == num - 1) {
+		/* inih cannot grow its buffer: it would see a cut line. */
+		p->line_len = CONFIG_MAX_LINE;
+		p->line_done = 1;
+		parse_error(p, p->lineno, NULL, NULL,
+			    "line is longer than %d bytes", num - 2);
+	}
+#endif
+	return str;
+}
+
+static int
+parse_uint(const char *s, unsigned long min, unsigned long max,
+	   unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Applies one key's value; returns 0, or -1 with a reason in *why. */
+static int
+parse_value(struct parse *p, struct section *sec, enum key_id k,
+	    const char *value, const char **why)
+{
+	struct config *cfg = p->cfg;
+	struct config_input *in = NULL;
+	unsigned long ul;
+	uint64_t u64;
+	int level;
+
+	if (sec->kind == CONFIG_SECTION_INPUT)
+		in = &cfg->inputs[sec->input];
+	if (*value == '\0' && k != K_INPUT_PATH) {
+		*why = "value is empty";
+		return -1;
+	}
+	switch (k) {
+	case K_WORKERS:
+		if (parse_uint(value, 1, 256, &ul) == -1) {
+			*why = "expected a whole number from 1 to 256";
+			return -1;
+		}
+		cfg->workers = (unsigned)ul;
+		return 0;
+	case K_STATE_FILE:
+		free(cfg->state_file);
+		cfg->state_file = parse_path(p, value);
+		return 0;
+	case K_POLL_INTERVAL:
+		if (config_parse_duration(value, &u64, why) == -1)
+			return -1;
+		if (u64 < 10 || u64 > 3600000) {
+			*why = "must be from 10ms to 1h";
+			return -1;
+		}
+		cfg->poll_interval = u64;
+		return 0;
+	case K_MAX_LINE:
+		if (config_parse_size(value, &u64, why) == -1)
+			return -1;
+		if (u64 < 16 || u64 > (1ULL << 30)) {
+			*why = "must be from 16 bytes to 1G";
+			return -1;
+		}
+		cfg->max_line = u64;
+		return 0;
+	case K_LOG_LEVEL:
+		level = log_level_parse(value);
+		if (level == -1) {
+			*why = "expected err, warning, notice, info or debug";
+			return -1;
+		}
+		cfg->log_level = level;
+		return 0;
+	case K_OUTPUT_PATH:
+		free(cfg->output_path);
+		cfg->output_path = parse_path(p, value);
+		return 0;
+	case K_FORMAT:
+		if (strcmp(value, "raw") == 0)
+			cfg->format = FORMAT_RAW;
+		else if (strcmp(value, "tagged") == 0)
+			cfg->format = FORMAT_TAGGED;
+		else if (strcmp(value, "json") == 0)
+			cfg->format = FORMAT_JSON;
+		else {
+			*why = "expected raw, tagged or json";
+			return -1;
+		}
+		return 0;
+	case K_INPUT_PATH:
+		if (*value == '\0') {
+			*why = "value is empty";
+			return -1;
+		}
+		in->paths =
+		    xreallocarray(in->paths, in->npaths + 1, sizeof *in->paths);
+		in->path_lines = xreallocarray(in->path_lines, in->npaths + 1,
+					       sizeof *in->path_lines);
+		in->paths[in->npaths] = parse_path(p, value);
+		in->path_lines[in->npaths++] = p->lineno;
+		return 0;
+	case K_TAG:
+		if (strlen(value) > 256) {
+			*why = "tag is longer than 256 bytes";
+			return -1;
+		}
+		for (const char *c = value; *c != '\0'; c++) {
+			if (isspace((unsigned char)*c) ||
+			    iscntrl((unsigned char)*c)) {
+				*why = "a tag may not hold spaces or control "
+				       "characters";
+				return -1;
+			}
+		}
+		free(in->tag);
+		in->tag = xstrdup(value);
+		return 0;
+	case K_START:
+		if (strcmp(value, "head") == 0)
+			in->start = START_HEAD;
+		else if (strcmp(value, "end") == 0)
+			in->start = START_END;
+		else {
+			*why = "expected head or end";
+			return -1;
+		}
+		return 0;
+	case K_COUNT:
+		break;
+	}
+	*why = "internal error: unhandled key";
+	return -1;
+}
+
+/* inih's callback: one key = value in the current section. */
+static int
+parse_handler(void *arg, const char *section, const char *name,
+	      const char *value)
+{
+	struct parse *p = arg;
+	struct section *sec;
+	const char *why;
+	enum key_id k;
+
+	if (p->nsecs == 0) {
+		parse_error(p, p->lineno, NULL, NULL,
+			    "\"%s\" appears before any [section]", name);
+		return 1;
+	}
+	sec = &p->secs[p->nsecs - 1];
+	if (!sec->valid)
+		return 1; /* the header's error already says it */
+	(void)section;
+	for (k = 0; k < K_COUNT; k++)
+		if (config_key_table[k].section == sec->kind &&
+		    strcmp(config_key_table[k].name, name) == 0)
+			break;
+	if (k == K_COUNT) {
+		parse_error(p, p->lineno, sec->name, name, "unknown key");
+		return 1;
+	}
+	if (sec->key_line[k] != 0 && k != K_INPUT_PATH) {
+		parse_error(p, p->lineno, sec->name, name,
+			    "given twice (first at line %d)", sec->key_line[k]);
+		return 1;
+	}
+	if (sec->key_line[k] == 0)
+		sec->key_line[k] = p->lineno;
+	if (parse_value(p, sec, k, value, &why) == -1)
+		parse_error(p, p->lineno, sec->name, name, "%s: \"%s\"", why,
+			    value);
+	return 1;
+}
+
+/* The checks that need the whole file: inputs without paths, a path used
+ * twice, the output or the state file among the inputs. */
+static void
+parse_validate(struct parse *p)
+{
+	struct config *cfg = p->cfg;
+	struct stat out_st, st;
+	int have_out = stat(cfg->output_path, &out_st) == 0;
+
+	if (cfg->ninputs == 0)
+		config_errors_add(p->errs,
+				  "%s: no [input:NAME] section: nothing to tail",
+				  p->file);
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		struct config_input *in = &cfg->inputs[i];
+		char sec[300];
+
+		snprintf(sec, sizeof sec, "input:%s", in->name);
+		if (in->tag == NULL)
+			in->tag = xstrdup(in->name);
+		if (in->npaths == 0)
+			parse_error(p, in->line, sec, "path",
+				    "missing: give the file to tail");
+		for (size_t j = 0; j < in->npaths; j++) {
+			const char *path = in->paths[j];
+			int line = in->path_lines[j];
+
+			if (strcmp(path, cfg->output_path) == 0 ||
+			    (have_out && stat(path, &st) == 0 &&
+			     st.st_dev == out_st.st_dev &&
+			     st.st_ino == out_st.st_ino))
+				parse_error(p, line, sec, "path",
+					    "%s is also the [output] path: "
+					    "tailmux would read its own output",
+					    path);
+			if (strcmp(path, cfg->state_file) == 0)
+				parse_error(p, line, sec, "path",
+					    "%s is also [tailmux] state_file",
+					    path);
+			for (size_t a = 0; a <= i; a++) {
+				struct config_input *o = &cfg->inputs[a];
+				size_t lim = a == i ? j : o->npaths;
+				for (size_t b = 0; b < lim; b++)
+					if (strcmp(o->paths[b], path) == 0)
+						parse_error(
+						    p, line, sec, "path",
+						    "%s is already tailed by "
+						    "[input:%s] (line %d)",
+						    path, o->name,
+						    o->path_lines[b]);
+			}
+		}
+	}
+	if (strcmp(cfg->state_file, cfg->output_path) == 0)
+		config_errors_add(p->errs,
+				  "%s: [tailmux] state_file and [output] path "
+				  "are both %s",
+				  p->file, cfg->output_path);
+}
+
+/* Fills in every default. */
+static void
+config_defaults(struct config *cfg)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *why;
+
+	cfg->workers = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+	cfg->state_file = xstrdup(config_key_table[K_STATE_FILE].def);
+	cfg->output_path = xstrdup(config_key_table[K_OUTPUT_PATH].def);
+	if (config_parse_duration(config_key_table[K_POLL_INTERVAL].def,
+				  &cfg->poll_interval, &why) == -1 ||
+	    config_parse_size(config_key_table[K_MAX_LINE].def, &cfg->max_line,
+			      &why) == -1)
+		fatalx("internal error: bad default: %s", why);
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->format = FORMAT_RAW;
+}
+
+/* The directory holding `file', absolute. */
+static char *
+config_basedir(const char *file)
+{
+	char *real = realpath(file, NULL), *slash, *dir;
+
+	if (real == NULL)
+		return xstrdup(".");
+	slash = strrchr(real, '/');
+	dir = slash == real ? xstrdup("/") : xstrndup(real, (size_t)(slash - real));
+	free(real);
+	return dir;
+}
+
+struct config *
+config_load(const char *file, struct config_errors *errs)
+{
+	struct parse p;
+	struct config *cfg;
+	size_t before = errs->n;
+	int r;
+
+	memset(&p, 0, sizeof p);
+	p.file = file;
+	p.errs = errs;
+	p.line_done = 1;
+	p.fp = fopen(file, "r");
+	if (p.fp == NULL) {
+		config_errors_add(errs, "%s: cannot open: %s", file,
+				  strerror(errno));
+		return NULL;
+	}
+	cfg = xcalloc(1, sizeof *cfg);
+	cfg->file = xstrdup(file);
+	config_defaults(cfg);
+	p.cfg = cfg;
+	p.basedir = config_basedir(file);
+
+#ifdef HAVE_INI_RUNTIME_SWITCHES
+	ini_use_stack = 0;
+	ini_allow_realloc = 1;
+	ini_max_line = CONFIG_MAX_LINE;
+	ini_allow_multiline = 0;
+#endif
+	r = ini_parse_stream(parse_reader, &p, parse_handler, &p);
+	if (ferror(p.fp))
+		config_errors_add(errs, "%s: read error: %s", file,
+				  strerror(errno));
+	fclose(p.fp);
+	if (r == -2)
+		fatalx("out of memory parsing %s", file);
+	if (r != 0 && errs->n == before)
+		config_errors_add(errs, "%s:%d: cannot parse this line", file,
+				  r);
+	parse_validate(&p);
+
+	for (size_t i = 0; i < p.nsecs; i++)
+		free(p.secs[i].name);
+	free(p.secs);
+	free(p.basedir);
+	if (errs->n != before || r != 0) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		struct config_input *in = &cfg->inputs[i];
+		for (size_t j = 0; j < in->npaths; j++)
+			free(in->paths[j]);
+		free(in->paths);
+		free(in->path_lines);
+		free(in->name);
+		free(in->tag);
+	}
+	free(cfg->inputs);
+	free(cfg->file);
+	free(cfg->state_file);
+	free(cfg->output_path);
+	free(cfg);
+}

@@ -1,0 +1,87 @@
+/* config.h -- the INI file, parsed into an immutable configuration. */
+#ifndef TAILMUX_CONFIG_H
+#define TAILMUX_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum format {
+	FORMAT_RAW,
+	FORMAT_TAGGED,
+	FORMAT_JSON,
+};
+
+enum start {
+	START_HEAD,
+	START_END,
+};
+
+/* One [input:NAME] section. */
+struct config_input {
+	char *name;
+	char *tag;
+	char **paths; /* absolute, in the order given */
+	int *path_lines;
+	size_t npaths;
+	enum start start;
+	int line; /* of the section header */
+};
+
+/* A whole configuration.  Never changed once config_load() returns it. */
+struct config {
+	char *file;
+	unsigned workers;
+	char *state_file;
+	uint64_t poll_interval; /* milliseconds */
+	uint64_t max_line;	/* bytes */
+	int log_level;
+	char *output_path;
+	enum format format;
+	struct config_input *inputs;
+	size_t ninputs;
+};
+
+/* The messages of a failed load, each "FILE:LINE: [section] key: why". */
+struct config_errors {
+	char **msgs;
+	size_t n;
+};
+
+/* How a key is written in the file, for the parser and for the docs test. */
+enum config_section {
+	CONFIG_SECTION_TAILMUX,
+	CONFIG_SECTION_OUTPUT,
+	CONFIG_SECTION_INPUT,
+};
+
+struct config_key {
+	enum config_section section;
+	const char *name;
+	const char *def; /* NULL: no default, or computed */
+};
+
+/* Reads and validates `file'.  Returns a configuration, or NULL with every
+ * error found appended to `errs' (which the caller frees). */
+struct config *config_load(const char *file, struct config_errors *errs);
+
+/* Frees a configuration; NULL is fine. */
+void config_free(struct config *cfg);
+
+/* Frees the messages and leaves an empty list. */
+void config_errors_clear(struct config_errors *errs);
+
+/* The keys the parser accepts, ending with a NULL name. */
+const struct config_key *config_keys(void);
+
+/* Parses a duration: a number and a unit (ms, s, m, h, d); a bare number
+ * is seconds.  Returns 0 and milliseconds, or -1 and a reason. */
+int config_parse_duration(const char *s, uint64_t *ms, const char **why);
+
+/* Parses a size: a number and an optional K, M, G or T (powers of 1024,
+ * "KiB" and "KB" spellings too).  Returns 0 and bytes, or -1 and a reason. */
+int config_parse_size(const char *s, uint64_t *bytes, const char **why);
+
+/* Names for the enums, as the file spells them. */
+const char *config_format_name(enum format f);
+
+#endif

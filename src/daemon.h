@@ -1,0 +1,57 @@
+/* daemon.h -- the loop thread's state and the work it drives: watches to
+ * read, read jobs in the pool, and the one output their lines go to. */
+#ifndef TAILMUX_DAEMON_H
+#define TAILMUX_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "config.h"
+#include "watch.h"
+
+struct event;
+struct event_base;
+struct notify;
+struct output;
+struct pool;
+
+struct daemon {
+	struct config *cfg;
+	int once; /* --once: read what is there, then exit */
+
+	struct event_base *base;
+	struct pool *pool;
+	struct output *out;
+	struct notify *notify;
+	struct event *sig_ev[5];
+	struct event *poll_ev;
+
+	struct watch **slots; /* watches by slot; NULL where free */
+	uint32_t nslots;
+	uint32_t next_gen;
+	TAILQ_HEAD(, watch) ready; /* watches waiting for a free job slot */
+	size_t inflight;
+	size_t max_inflight;
+	size_t max_pending; /* output bytes waiting before reads pause */
+	size_t once_left;   /* --once: watches not read to their end yet */
+
+	int stopping;
+	int exit_code;
+
+	uint64_t splits;
+	uint64_t newline_added;
+};
+
+/* Sets up the loop, the pool, the output and one watch per configured
+ * path.  Takes `cfg'.  Returns 0, or -1 after logging why. */
+int daemon_init(struct daemon *d, struct config *cfg, int once);
+
+/* Runs until stopped by SIGTERM or SIGINT (or, with --once, until every
+ * input is read to its end) and returns the exit status. */
+int daemon_run(struct daemon *d);
+
+/* Frees everything daemon_init() made. */
+void daemon_free(struct daemon *d);
+
+#endif

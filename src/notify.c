@@ -1,0 +1,172 @@
+/* notify.c -- inotify wake-ups, delivered on the loop thread. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "notify.h"
+#include "xmalloc.h"
+
+#define NOTIFY_BUCKETS 256
+
+struct notify_reg {
+	struct notify_reg *next; /* in its kernel watch's list */
+	struct notify_wd *wd;
+	void *owner;
+};
+
+/* One kernel watch and the registrations sharing it. */
+struct notify_wd {
+	struct notify_wd *next; /* in its hash bucket */
+	int wd;
+	int dead; /* the kernel dropped it (IN_IGNORED) */
+	struct notify_reg *regs;
+};
+
+struct notify {
+	int fd;
+	struct event *ev;
+	notify_fn fn;
+	void *arg;
+	struct notify_wd *buckets[NOTIFY_BUCKETS];
+};
+
+static struct notify_wd **
+notify_slot(struct notify *n, int wd)
+{
+	struct notify_wd **p = &n->buckets[(unsigned)wd % NOTIFY_BUCKETS];
+
+	while (*p != NULL && (*p)->wd != wd)
+		p = &(*p)->next;
+	return p;
+}
+
+/* Hands each event read to the registrations of its watch. */
+static void
+notify_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct notify *n = arg;
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	struct notify_wd *w;
+	struct notify_reg *r, *next;
+	ssize_t len;
+
+	(void)what;
+	for (;;) {
+		len = read(fd, buf, sizeof buf);
+		if (len == -1 && errno == EINTR)
+			continue;
+		if (len <= 0)
+			return;
+		for (char *p = buf; p < buf + len;
+		     p += sizeof *ev + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				log_warnx("inotify queue overflowed; checking "
+					  "every file");
+				for (int i = 0; i < NOTIFY_BUCKETS; i++)
+					for (w = n->buckets[i]; w; w = w->next)
+						for (r = w->regs; r; r = next) {
+							next = r->next;
+							n->fn(n->arg, r->owner,
+							      IN_MODIFY |
+								  IN_ATTRIB,
+							      NULL);
+						}
+				continue;
+			}
+			w = *notify_slot(n, ev->wd);
+			if (w == NULL)
+				continue;
+			if (ev->mask & IN_IGNORED)
+				w->dead = 1;
+			for (r = w->regs; r != NULL; r = next) {
+				next = r->next;
+				n->fn(n->arg, r->owner, ev->mask,
+				      ev->len ? ev->name : NULL);
+			}
+		}
+	}
+}
+
+struct notify *
+notify_create(struct event_base *base, notify_fn fn, void *arg)
+{
+	struct notify *n;
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd == -1)
+		return NULL;
+	n = xcalloc(1, sizeof *n);
+	n->fd = fd;
+	n->fn = fn;
+	n->arg = arg;
+	n->ev = event_new(base, fd, EV_READ | EV_PERSIST, notify_read_cb, n);
+	if (n->ev == NULL || event_add(n->ev, NULL) == -1)
+		fatalx("cannot add the inotify event");
+	return n;
+}
+
+struct notify_reg *
+notify_add(struct notify *n, const char *path, uint32_t mask, void *owner)
+{
+	struct notify_wd **slot, *w;
+	struct notify_reg *r;
+	int wd;
+
+	wd = inotify_add_watch(n->fd, path, mask | IN_MASK_ADD);
+	if (wd == -1)
+		return NULL;
+	slot = notify_slot(n, wd);
+	w = *slot;
+	if (w == NULL) {
+		w = xcalloc(1, sizeof *w);
+		w->wd = wd;
+		*slot = w;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->wd = w;
+	r->owner = owner;
+	r->next = w->regs;
+	w->regs = r;
+	return r;
+}
+
+void
+notify_rm(struct notify *n, struct notify_reg *reg)
+{
+	struct notify_wd *w, **slot;
+	struct notify_reg **p;
+
+	if (reg == NULL)
+		return;
+	w = reg->wd;
+	for (p = &w->regs; *p != reg; p = &(*p)->next)
+		;
+	*p = reg->next;
+	free(reg);
+	if (w->regs != NULL)
+		return;
+	if (!w->dead)
+		inotify_rm_watch(n->fd, w->wd);
+	slot = notify_slot(n, w->wd);
+	*slot = w->next;
+	free(w);
+}
+
+void
+notify_free(struct notify *n)
+{
+	if (n == NULL)
+		return;
+	event_free(n->ev);
+	close(n->fd);
+	free(n);
+}

@@ -1,0 +1,239 @@
+/* output.c -- the merged output file and the one writer that appends to it. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "output.h"
+#include "xmalloc.h"
+
+/* Write at once when this much is waiting, rather than when idle. */
+#define OUTPUT_FLUSH_AT (1024 * 1024)
+#define OUTPUT_IOV 64
+#define OUTPUT_RETRY_MIN_MS 100
+#define OUTPUT_RETRY_MAX_MS 30000
+
+struct output_chunk {
+	struct output_chunk *next;
+	struct buf data;
+	size_t done; /* bytes of data already written */
+};
+
+struct output {
+	char *path;
+	int fd;
+	struct event *flush_ev; /* lowest priority: runs when the loop is idle */
+	struct event *retry_ev;
+	int retry_ms;
+	int failing; /* errno of the failure being retried, 0 if none */
+	struct output_chunk *head, **tail;
+	size_t pending;
+	uint64_t written;
+	output_written_fn written_cb;
+	void *arg;
+};
+
+/* Creates each missing directory above `path'. */
+static int
+output_mkdirs(const char *path)
+{
+	char *dir = xstrdup(path), *p;
+	int r = 0;
+
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+			r = -1;
+			break;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return r;
+}
+
+static void
+output_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	output_flush(arg);
+}
+
+struct output *
+output_open(struct event_base *base, const char *path,
+	    output_written_fn written, void *arg, char **cause)
+{
+	struct output *out;
+	int fd;
+
+	if (output_mkdirs(path) == -1) {
+		*cause = xasprintf("cannot create the directory of %s: %s",
+				   path, strerror(errno));
+		return NULL;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		*cause = xasprintf("cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	out = xcalloc(1, sizeof *out);
+	out->path = xstrdup(path);
+	out->fd = fd;
+	out->tail = &out->head;
+	out->written_cb = written;
+	out->arg = arg;
+	out->flush_ev = event_new(base, -1, 0, output_flush_cb, out);
+	out->retry_ev = evtimer_new(base, output_flush_cb, out);
+	if (out->flush_ev == NULL || out->retry_ev == NULL)
+		fatalx("cannot create the output's events");
+	event_priority_set(out->flush_ev, 1);
+	return out;
+}
+
+void
+output_append(struct output *out, struct buf *b)
+{
+	struct output_chunk *c;
+
+	if (b->len == 0) {
+		buf_free(b);
+		return;
+	}
+	c = xmalloc(sizeof *c);
+	c->next = NULL;
+	c->data = *b;
+	c->done = 0;
+	memset(b, 0, sizeof *b);
+	*out->tail = c;
+	out->tail = &c->next;
+	out->pending += c->data.len;
+	if (out->failing)
+		return; /* the retry timer writes it */
+	if (out->pending >= OUTPUT_FLUSH_AT)
+		output_flush(out);
+	else
+		event_active(out->flush_ev, 0, 0);
+}
+
+/* Drops the chunks fully written and advances into a partly written one. */
+static void
+output_advance(struct output *out, size_t n)
+{
+	struct output_chunk *c;
+	size_t left;
+
+	out->pending -= n;
+	out->written += n;
+	while (n > 0) {
+		c = out->head;
+		left = c->data.len - c->done;
+		if (n < left) {
+			c->done += n;
+			return;
+		}
+		n -= left;
+		out->head = c->next;
+		if (out->head == NULL)
+			out->tail = &out->head;
+		buf_free(&c->data);
+		free(c);
+	}
+}
+
+/* A write failed: say so once, keep the bytes and try again later. */
+static void
+output_fail(struct output *out, int err)
+{
+	struct timeval tv;
+
+	if (out->failing != err)
+		log_errx("cannot write %s: %s; holding %zu bytes and reading "
+			 "no more input until it can be written",
+			 out->path, strerror(err), out->pending);
+	out->failing = err;
+	out->retry_ms = out->retry_ms == 0 ? OUTPUT_RETRY_MIN_MS
+					   : out->retry_ms * 2;
+	if (out->retry_ms > OUTPUT_RETRY_MAX_MS)
+		out->retry_ms = OUTPUT_RETRY_MAX_MS;
+	tv.tv_sec = out->retry_ms / 1000;
+	tv.tv_usec = (out->retry_ms % 1000) * 1000;
+	evtimer_add(out->retry_ev, &tv);
+}
+
+int
+output_flush(struct output *out)
+{
+	struct iovec iov[OUTPUT_IOV];
+	struct output_chunk *c;
+	size_t before = out->pending;
+	ssize_t n;
+	int i;
+
+	while (out->head != NULL) {
+		for (i = 0, c = out->head; c != NULL && i < OUTPUT_IOV;
+		     c = c->next, i++) {
+			iov[i].iov_base = c->data.data + c->done;
+			iov[i].iov_len = c->data.len - c->done;
+		}
+		n = writev(out->fd, iov, i);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			output_fail(out, n == 0 ? EIO : errno);
+			errno = out->failing;
+			return -1;
+		}
+		output_advance(out, (size_t)n);
+	}
+	if (out->failing) {
+		log_notice("writing %s again", out->path);
+		out->failing = 0;
+		out->retry_ms = 0;
+		evtimer_del(out->retry_ev);
+	}
+	if (before > 0 && out->written_cb != NULL)
+		out->written_cb(out->arg);
+	return 0;
+}
+
+size_t
+output_pending(const struct output *out)
+{
+	return out->pending;
+}
+
+uint64_t
+output_written(const struct output *out)
+{
+	return out->written;
+}
+
+void
+output_close(struct output *out)
+{
+	struct output_chunk *c, *next;
+
+	if (out == NULL)
+		return;
+	for (c = out->head; c != NULL; c = next) {
+		next = c->next;
+		buf_free(&c->data);
+		free(c);
+	}
+	event_free(out->flush_ev);
+	event_free(out->retry_ev);
+	if (close(out->fd) == -1)
+		log_warn("closing %s", out->path);
+	free(out->path);
+	free(out);
+}

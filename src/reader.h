@@ -1,0 +1,60 @@
+/* reader.h -- the read job: pread a chunk and cut it into whole lines.
+ *
+ * Everything here is pure with respect to tailmux's state: it runs on a
+ * worker thread, reads only the request and writes only the result. */
+#ifndef TAILMUX_READER_H
+#define TAILMUX_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "config.h"
+
+/* Bytes one job asks for; a line longer than this makes the job read on,
+ * up to max_line. */
+#define READER_CHUNK (256 * 1024)
+
+struct reader_stats {
+	uint64_t lines;	       /* lines rendered */
+	uint64_t splits;       /* pieces cut from lines over max_line */
+	uint64_t newline_added; /* final lines that lacked their newline */
+};
+
+/* What one read needs.  The strings belong to the caller for the call. */
+struct reader_req {
+	int fd;
+	uint64_t offset; /* where a line starts */
+	size_t chunk;
+	size_t max_line;
+	int final; /* at end of file, emit a last partial line too */
+	enum format format;
+	const char *tag;
+	const char *path;
+};
+
+/* What one read found. */
+struct reader_result {
+	struct buf out;	      /* rendered lines, for the output as they are */
+	uint64_t next_offset; /* where the next read starts */
+	int eof;	      /* the read reached the end of the file */
+	int err;	      /* errno of a failed read, or 0 */
+	struct stat st;	      /* fstat() of the file after the read */
+	struct reader_stats stats;
+};
+
+typedef void (*reader_line_fn)(void *arg, const char *line, size_t len);
+
+/* Calls fn for each line of data[0..len) without its newline: each complete
+ * line, each max_line piece of a line known to be longer, and, when
+ * `final', the trailing partial line.  Returns the bytes consumed; an
+ * unconsumed tail is a partial line shorter than max_line. */
+size_t reader_split(const char *data, size_t len, size_t max_line, int final,
+		    reader_line_fn fn, void *arg, struct reader_stats *st);
+
+/* Reads from req->offset and renders the whole lines found into res.
+ * res->out is empty when there was nothing whole to read. */
+void reader_run(const struct reader_req *req, struct reader_result *res);
+
+#endif
