@@ -1,0 +1,10 @@
+#!/bin/sh
+# Appends a line to demo/app.log every half second, like a small application.
+# Usage: demo/generator.sh [FILE]
+file=${1:-$(dirname "$0")/app.log}
+n=0
+while :; do
+	n=$((n + 1))
+	printf 'app[%d]: request %d served in %d ms\n' "$$" "$n" "$((n * 7 % 50 + 1))" >>"$file"
+	sleep 0.5
+done
