@@ -447,7 +447,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->max_pending = DAEMON_MAX_PENDING;
 
 	d->base = event_base_new();
-	if (d->base == NULL || event_base_priority_init(d->base, 2) == -1) {
+	if (d->base == NULL || event_base_priority_init(d->base, 3) == -1) {
 		log_errx("cannot create the event loop");
 		return -1;
 	}

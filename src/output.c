@@ -96,7 +96,7 @@ output_open(struct event_base *base, const char *path,
 	out->retry_ev = evtimer_new(base, output_flush_cb, out);
 	if (out->flush_ev == NULL || out->retry_ev == NULL)
 		fatalx("cannot create the output's events");
-	event_priority_set(out->flush_ev, 1);
+	event_priority_set(out->flush_ev, 2); /* below the default, 1 */
 	return out;
 }
 
