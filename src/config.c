@@ -325,6 +325,10 @@ parse_look(struct parse *p)
 {
 	const char *s = p->head, *end = p->head + p->head_len, *close;
 
+	/* inih skips a UTF-8 byte order mark at the start of the file. */
+	if (p->lineno == 1 && p->head_len >= 3 &&
+	    memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;
 	while (s < end && isspace((unsigned char)*s))
 		s++;
 	while (end > s && isspace((unsigned char)end[-1]))
@@ -342,6 +346,14 @@ parse_look(struct parse *p)
 		if (close == NULL) {
 			parse_error(p, p->lineno, NULL, NULL,
 				    "section header lacks its closing ']'");
+			/* Its keys belong to no section: an invalid one with
+			 * a name no header can have makes the handler skip
+			 * them rather than blame the previous section. */
+			p->secs = xreallocarray(p->secs, p->nsecs + 1,
+						sizeof *p->secs);
+			memset(&p->secs[p->nsecs], 0, sizeof p->secs[0]);
+			p->secs[p->nsecs].name = xstrdup("");
+			p->secs[p->nsecs++].line = p->lineno;
 			return;
 		}
 		parse_section(p, s + 1, (size_t)(close - s - 1));
@@ -379,6 +391,8 @@ parse_reader(char *str, int num, void *arg)
 	p->head_len += n < room ? n : room;
 	p->line_len += n;
 	if (n > 0 && str[n - 1] == '\n') {
+		/* The limit is on the line, not on its "\n" or "\r\n". */
+		p->line_len -= n > 1 && str[n - 2] == '\r' ? 2 : 1;
 		p->line_done = 1;
 		parse_look(p);
 	} else if (feof(p->fp)) {

@@ -515,6 +515,7 @@ daemon_run(struct daemon *d)
 void
 daemon_free(struct daemon *d)
 {
+	d->stopping = 1; /* the pool's last callbacks submit nothing */
 	pool_free(d->pool); /* first: its last callbacks use the rest */
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		struct watch *w = d->slots[i];

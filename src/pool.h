@@ -30,7 +30,8 @@ void pool_submit(struct pool *pool, struct pool_job *job);
 size_t pool_busy(const struct pool *pool);
 
 /* Lets the workers finish every queued job, stops them, runs the remaining
- * `done' callbacks and frees the pool; loop thread only.  NULL is fine. */
+ * `done' callbacks (which must not submit jobs) and frees the pool; loop
+ * thread only.  NULL is fine. */
 void pool_free(struct pool *pool);
 
 #endif

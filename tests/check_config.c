@@ -1,0 +1,981 @@
+/* check_config.c -- unit tests for config.c: a good file, every error and
+ * its message, durations and sizes. */
+#include "autoconf.h"
+
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* The temporary directory of one test, its real name, and the files made
+ * in it (removed by the teardown). */
+static char tmp_dir[64];
+static char *real_dir;
+static char *made[64];
+static size_t nmade;
+
+/* Makes the temporary directory. */
+static void
+dir_setup(void)
+{
+	strcpy(tmp_dir, "/tmp/check_config.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
+	real_dir = realpath(tmp_dir, NULL);
+	ck_assert_ptr_nonnull(real_dir);
+	nmade = 0;
+}
+
+/* Removes every file made and the directory. */
+static void
+dir_teardown(void)
+{
+	while (nmade > 0) {
+		unlink(made[--nmade]);
+		rmdir(made[nmade]);
+		free(made[nmade]);
+	}
+	rmdir(tmp_dir);
+	free(real_dir);
+}
+
+/* Remembers a path for the teardown. */
+static char *
+made_add(char *path)
+{
+	ck_assert_uint_lt(nmade, sizeof made / sizeof made[0]);
+	made[nmade++] = path;
+	return path;
+}
+
+/* printf into a new string. */
+static char *__attribute__((format(printf, 1, 2)))
+str(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	ck_assert_int_ge(vasprintf(&s, fmt, ap), 0);
+	va_end(ap);
+	return s;
+}
+
+/* Writes `len' bytes into a new file in the temporary directory; returns
+ * its path. */
+static char *
+write_file(const char *text, size_t len)
+{
+	char *path = made_add(str("%s/cfg.XXXXXX", tmp_dir));
+	int fd = mkstemp(path);
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+/* The errors of the last load. */
+static struct config_errors errs;
+
+/* Loads text as a configuration file; returns the configuration and sets
+ * *pathp to the file's name. */
+static struct config *
+load(const char *text, char **pathp)
+{
+	char *path = write_file(text, strlen(text));
+
+	config_errors_clear(&errs);
+	if (pathp != NULL)
+		*pathp = path;
+	return config_load(path, &errs);
+}
+
+/* The errors joined, for the log of a failing test. */
+static const char *
+errs_joined(void)
+{
+	static char all[2048];
+	size_t off = 0;
+
+	all[0] = '\0';
+	for (size_t i = 0; i < errs.n && off < sizeof all - 1; i++)
+		off += (size_t)snprintf(all + off, sizeof all - off, "\n  %s",
+					errs.msgs[i]);
+	return all;
+}
+
+/* Asserts the load failed with exactly one message, which is exactly
+ * "FILE:LINE: [SECTION] KEY: " (or "FILE:LINE: [SECTION]: " without a
+ * key, or "FILE:LINE: " without a section) followed by text holding
+ * `why'. */
+static void
+expect_error(const char *text, int line, const char *section, const char *key,
+	     const char *why)
+{
+	char *path, *prefix;
+	struct config *cfg = load(text, &path);
+
+	/* Only the start of the text: Check cuts long messages short. */
+	ck_assert_msg(cfg == NULL, "loaded a bad file:\n%.300s", text);
+	ck_assert_msg(errs.n == 1, "%zu errors, want 1:%.2000s\nfor:\n%.300s",
+		      errs.n, errs_joined(), text);
+	if (section == NULL)
+		prefix = str("%s:%d: ", path, line);
+	else if (key == NULL)
+		prefix = str("%s:%d: [%s]: ", path, line, section);
+	else
+		prefix = str("%s:%d: [%s] %s: ", path, line, section, key);
+	ck_assert_msg(strncmp(errs.msgs[0], prefix, strlen(prefix)) == 0,
+		      "message \"%.300s\" does not start with \"%s\"",
+		      errs.msgs[0], prefix);
+	ck_assert_msg(strstr(errs.msgs[0] + strlen(prefix), why) != NULL,
+		      "message \"%.300s\" does not say \"%s\"", errs.msgs[0],
+		      why);
+	free(prefix);
+	config_errors_clear(&errs);
+}
+
+/* A valid input section, for files that test something else. */
+#define INPUT "[input:a]\npath = /var/log/a.log\n"
+
+START_TEST(test_good)
+{
+	static const char text[] = "; a full configuration\n"
+				   "# comments of both kinds\n"
+				   "[tailmux]\n"
+				   "workers = 3\n"
+				   "state_file = state/tailmux.state\n"
+				   "poll_interval = 250ms\n"
+				   "max_line = 64K\n"
+				   "log_level = debug\n"
+				   "\n"
+				   "[output]\n"
+				   "path = /var/log/merged.log\n"
+				   "format = json\n"
+				   "\n"
+				   "[input:web]\n"
+				   "path = /var/log/nginx/access.log\n"
+				   "path = logs/error.log\n"
+				   "tag = nginx\n"
+				   "start = end\n"
+				   "\n"
+				   "[input:sys.log-2_x]\n"
+				   "path = /var/log/syslog\n";
+	char *path, *want;
+	struct config *cfg = load(text, &path);
+	struct config_input *in;
+
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(errs.n, 0);
+	ck_assert_str_eq(cfg->file, path);
+	ck_assert_uint_eq(cfg->workers, 3);
+	want = str("%s/state/tailmux.state", real_dir);
+	ck_assert_str_eq(cfg->state_file, want);
+	free(want);
+	ck_assert_uint_eq(cfg->poll_interval, 250);
+	ck_assert_uint_eq(cfg->max_line, 65536);
+	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_DEBUG);
+	ck_assert_str_eq(cfg->output_path, "/var/log/merged.log");
+	ck_assert_int_eq(cfg->format, FORMAT_JSON);
+	ck_assert_uint_eq(cfg->ninputs, 2);
+
+	in = &cfg->inputs[0];
+	ck_assert_str_eq(in->name, "web");
+	ck_assert_str_eq(in->tag, "nginx");
+	ck_assert_int_eq(in->start, START_END);
+	ck_assert_int_eq(in->line, 14);
+	ck_assert_uint_eq(in->npaths, 2);
+	ck_assert_str_eq(in->paths[0], "/var/log/nginx/access.log");
+	want = str("%s/logs/error.log", real_dir);
+	ck_assert_str_eq(in->paths[1], want);
+	free(want);
+	ck_assert_int_eq(in->path_lines[0], 15);
+	ck_assert_int_eq(in->path_lines[1], 16);
+
+	in = &cfg->inputs[1];
+	ck_assert_str_eq(in->name, "sys.log-2_x");
+	ck_assert_str_eq(in->tag, "sys.log-2_x"); /* the name by default */
+	ck_assert_int_eq(in->start, START_HEAD);  /* head by default */
+	ck_assert_int_eq(in->line, 20);
+	ck_assert_uint_eq(in->npaths, 1);
+	ck_assert_str_eq(in->paths[0], "/var/log/syslog");
+	config_free(cfg);
+	config_free(NULL);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	const struct config_key *k;
+	struct config *cfg = load(INPUT, NULL);
+	const char *state_def = NULL, *out_def = NULL;
+
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	for (k = config_keys(); k->name != NULL; k++) {
+		if (k->section == CONFIG_SECTION_TAILMUX &&
+		    strcmp(k->name, "state_file") == 0)
+			state_def = k->def;
+		if (k->section == CONFIG_SECTION_OUTPUT &&
+		    strcmp(k->name, "path") == 0)
+			out_def = k->def;
+	}
+	ck_assert_ptr_nonnull(state_def);
+	ck_assert_ptr_nonnull(out_def);
+	ck_assert_str_eq(cfg->state_file, state_def);
+	ck_assert_str_eq(cfg->output_path, out_def);
+	ck_assert_uint_ge(cfg->workers, 1);
+	ck_assert_uint_le(cfg->workers, 256);
+	ck_assert_uint_eq(cfg->poll_interval, 1000);
+	ck_assert_uint_eq(cfg->max_line, 1024 * 1024);
+	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_INFO);
+	ck_assert_int_eq(cfg->format, FORMAT_RAW);
+	ck_assert_uint_eq(cfg->ninputs, 1);
+	ck_assert_str_eq(cfg->inputs[0].tag, "a");
+	ck_assert_int_eq(cfg->inputs[0].start, START_HEAD);
+	config_free(cfg);
+}
+END_TEST
+
+/* Every key in the table, and the names of the formats. */
+START_TEST(test_keys)
+{
+	static const char *const want[] = {
+	    "workers", "state_file", "poll_interval", "max_line", "log_level",
+	    "path",    "format",	    "path",	     "tag",	 "start"};
+	const struct config_key *k = config_keys();
+	size_t n = 0;
+
+	for (; k[n].name != NULL; n++) {
+		ck_assert_uint_lt(n, sizeof want / sizeof want[0]);
+		ck_assert_str_eq(k[n].name, want[n]);
+	}
+	ck_assert_uint_eq(n, sizeof want / sizeof want[0]);
+	ck_assert_str_eq(config_format_name(FORMAT_RAW), "raw");
+	ck_assert_str_eq(config_format_name(FORMAT_TAGGED), "tagged");
+	ck_assert_str_eq(config_format_name(FORMAT_JSON), "json");
+}
+END_TEST
+
+/* Bounds that are just allowed. */
+START_TEST(test_edges_accepted)
+{
+	struct config *cfg;
+
+	cfg = load("[tailmux]\nworkers = 1\npoll_interval = 10ms\n"
+		   "max_line = 16\nlog_level = err\n" INPUT,
+		   NULL);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->workers, 1);
+	ck_assert_uint_eq(cfg->poll_interval, 10);
+	ck_assert_uint_eq(cfg->max_line, 16);
+	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_ERR);
+	config_free(cfg);
+
+	cfg = load("[tailmux]\nworkers = 256\npoll_interval = 1h\n"
+		   "max_line = 1G\nlog_level = warning\n"
+		   "[output]\nformat = tagged\n" INPUT "start = head\n",
+		   NULL);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->workers, 256);
+	ck_assert_uint_eq(cfg->poll_interval, 3600000);
+	ck_assert_uint_eq(cfg->max_line, 1 << 30);
+	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_WARNING);
+	ck_assert_int_eq(cfg->format, FORMAT_TAGGED);
+	config_free(cfg);
+
+	cfg = load("[tailmux]\npoll_interval = 5\nlog_level = notice\n"
+		   "[output]\nformat = raw\n" INPUT,
+		   NULL);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->poll_interval, 5000);
+	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_NOTICE);
+	config_free(cfg);
+}
+END_TEST
+
+/* A relative configuration file name: paths still come out absolute. */
+START_TEST(test_relative_file)
+{
+	char *path, *want;
+	const char *base;
+	struct config *cfg;
+	int cwd = open(".", O_RDONLY | O_DIRECTORY);
+
+	ck_assert_int_ne(cwd, -1);
+	path = write_file(INPUT "path = rel.log\n",
+			  strlen(INPUT "path = rel.log\n"));
+	base = strrchr(path, '/') + 1;
+	ck_assert_int_eq(chdir(tmp_dir), 0);
+	config_errors_clear(&errs);
+	cfg = config_load(base, &errs);
+	ck_assert_int_eq(fchdir(cwd), 0);
+	close(cwd);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	want = str("%s/rel.log", real_dir);
+	ck_assert_str_eq(cfg->inputs[0].paths[1], want);
+	free(want);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_inline_comments)
+{
+	struct config *cfg =
+	    load("[tailmux] ; the daemon\n"
+		 "workers = 7 ; seven\n"
+		 "log_level = debug ; chatty\n"
+		 "[output]\n"
+		 "format = tagged ; with tags\n"
+		 "[input:a]\n"
+		 "path = /var/log/a.log ; the file\n"
+		 "tag = t ; short\n",
+		 NULL);
+
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->workers, 7);
+	ck_assert_int_eq(cfg->format, FORMAT_TAGGED);
+	ck_assert_str_eq(cfg->inputs[0].paths[0], "/var/log/a.log");
+	ck_assert_str_eq(cfg->inputs[0].tag, "t");
+	config_free(cfg);
+}
+END_TEST
+
+/* A UTF-8 byte order mark, which inih skips, is no error either. */
+START_TEST(test_bom)
+{
+	struct config *cfg = load("\xef\xbb\xbf[tailmux]\nworkers = 2\n" INPUT,
+				  NULL);
+
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->workers, 2);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_crlf_file)
+{
+	struct config *cfg = load("[tailmux]\r\nworkers = 2\r\n"
+				  "[input:a]\r\npath = /var/log/a.log\r\n",
+				  NULL);
+
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->workers, 2);
+	ck_assert_str_eq(cfg->inputs[0].paths[0], "/var/log/a.log");
+	config_free(cfg);
+}
+END_TEST
+
+/* A value of about 5000 bytes comes through whole. */
+START_TEST(test_long_value)
+{
+	size_t n = 5000;
+	char *name = malloc(n + 1), *text;
+	struct config *cfg;
+
+	ck_assert_ptr_nonnull(name);
+	name[0] = '/';
+	for (size_t i = 1; i < n; i++)
+		name[i] = i % 100 == 0 ? '/' : (char)('a' + i % 26);
+	name[n] = '\0';
+	text = str("[tailmux]\nworkers = 2\n[input:a]\npath = %s\n"
+		   "tag = after\n[input:b]\npath = /b.log\n",
+		   name);
+	cfg = load(text, NULL);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->inputs[0].npaths, 1);
+	ck_assert_uint_eq(strlen(cfg->inputs[0].paths[0]), n);
+	ck_assert_str_eq(cfg->inputs[0].paths[0], name);
+	ck_assert_int_eq(cfg->inputs[0].path_lines[0], 4);
+	ck_assert_str_eq(cfg->inputs[0].tag, "after");
+	ck_assert_int_eq(cfg->inputs[1].line, 6);
+	config_free(cfg);
+	free(text);
+	free(name);
+}
+END_TEST
+
+/* A line of `len' bytes before its newline: "path = /xxx...". */
+static char *
+long_line_file(size_t len)
+{
+	char *line = malloc(len + 1), *text;
+
+	ck_assert_ptr_nonnull(line);
+	memcpy(line, "path = /", 8);
+	for (size_t i = 8; i < len; i++)
+		line[i] = (char)('a' + i % 26);
+	line[len] = '\0';
+	text = str("[input:a]\n%s\n[input:b]\npath = /b.log\n", line);
+	free(line);
+	return text;
+}
+
+/* The longest line allowed (65533 bytes) is taken whole. */
+START_TEST(test_line_max)
+{
+	char *text = long_line_file(65533);
+	struct config *cfg = load(text, NULL);
+
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(strlen(cfg->inputs[0].paths[0]), 65533 - 7);
+	ck_assert_mem_eq(cfg->inputs[0].paths[0], text + 10 + 7, 65533 - 7);
+	ck_assert_int_eq(cfg->inputs[1].line, 3);
+	config_free(cfg);
+	free(text);
+}
+END_TEST
+
+/* Longer lines are an error naming the line, never a cut value. */
+START_TEST(test_line_too_long)
+{
+	static const size_t lens[] = {65534, 65535, 65536, 65537, 70000,
+				      200000};
+	char *text = long_line_file(lens[_i]);
+
+	expect_error(text, 2, NULL, NULL, "line is longer than 65533 bytes");
+	free(text);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	char *path = str("%s/does-not-exist.ini", tmp_dir), *want;
+	struct config *cfg;
+
+	config_errors_clear(&errs);
+	cfg = config_load(path, &errs);
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(errs.n, 1);
+	want = str("%s: cannot open: ", path);
+	ck_assert_msg(strncmp(errs.msgs[0], want, strlen(want)) == 0,
+		      "message \"%s\"", errs.msgs[0]);
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], strerror(ENOENT)));
+	config_errors_clear(&errs);
+	ck_assert_uint_eq(errs.n, 0);
+	ck_assert_ptr_null(errs.msgs);
+	free(want);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_no_input)
+{
+	char *path, *want;
+	struct config *cfg = load("[tailmux]\nworkers = 2\n", &path);
+
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(errs.n, 1);
+	want = str("%s: no [input:NAME] section", path);
+	ck_assert_msg(strncmp(errs.msgs[0], want, strlen(want)) == 0,
+		      "message \"%s\"", errs.msgs[0]);
+	free(want);
+}
+END_TEST
+
+START_TEST(test_err_unknown_section)
+{
+	/* Its keys are not reported again. */
+	expect_error(INPUT "[bogus]\nfoo = 1\nworkers = 2\n", 3, "bogus", NULL,
+		     "unknown section");
+	expect_error("[Tailmux]\n" INPUT, 1, "Tailmux", NULL,
+		     "unknown section");
+	expect_error(INPUT "[]\n", 3, "", NULL, "unknown section");
+}
+END_TEST
+
+START_TEST(test_err_unknown_key)
+{
+	expect_error("[tailmux]\nworkerz = 2\n" INPUT, 2, "tailmux", "workerz",
+		     "unknown key");
+	/* A key of another section. */
+	expect_error("[tailmux]\nformat = raw\n" INPUT, 2, "tailmux", "format",
+		     "unknown key");
+	expect_error("[output]\nworkers = 2\n" INPUT, 2, "output", "workers",
+		     "unknown key");
+	expect_error(INPUT "state_file = /x\n", 3, "input:a", "state_file",
+		     "unknown key");
+}
+END_TEST
+
+START_TEST(test_err_workers)
+{
+	static const char *const bad[] = {"0", "257", "abc", "-1", "4x",
+					  "1.5", "99999999999999999999"};
+	char *text;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		text = str("[tailmux]\n\nworkers = %s\n" INPUT, bad[i]);
+		expect_error(text, 3, "tailmux", "workers",
+			     "expected a whole number from 1 to 256");
+		ck_assert_ptr_nonnull(strstr(text, bad[i]));
+		free(text);
+	}
+	expect_error("[tailmux]\nworkers =\n" INPUT, 2, "tailmux", "workers",
+		     "value is empty");
+}
+END_TEST
+
+START_TEST(test_err_poll_interval)
+{
+	expect_error("[tailmux]\npoll_interval = 5x\n" INPUT, 2, "tailmux",
+		     "poll_interval", "unknown duration unit");
+	expect_error("[tailmux]\npoll_interval = 5ms\n" INPUT, 2, "tailmux",
+		     "poll_interval", "must be from 10ms to 1h");
+	expect_error("[tailmux]\npoll_interval = 9ms\n" INPUT, 2, "tailmux",
+		     "poll_interval", "must be from 10ms to 1h");
+	expect_error("[tailmux]\npoll_interval = 0\n" INPUT, 2, "tailmux",
+		     "poll_interval", "must be from 10ms to 1h");
+	expect_error("[tailmux]\npoll_interval = 61m\n" INPUT, 2, "tailmux",
+		     "poll_interval", "must be from 10ms to 1h");
+	expect_error("[tailmux]\npoll_interval = 3600001ms\n" INPUT, 2,
+		     "tailmux", "poll_interval", "must be from 10ms to 1h");
+	expect_error("[tailmux]\npoll_interval = fast\n" INPUT, 2, "tailmux",
+		     "poll_interval", "expected a duration");
+}
+END_TEST
+
+START_TEST(test_err_max_line)
+{
+	expect_error("[tailmux]\nmax_line = 15\n" INPUT, 2, "tailmux",
+		     "max_line", "must be from 16 bytes to 1G");
+	expect_error("[tailmux]\nmax_line = 0\n" INPUT, 2, "tailmux",
+		     "max_line", "must be from 16 bytes to 1G");
+	expect_error("[tailmux]\nmax_line = 2G\n" INPUT, 2, "tailmux",
+		     "max_line", "must be from 16 bytes to 1G");
+	expect_error("[tailmux]\nmax_line = 1073741825\n" INPUT, 2, "tailmux",
+		     "max_line", "must be from 16 bytes to 1G");
+	expect_error("[tailmux]\nmax_line = lots\n" INPUT, 2, "tailmux",
+		     "max_line", "expected a size");
+	expect_error("[tailmux]\nmax_line = 64Q\n" INPUT, 2, "tailmux",
+		     "max_line", "unknown size unit");
+	expect_error("[tailmux]\nmax_line = 64KBytes\n" INPUT, 2, "tailmux",
+		     "max_line", "unknown size unit");
+}
+END_TEST
+
+START_TEST(test_err_enums)
+{
+	expect_error("[output]\nformat = xml\n" INPUT, 2, "output", "format",
+		     "expected raw, tagged or json: \"xml\"");
+	expect_error("[output]\nformat = JSON\n" INPUT, 2, "output", "format",
+		     "expected raw, tagged or json");
+	expect_error(INPUT "start = middle\n", 3, "input:a", "start",
+		     "expected head or end: \"middle\"");
+	expect_error("[tailmux]\nlog_level = loud\n" INPUT, 2, "tailmux",
+		     "log_level", "expected err, warning, notice, info or debug");
+	expect_error("[output]\nformat =\n" INPUT, 2, "output", "format",
+		     "value is empty");
+}
+END_TEST
+
+START_TEST(test_err_tag)
+{
+	char *text, long_tag[300];
+
+	expect_error(INPUT "tag = a b\n", 3, "input:a", "tag",
+		     "may not hold spaces");
+	expect_error(INPUT "tag = a\tb\n", 3, "input:a", "tag",
+		     "may not hold spaces");
+	expect_error(INPUT "tag = a\x01z\n", 3, "input:a", "tag",
+		     "control characters");
+	memset(long_tag, 'x', 257);
+	long_tag[257] = '\0';
+	text = str(INPUT "tag = %s\n", long_tag);
+	expect_error(text, 3, "input:a", "tag", "longer than 256");
+	free(text);
+	long_tag[256] = '\0';
+	text = str(INPUT "tag = %s\n", long_tag);
+	config_free(load(text, NULL));
+	ck_assert_msg(errs.n == 0, "a 256-byte tag:%s", errs_joined());
+	free(text);
+}
+END_TEST
+
+START_TEST(test_err_duplicate_key)
+{
+	expect_error("[tailmux]\nworkers = 2\n\nworkers = 3\n" INPUT, 4,
+		     "tailmux", "workers", "given twice (first at line 2)");
+	expect_error("[output]\nformat = raw\nformat = raw\n" INPUT, 3,
+		     "output", "format", "given twice (first at line 2)");
+	expect_error(INPUT "tag = x\ntag = y\n", 4, "input:a", "tag",
+		     "given twice (first at line 3)");
+}
+END_TEST
+
+START_TEST(test_err_duplicate_section)
+{
+	expect_error("[tailmux]\nworkers = 2\n[tailmux]\nlog_level = info\n"
+		     INPUT,
+		     3, "tailmux", NULL, "section given twice (first at line 1)");
+	expect_error(INPUT "[input:b]\npath = /b\n[input:a]\npath = /c\n", 5,
+		     "input:a", NULL, "section given twice (first at line 1)");
+}
+END_TEST
+
+START_TEST(test_err_input_names)
+{
+	expect_error(INPUT "[input:]\npath = /x\n", 3, "input:", NULL,
+		     "an input needs a name");
+	expect_error(INPUT "[input:a/b]\npath = /x\n", 3, "input:a/b", NULL,
+		     "only letters, digits");
+	expect_error(INPUT "[input:a b]\npath = /x\n", 3, "input:a b", NULL,
+		     "only letters, digits");
+	expect_error(INPUT "[input:é]\npath = /x\n", 3, "input:é", NULL,
+		     "only letters, digits");
+}
+END_TEST
+
+START_TEST(test_err_input_without_path)
+{
+	expect_error(INPUT "\n[input:b]\ntag = b\n", 4, "input:b", "path",
+		     "missing");
+}
+END_TEST
+
+/* An empty path is reported where it is, and the input still has none. */
+START_TEST(test_err_input_empty_path)
+{
+	char *path, *want[2];
+	struct config *cfg = load(INPUT "[input:b]\npath =\n", &path);
+
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(errs.n == 2, "%zu errors:%s", errs.n, errs_joined());
+	want[0] = str("%s:4: [input:b] path: value is empty", path);
+	want[1] = str("%s:3: [input:b] path: missing", path);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_msg(strncmp(errs.msgs[i], want[i], strlen(want[i])) ==
+				  0,
+			      "message %d \"%s\", want \"%s...\"", i,
+			      errs.msgs[i], want[i]);
+		free(want[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_err_output_is_input)
+{
+	char *text, *real, *lnk;
+
+	expect_error("[output]\npath = /var/log/x.log\n"
+		     "[input:a]\npath = /var/log/x.log\n",
+		     4, "input:a", "path",
+		     "/var/log/x.log is also the [output] path");
+	/* Relative and absolute spellings of one file. */
+	text = str("[output]\npath = %s/out.log\n[input:a]\npath = /y.log\n"
+		   "path = out.log\n",
+		   real_dir);
+	expect_error(text, 5, "input:a", "path", "is also the [output] path");
+	free(text);
+	/* Two names of one existing file. */
+	real = made_add(str("%s/real.log", tmp_dir));
+	lnk = made_add(str("%s/link.log", tmp_dir));
+	close(open(real, O_CREAT | O_WRONLY, 0644));
+	ck_assert_int_eq(link(real, lnk), 0);
+	text = str("[output]\npath = real.log\n[input:a]\npath = link.log\n");
+	expect_error(text, 4, "input:a", "path", "is also the [output] path");
+	free(text);
+	/* The state file is no input either. */
+	expect_error("[tailmux]\nstate_file = /s\n[input:a]\npath = /s\n", 4,
+		     "input:a", "path", "is also [tailmux] state_file");
+}
+END_TEST
+
+START_TEST(test_err_path_twice)
+{
+	expect_error("[input:a]\npath = /x.log\n\n[input:b]\npath = /y.log\n"
+		     "path = /x.log\n",
+		     6, "input:b", "path",
+		     "/x.log is already tailed by [input:a] (line 2)");
+	expect_error("[input:a]\npath = /x.log\npath = /x.log\n", 3, "input:a",
+		     "path", "/x.log is already tailed by [input:a] (line 2)");
+}
+END_TEST
+
+START_TEST(test_err_before_section)
+{
+	expect_error("workers = 2\n" INPUT, 1, NULL, NULL,
+		     "\"workers\" appears before any [section]");
+	expect_error("; comment\n\nfoo = bar\n" INPUT, 3, NULL, NULL,
+		     "\"foo\" appears before any [section]");
+}
+END_TEST
+
+START_TEST(test_err_syntax)
+{
+	expect_error(INPUT "just some words\n", 3, NULL, NULL,
+		     "expected \"key = value\"");
+	expect_error("[tailmux]\nworkers\n" INPUT, 2, NULL, NULL,
+		     "expected \"key = value\"");
+}
+END_TEST
+
+START_TEST(test_err_unterminated_section)
+{
+	expect_error(INPUT "[output\n", 3, NULL, NULL,
+		     "section header lacks its closing ']'");
+	/* Its keys belong to no section: not reported against the last. */
+	expect_error("[tailmux]\nworkers = 2\n[output\nformat = json\n" INPUT,
+		     3, NULL, NULL, "section header lacks its closing ']'");
+}
+END_TEST
+
+/* Three independent errors: three messages, in order. */
+START_TEST(test_all_errors)
+{
+	char *path, *want[3];
+	struct config *cfg = load("[tailmux]\n"
+				  "workers = 0\n"
+				  "bogus = 1\n"
+				  "[output]\n"
+				  "format = xml\n" INPUT,
+				  &path);
+
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(errs.n == 3, "%zu errors:%s", errs.n, errs_joined());
+	want[0] = str("%s:2: [tailmux] workers: ", path);
+	want[1] = str("%s:3: [tailmux] bogus: unknown key", path);
+	want[2] = str("%s:5: [output] format: ", path);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_msg(strncmp(errs.msgs[i], want[i], strlen(want[i])) ==
+				  0,
+			      "message %d \"%s\", want \"%s...\"", i,
+			      errs.msgs[i], want[i]);
+		free(want[i]);
+	}
+
+	/* Errors of every kind at once. */
+	cfg = load("x = 1\n"
+		   "[tailmux]\n"
+		   "workers = abc\n"
+		   "no equals sign\n"
+		   "[nope]\n"
+		   "[input:a]\n"
+		   "path = /a\n"
+		   "start = sideways\n"
+		   "[input:b]\n"
+		   "[input:a]\n"
+		   "[unterminated\n",
+		   &path);
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(errs.n == 8, "%zu errors:%s", errs.n, errs_joined());
+}
+END_TEST
+
+START_TEST(test_errors_append)
+{
+	struct config_errors e = {0};
+	char *p1 = write_file("[bad]\n", 6), *p2 = write_file("x\n", 2);
+
+	ck_assert_ptr_null(config_load(p1, &e));
+	ck_assert_uint_eq(e.n, 2); /* the section, and no input */
+	ck_assert_ptr_null(config_load(p2, &e));
+	ck_assert_uint_eq(e.n, 4);
+	ck_assert_ptr_nonnull(strstr(e.msgs[0], p1));
+	ck_assert_ptr_nonnull(strstr(e.msgs[2], p2));
+	config_errors_clear(&e);
+	ck_assert_uint_eq(e.n, 0);
+	config_errors_clear(&e);
+}
+END_TEST
+
+/* Asserts config_parse_duration(s) gives `want' milliseconds. */
+static void
+ck_duration(const char *s, uint64_t want)
+{
+	uint64_t ms = 12345;
+	const char *why = NULL;
+
+	ck_assert_msg(config_parse_duration(s, &ms, &why) == 0,
+		      "\"%s\": %s", s, why);
+	ck_assert_msg(ms == want, "\"%s\": %llu, want %llu", s,
+		      (unsigned long long)ms, (unsigned long long)want);
+}
+
+/* Asserts config_parse_duration(s) fails with a reason. */
+static void
+ck_duration_bad(const char *s)
+{
+	uint64_t ms = 12345;
+	const char *why = NULL;
+
+	ck_assert_msg(config_parse_duration(s, &ms, &why) == -1,
+		      "\"%s\" was accepted as %llu", s,
+		      (unsigned long long)ms);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_uint_gt(strlen(why), 0);
+	ck_assert_uint_eq(ms, 12345);
+}
+
+START_TEST(test_duration)
+{
+	ck_duration("250ms", 250);
+	ck_duration("1s", 1000);
+	ck_duration("5m", 300000);
+	ck_duration("1h", 3600000);
+	ck_duration("1d", 86400000);
+	ck_duration("7", 7000);
+	ck_duration("0", 0);
+	ck_duration("0ms", 0);
+	ck_duration("18446744073709551615ms", UINT64_MAX);
+	ck_duration("213503982334d", 213503982334ULL * 86400000);
+
+	ck_duration_bad("");
+	ck_duration_bad(" ");
+	ck_duration_bad("-1");
+	ck_duration_bad("-1s");
+	ck_duration_bad("+1s");
+	ck_duration_bad("s");
+	ck_duration_bad("ms");
+	ck_duration_bad("1x");
+	ck_duration_bad("1sx");
+	ck_duration_bad("1msec");
+	ck_duration_bad("1S");
+	ck_duration_bad("1.5s");
+	ck_duration_bad("1 s");
+	ck_duration_bad("0x10");
+	ck_duration_bad("99999999999999999999");
+	ck_duration_bad("18446744073709551616ms");
+	ck_duration_bad("18446744073709551615s");
+	ck_duration_bad("213503982335d");
+}
+END_TEST
+
+/* Asserts config_parse_size(s) gives `want' bytes. */
+static void
+ck_size(const char *s, uint64_t want)
+{
+	uint64_t b = 12345;
+	const char *why = NULL;
+
+	ck_assert_msg(config_parse_size(s, &b, &why) == 0, "\"%s\": %s", s,
+		      why);
+	ck_assert_msg(b == want, "\"%s\": %llu, want %llu", s,
+		      (unsigned long long)b, (unsigned long long)want);
+}
+
+/* Asserts config_parse_size(s) fails with a reason. */
+static void
+ck_size_bad(const char *s)
+{
+	uint64_t b = 12345;
+	const char *why = NULL;
+
+	ck_assert_msg(config_parse_size(s, &b, &why) == -1,
+		      "\"%s\" was accepted as %llu", s, (unsigned long long)b);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_uint_gt(strlen(why), 0);
+	ck_assert_uint_eq(b, 12345);
+}
+
+START_TEST(test_size)
+{
+	ck_size("4096", 4096);
+	ck_size("0", 0);
+	ck_size("64K", 65536);
+	ck_size("64KB", 65536);
+	ck_size("64KiB", 65536);
+	ck_size("1M", 1048576);
+	ck_size("1MB", 1048576);
+	ck_size("1MiB", 1048576);
+	ck_size("2G", 2ULL << 30);
+	ck_size("1T", 1ULL << 40);
+	ck_size("3TiB", 3ULL << 40);
+	ck_size("16777215T", 16777215ULL << 40);
+	ck_size("18446744073709551615", UINT64_MAX);
+
+	ck_size_bad("");
+	ck_size_bad(" ");
+	ck_size_bad("-1");
+	ck_size_bad("-1K");
+	ck_size_bad("K");
+	ck_size_bad("1x");
+	ck_size_bad("1MBx");
+	ck_size_bad("1KiBB");
+	ck_size_bad("1Ki");
+	ck_size_bad("1P");
+	ck_size_bad("1 K");
+	ck_size_bad("1.5M");
+	ck_size_bad("1B");
+	ck_size_bad("99999999999999999999");
+	ck_size_bad("18446744073709551616");
+	ck_size_bad("20000000T");
+	ck_size_bad("16777216T");
+	ck_size_bad("17179869184G");
+}
+END_TEST
+
+/* The suite: loads of good and bad files, then the value parsers. */
+static Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc;
+
+	tc = tcase_create("load");
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_test(tc, test_good);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_keys);
+	tcase_add_test(tc, test_edges_accepted);
+	tcase_add_test(tc, test_relative_file);
+	tcase_add_test(tc, test_inline_comments);
+	tcase_add_test(tc, test_crlf_file);
+	tcase_add_test(tc, test_bom);
+	tcase_add_test(tc, test_long_value);
+	tcase_add_test(tc, test_line_max);
+	tcase_add_loop_test(tc, test_line_too_long, 0, 6);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_no_input);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_test(tc, test_err_unknown_section);
+	tcase_add_test(tc, test_err_unknown_key);
+	tcase_add_test(tc, test_err_workers);
+	tcase_add_test(tc, test_err_poll_interval);
+	tcase_add_test(tc, test_err_max_line);
+	tcase_add_test(tc, test_err_enums);
+	tcase_add_test(tc, test_err_tag);
+	tcase_add_test(tc, test_err_duplicate_key);
+	tcase_add_test(tc, test_err_duplicate_section);
+	tcase_add_test(tc, test_err_input_names);
+	tcase_add_test(tc, test_err_input_without_path);
+	tcase_add_test(tc, test_err_input_empty_path);
+	tcase_add_test(tc, test_err_output_is_input);
+	tcase_add_test(tc, test_err_path_twice);
+	tcase_add_test(tc, test_err_before_section);
+	tcase_add_test(tc, test_err_syntax);
+	tcase_add_test(tc, test_err_unterminated_section);
+	tcase_add_test(tc, test_all_errors);
+	tcase_add_test(tc, test_errors_append);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("values");
+	tcase_add_test(tc, test_duration);
+	tcase_add_test(tc, test_size);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0 ? 1 : 0;
+}

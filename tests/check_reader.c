@@ -1,0 +1,825 @@
+/* check_reader.c -- unit tests for reader.c: cutting lines out of chunks,
+ * and reading a real file in jobs. */
+#include "autoconf.h"
+
+#include "reader.h"
+
+#include "format.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The lines reader_split() gave, each with its length. */
+struct pieces {
+	char **data;
+	size_t *len;
+	size_t n;
+	size_t cap;
+};
+
+/* reader_split()'s callback: keeps a copy of each line. */
+static void
+pieces_add(void *arg, const char *line, size_t len)
+{
+	struct pieces *p = arg;
+
+	if (p->n == p->cap) {
+		p->cap = p->cap == 0 ? 64 : p->cap * 2;
+		p->data = realloc(p->data, p->cap * sizeof *p->data);
+		p->len = realloc(p->len, p->cap * sizeof *p->len);
+		if (p->data == NULL || p->len == NULL)
+			ck_abort_msg("out of memory");
+	}
+	/* Plain tests, not ck_assert: each of those costs a write to the
+	 * runner, and this runs for every line. */
+	p->data[p->n] = malloc(len + 1);
+	if (p->data[p->n] == NULL)
+		ck_abort_msg("out of memory");
+	if (len > 0)
+		memcpy(p->data[p->n], line, len);
+	p->data[p->n][len] = '\0';
+	p->len[p->n++] = len;
+}
+
+/* Frees every piece. */
+static void
+pieces_free(struct pieces *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->data[i]);
+	free(p->data);
+	free(p->len);
+	memset(p, 0, sizeof *p);
+}
+
+/* Asserts piece i is exactly s[0..len). */
+static void
+ck_piece(const struct pieces *p, size_t i, const char *s, size_t len)
+{
+	if (i >= p->n)
+		ck_abort_msg("piece %zu missing (only %zu)", i, p->n);
+	if (p->len[i] != len)
+		ck_abort_msg("piece %zu: length %zu, want %zu", i, p->len[i],
+			     len);
+	if (len > 0 && memcmp(p->data[i], s, len) != 0)
+		ck_abort_msg("piece %zu: other bytes than expected", i);
+}
+
+/* Splits a string literal; returns the bytes consumed. */
+static size_t
+split(const char *s, size_t len, size_t max_line, int final,
+      struct pieces *p, struct reader_stats *st)
+{
+	return reader_split(s, len, max_line, final, pieces_add, p, st);
+}
+
+#define S(lit) lit, sizeof(lit) - 1
+
+START_TEST(test_split_empty)
+{
+	struct pieces p = {0};
+	struct reader_stats st = {0};
+
+	ck_assert_uint_eq(split("", 0, 16, 0, &p, &st), 0);
+	ck_assert_uint_eq(split("", 0, 16, 1, &p, &st), 0);
+	ck_assert_uint_eq(p.n, 0);
+	ck_assert_uint_eq(st.lines + st.splits + st.newline_added, 0);
+}
+END_TEST
+
+START_TEST(test_split_lines)
+{
+	struct pieces p = {0};
+	struct reader_stats st = {0};
+
+	ck_assert_uint_eq(split(S("\n\none\n\ntwo\r\n\r\n"), 16, 0, &p, &st),
+			  14);
+	ck_assert_uint_eq(p.n, 6);
+	ck_piece(&p, 0, S(""));
+	ck_piece(&p, 1, S(""));
+	ck_piece(&p, 2, S("one"));
+	ck_piece(&p, 3, S(""));
+	ck_piece(&p, 4, S("two\r"));
+	ck_piece(&p, 5, S("\r"));
+	ck_assert_uint_eq(st.lines, 6);
+	ck_assert_uint_eq(st.splits, 0);
+	ck_assert_uint_eq(st.newline_added, 0);
+	pieces_free(&p);
+}
+END_TEST
+
+START_TEST(test_split_nul)
+{
+	struct pieces p = {0};
+	struct reader_stats st = {0};
+
+	ck_assert_uint_eq(split(S("a\0b\n\0\n\0\0\0x\n"), 16, 0, &p, &st),
+			  11);
+	ck_assert_uint_eq(p.n, 3);
+	ck_piece(&p, 0, S("a\0b"));
+	ck_piece(&p, 1, S("\0"));
+	ck_piece(&p, 2, S("\0\0\0x"));
+	pieces_free(&p);
+}
+END_TEST
+
+START_TEST(test_split_partial)
+{
+	struct pieces p = {0};
+	struct reader_stats st = {0};
+
+	/* Not final: the partial line waits. */
+	ck_assert_uint_eq(split(S("abc\ndef"), 16, 0, &p, &st), 4);
+	ck_assert_uint_eq(p.n, 1);
+	ck_piece(&p, 0, S("abc"));
+	ck_assert_uint_eq(st.lines, 1);
+	ck_assert_uint_eq(st.newline_added, 0);
+	pieces_free(&p);
+
+	/* Final: it comes out and is counted. */
+	memset(&st, 0, sizeof st);
+	ck_assert_uint_eq(split(S("abc\ndef"), 16, 1, &p, &st), 7);
+	ck_assert_uint_eq(p.n, 2);
+	ck_piece(&p, 0, S("abc"));
+	ck_piece(&p, 1, S("def"));
+	ck_assert_uint_eq(st.lines, 2);
+	ck_assert_uint_eq(st.newline_added, 1);
+	pieces_free(&p);
+
+	/* Final with nothing partial adds nothing. */
+	memset(&st, 0, sizeof st);
+	ck_assert_uint_eq(split(S("abc\n"), 16, 1, &p, &st), 4);
+	ck_assert_uint_eq(p.n, 1);
+	ck_assert_uint_eq(st.newline_added, 0);
+	pieces_free(&p);
+
+	/* A partial line exactly max_line long may still be whole: wait. */
+	memset(&st, 0, sizeof st);
+	ck_assert_uint_eq(split(S("x\n12345678"), 8, 0, &p, &st), 2);
+	ck_assert_uint_eq(p.n, 1);
+	pieces_free(&p);
+
+	/* Stats add up across calls rather than restart. */
+	st.lines = 10;
+	st.newline_added = 5;
+	ck_assert_uint_eq(split(S("a\nb"), 8, 1, &p, &st), 3);
+	ck_assert_uint_eq(st.lines, 12);
+	ck_assert_uint_eq(st.newline_added, 6);
+	pieces_free(&p);
+}
+END_TEST
+
+START_TEST(test_split_max_line)
+{
+	struct pieces p = {0};
+	struct reader_stats st = {0};
+
+	/* Exactly max_line: whole. */
+	ck_assert_uint_eq(split(S("12345678\nab\n"), 8, 0, &p, &st), 12);
+	ck_assert_uint_eq(p.n, 2);
+	ck_piece(&p, 0, S("12345678"));
+	ck_piece(&p, 1, S("ab"));
+	ck_assert_uint_eq(st.splits, 0);
+	ck_assert_uint_eq(st.lines, 2);
+	pieces_free(&p);
+
+	/* max_line + 1: a max_line piece and a one-byte piece. */
+	memset(&st, 0, sizeof st);
+	ck_assert_uint_eq(split(S("123456789\n"), 8, 0, &p, &st), 10);
+	ck_assert_uint_eq(p.n, 2);
+	ck_piece(&p, 0, S("12345678"));
+	ck_piece(&p, 1, S("9"));
+	ck_assert_uint_eq(st.splits, 1);
+	ck_assert_uint_eq(st.lines, 2);
+	pieces_free(&p);
+
+	/* Twice max_line: two whole pieces, no empty third one. */
+	memset(&st, 0, sizeof st);
+	ck_assert_uint_eq(split(S("abcdefghABCDEFGH\n"), 8, 0, &p, &st), 17);
+	ck_assert_uint_eq(p.n, 2);
+	ck_piece(&p, 0, S("abcdefgh"));
+	ck_piece(&p, 1, S("ABCDEFGH"));
+	ck_assert_uint_eq(st.splits, 1);
+	pieces_free(&p);
+
+	/* Over max_line with no newline yet: the known pieces come out, the
+	 * rest waits. */
+	memset(&st, 0, sizeof st);
+	ck_assert_uint_eq(split(S("123456789"), 8, 0, &p, &st), 8);
+	ck_assert_uint_eq(p.n, 1);
+	ck_piece(&p, 0, S("12345678"));
+	ck_assert_uint_eq(st.splits, 1);
+	pieces_free(&p);
+
+	/* max_line of 1. */
+	memset(&st, 0, sizeof st);
+	ck_assert_uint_eq(split(S("abc\n\nd"), 1, 1, &p, &st), 6);
+	ck_assert_uint_eq(p.n, 5);
+	ck_piece(&p, 0, S("a"));
+	ck_piece(&p, 1, S("b"));
+	ck_piece(&p, 2, S("c"));
+	ck_piece(&p, 3, S(""));
+	ck_piece(&p, 4, S("d"));
+	ck_assert_uint_eq(st.splits, 2);
+	ck_assert_uint_eq(st.newline_added, 1);
+	pieces_free(&p);
+}
+END_TEST
+
+START_TEST(test_split_huge)
+{
+	size_t max = 1000, n = 10 * max + 123;
+	char *data = malloc(n + 1);
+	struct pieces p = {0};
+	struct reader_stats st = {0};
+
+	ck_assert_ptr_nonnull(data);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)('a' + i % 23);
+	data[n] = '\n';
+	ck_assert_uint_eq(split(data, n + 1, max, 0, &p, &st), n + 1);
+	ck_assert_uint_eq(p.n, 11);
+	for (size_t i = 0; i < 10; i++)
+		ck_piece(&p, i, data + i * max, max);
+	ck_piece(&p, 10, data + 10 * max, 123);
+	ck_assert_uint_eq(st.splits, 10);
+	ck_assert_uint_eq(st.lines, 11);
+	pieces_free(&p);
+	free(data);
+}
+END_TEST
+
+/* Appends to `want' the pieces max_line cuts one line into. */
+static void
+expect_line(struct pieces *want, const char *line, size_t len, size_t max)
+{
+	while (len > max) {
+		pieces_add(want, line, max);
+		line += max;
+		len -= max;
+	}
+	pieces_add(want, line, len);
+}
+
+/* Random lines, fed in random prefixes with the unconsumed tail carried
+ * over, come out as the same pieces as when split whole. */
+START_TEST(test_split_chunk_boundaries)
+{
+	static const size_t maxes[] = {1, 2, 3, 7, 16, 100};
+	unsigned seed = 4242u + (unsigned)_i;
+	size_t max = maxes[_i % 6];
+	size_t cap = 200000, len = 0, nlines = 0;
+	char *data = malloc(cap), *pend = malloc(cap);
+	struct pieces want = {0}, got = {0};
+	struct reader_stats st = {0}, want_st = {0};
+	int last_partial = rand_r(&seed) & 1;
+
+	ck_assert(data != NULL && pend != NULL);
+	while (len < cap - 4 * max - 10) {
+		int r = rand_r(&seed);
+		size_t l = r % 10 == 0	 ? (size_t)rand_r(&seed) % (4 * max + 1)
+			   : r % 3 == 0 ? max + (size_t)(r >> 8) % 3 - 1
+					: (size_t)(r >> 8) % (max + 1);
+		const char *line = data + len;
+
+		for (size_t i = 0; i < l; i++) {
+			char c = (char)(rand_r(&seed) & 0xff);
+			data[len++] = c == '\n' ? '\r' : c;
+		}
+		expect_line(&want, line, l, max);
+		want_st.lines += (l + max - 1) / max + (l == 0);
+		want_st.splits += l > max ? (l - 1) / max : 0;
+		data[len++] = '\n';
+		nlines++;
+	}
+	if (last_partial) {
+		len--; /* the last line loses its newline */
+		want_st.newline_added = 1;
+		if (want.len[want.n - 1] == 0) {
+			/* An empty partial line is nothing at all. */
+			free(want.data[--want.n]);
+			want_st.lines--;
+			want_st.newline_added = 0;
+		}
+	}
+
+	/* Feed it in random slices. */
+	size_t fed = 0, plen = 0, used;
+	while (fed < len) {
+		size_t take = 1 + (size_t)rand_r(&seed) % (3 * max + 50);
+		if (take > len - fed)
+			take = len - fed;
+		memcpy(pend + plen, data + fed, take);
+		plen += take;
+		fed += take;
+		used = reader_split(pend, plen, max, 0, pieces_add, &got, &st);
+		/* What is left can only be a partial line, at most max. */
+		if (used > plen || plen - used > max ||
+		    memchr(pend + used, '\n', plen - used) != NULL)
+			ck_abort_msg("consumed %zu of %zu, max_line %zu", used,
+				     plen, max);
+		memmove(pend, pend + used, plen - used);
+		plen -= used;
+	}
+	used = reader_split(pend, plen, max, 1, pieces_add, &got, &st);
+	ck_assert_uint_eq(used, plen);
+
+	ck_assert_uint_eq(got.n, want.n);
+	for (size_t i = 0; i < want.n; i++)
+		ck_piece(&got, i, want.data[i], want.len[i]);
+	ck_assert_uint_eq(st.lines, want_st.lines);
+	ck_assert_uint_eq(st.splits, want_st.splits);
+	ck_assert_uint_eq(st.newline_added, want_st.newline_added);
+	ck_assert_uint_gt(nlines, 10);
+	pieces_free(&want);
+	pieces_free(&got);
+	free(data);
+	free(pend);
+}
+END_TEST
+
+/* A temporary file for reader_run(), removed by the teardown. */
+static char tmp_path[64];
+
+/* Creates an empty temporary file. */
+static void
+file_setup(void)
+{
+	int fd;
+
+	strcpy(tmp_path, "/tmp/check_reader.XXXXXX");
+	fd = mkstemp(tmp_path);
+	ck_assert_int_ne(fd, -1);
+	close(fd);
+}
+
+/* Removes the temporary file. */
+static void
+file_teardown(void)
+{
+	unlink(tmp_path);
+}
+
+/* Writes data into the temporary file and opens it for reading. */
+static int
+file_with(const char *data, size_t len)
+{
+	int fd = open(tmp_path, O_WRONLY | O_TRUNC);
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	fd = open(tmp_path, O_RDONLY);
+	ck_assert_int_ne(fd, -1);
+	return fd;
+}
+
+/* A request with the defaults the daemon would use. */
+static struct reader_req
+req_for(int fd, uint64_t offset, enum format f)
+{
+	struct reader_req req;
+
+	memset(&req, 0, sizeof req);
+	req.fd = fd;
+	req.offset = offset;
+	req.chunk = READER_CHUNK;
+	req.max_line = 1 << 20;
+	req.format = f;
+	req.tag = "t";
+	req.path = tmp_path;
+	return req;
+}
+
+/* Asserts a buffer holds exactly s[0..len). */
+static void
+ck_buf_eq(const struct buf *b, const char *s, size_t len)
+{
+	ck_assert_msg(b->len == len, "output length %zu, want %zu", b->len,
+		      len);
+	if (len > 0)
+		ck_assert_mem_eq(b->data, s, len);
+}
+
+START_TEST(test_run_small)
+{
+	static const char text[] = "one\ntwo\r\n\nthree\npartial";
+	int fd = file_with(text, sizeof text - 1);
+	struct reader_req req = req_for(fd, 0, FORMAT_RAW);
+	struct reader_result res;
+
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_buf_eq(&res.out, S("one\ntwo\r\n\nthree\n"));
+	ck_assert_uint_eq(res.next_offset, 16);
+	ck_assert_int_ne(res.eof, 0);
+	ck_assert_int_eq(res.st.st_size, (off_t)(sizeof text - 1));
+	ck_assert_uint_eq(res.stats.newline_added, 0);
+	buf_free(&res.out);
+
+	/* From a later line start. */
+	req.offset = 4;
+	reader_run(&req, &res);
+	ck_buf_eq(&res.out, S("two\r\n\nthree\n"));
+	ck_assert_uint_eq(res.next_offset, 16);
+	buf_free(&res.out);
+
+	/* Only the partial line left: nothing, unless final. */
+	req.offset = 16;
+	reader_run(&req, &res);
+	ck_assert_uint_eq(res.out.len, 0);
+	ck_assert_uint_eq(res.next_offset, 16);
+	ck_assert_int_ne(res.eof, 0);
+	buf_free(&res.out);
+
+	req.final = 1;
+	reader_run(&req, &res);
+	ck_buf_eq(&res.out, S("partial\n"));
+	ck_assert_uint_eq(res.next_offset, sizeof text - 1);
+	ck_assert_uint_eq(res.stats.newline_added, 1);
+	ck_assert_uint_eq(res.stats.lines, 1);
+	buf_free(&res.out);
+
+	/* Final from the start: everything, with the added newline. */
+	req.offset = 0;
+	reader_run(&req, &res);
+	ck_buf_eq(&res.out, S("one\ntwo\r\n\nthree\npartial\n"));
+	ck_assert_uint_eq(res.next_offset, sizeof text - 1);
+	ck_assert_uint_eq(res.stats.newline_added, 1);
+	ck_assert_uint_eq(res.stats.lines, 5);
+	buf_free(&res.out);
+
+	/* At the end: nothing, eof. */
+	req.offset = sizeof text - 1;
+	reader_run(&req, &res);
+	ck_assert_uint_eq(res.out.len, 0);
+	ck_assert_uint_eq(res.next_offset, sizeof text - 1);
+	ck_assert_int_ne(res.eof, 0);
+	buf_free(&res.out);
+	close(fd);
+}
+END_TEST
+
+/* `final' only counts once the read reaches the end of the file. */
+START_TEST(test_run_final_not_eof)
+{
+	static const char text[] = "abc\ndefghijkl\nmn";
+	int fd = file_with(text, sizeof text - 1);
+	struct reader_req req = req_for(fd, 0, _i ? FORMAT_TAGGED : FORMAT_RAW);
+	struct reader_result res;
+	size_t pre = _i ? FORMAT_TIME_LEN + 3 : 0;
+
+	/* Eight bytes: "abc\ndefg", and "defg" is no line yet. */
+	req.chunk = 8;
+	req.final = 1;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_assert_int_eq(res.eof, 0);
+	ck_assert_uint_eq(res.next_offset, 4);
+	ck_assert_uint_eq(res.stats.newline_added, 0);
+	ck_assert_uint_eq(res.out.len, pre + 4);
+	ck_assert_mem_eq(res.out.data + pre, "abc\n", 4);
+	buf_free(&res.out);
+
+	/* The rest reaches the end: the last line comes with a newline. */
+	req.offset = 4;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_assert_int_ne(res.eof, 0);
+	ck_assert_uint_eq(res.next_offset, sizeof text - 1);
+	ck_assert_uint_eq(res.stats.newline_added, 1);
+	ck_assert_uint_eq(res.out.len, 2 * pre + 13);
+	ck_assert_mem_eq(res.out.data + pre, "defghijkl\n", 10);
+	ck_assert_mem_eq(res.out.data + 2 * pre + 10, "mn\n", 3);
+	buf_free(&res.out);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_run_empty)
+{
+	int fd = file_with("", 0);
+	struct reader_req req = req_for(fd, 0, FORMAT_RAW);
+	struct reader_result res;
+
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_assert_uint_eq(res.out.len, 0);
+	ck_assert_uint_eq(res.next_offset, 0);
+	ck_assert_int_ne(res.eof, 0);
+	buf_free(&res.out);
+
+	req.final = 1;
+	req.format = FORMAT_JSON;
+	reader_run(&req, &res);
+	ck_assert_uint_eq(res.out.len, 0);
+	ck_assert_uint_eq(res.stats.lines, 0);
+	buf_free(&res.out);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_run_tagged)
+{
+	static const char text[] = "one\n\nthree\npart";
+	int fd = file_with(text, sizeof text - 1);
+	struct reader_req req = req_for(fd, 0, FORMAT_TAGGED);
+	struct reader_result res;
+	const char *p, *nl;
+	const char *want[] = {"one", "", "three"};
+
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_assert_uint_eq(res.next_offset, 11);
+	ck_assert_uint_eq(res.stats.lines, 3);
+	/* Each line: a time, the tag, the line. */
+	p = res.out.data;
+	for (size_t i = 0; i < 3; i++) {
+		nl = memchr(p, '\n', res.out.len - (size_t)(p - res.out.data));
+		ck_assert_ptr_nonnull(nl);
+		ck_assert_uint_eq((size_t)(nl - p),
+				  FORMAT_TIME_LEN + 3 + strlen(want[i]));
+		ck_assert_int_eq(p[FORMAT_TIME_LEN - 1], 'Z');
+		ck_assert_mem_eq(p + FORMAT_TIME_LEN, " t ", 3);
+		ck_assert_mem_eq(p + FORMAT_TIME_LEN + 3, want[i],
+				 strlen(want[i]));
+		p = nl + 1;
+	}
+	ck_assert_ptr_eq(p, res.out.data + res.out.len);
+	buf_free(&res.out);
+	close(fd);
+}
+END_TEST
+
+/* Reads the whole file in jobs as the daemon would, from offset 0 until a
+ * job brings nothing new at the end of the file; returns the runs taken. */
+static int
+run_all(struct reader_req req, struct buf *all,
+	struct reader_stats *st)
+{
+	struct reader_result res;
+	int runs = 0;
+
+	req.offset = 0;
+	for (;;) {
+		reader_run(&req, &res);
+		runs++;
+		ck_assert_int_eq(res.err, 0);
+		ck_assert_uint_ge(res.next_offset, req.offset);
+		if (res.out.len > 0)
+			buf_add(all, res.out.data, res.out.len);
+		st->lines += res.stats.lines;
+		st->splits += res.stats.splits;
+		st->newline_added += res.stats.newline_added;
+		buf_free(&res.out);
+		if (res.eof && res.next_offset == req.offset)
+			break;
+		ck_assert_int_lt(runs, 10000);
+		req.offset = res.next_offset;
+	}
+	return runs;
+}
+
+START_TEST(test_run_large_file)
+{
+	size_t n = 3 * READER_CHUNK + 777, len = 0;
+	char *data = malloc(n);
+	unsigned seed = 99;
+	struct buf all = {0};
+	struct reader_stats st = {0};
+	int fd, runs;
+
+	ck_assert_ptr_nonnull(data);
+	while (len < n) {
+		size_t l = (size_t)rand_r(&seed) % 300;
+		for (size_t i = 0; i < l && len < n - 1; i++)
+			data[len++] = (char)('!' + rand_r(&seed) % 90);
+		data[len++] = '\n';
+	}
+	fd = file_with(data, n);
+	runs = run_all(req_for(fd, 0, FORMAT_RAW), &all, &st);
+	ck_assert_int_ge(runs, 4);
+	ck_buf_eq(&all, data, n);
+	buf_free(&all);
+
+	/* Through the split path too: the same with a small max_line that
+	 * no line reaches, and tiny chunks. */
+	struct reader_req req = req_for(fd, 0, FORMAT_RAW);
+	req.chunk = 1000;
+	req.max_line = 300;
+	memset(&st, 0, sizeof st);
+	runs = run_all(req, &all, &st);
+	ck_assert_int_ge(runs, (int)(n / 1000));
+	ck_buf_eq(&all, data, n);
+	ck_assert_uint_eq(st.splits, 0);
+	buf_free(&all);
+	close(fd);
+	free(data);
+}
+END_TEST
+
+/* A file of exactly READER_CHUNK bytes, and one byte more. */
+START_TEST(test_run_chunk_edge)
+{
+	size_t n = READER_CHUNK + (size_t)_i;
+	char *data = malloc(n);
+	struct buf all = {0};
+	struct reader_stats st = {0};
+	int fd;
+
+	ck_assert_ptr_nonnull(data);
+	for (size_t i = 0; i < n; i++)
+		data[i] = i % 64 == 63 ? '\n' : 'x';
+	data[n - 1] = '\n';
+	fd = file_with(data, n);
+	run_all(req_for(fd, 0, FORMAT_RAW), &all, &st);
+	ck_buf_eq(&all, data, n);
+	buf_free(&all);
+	close(fd);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_run_long_line)
+{
+	size_t l = 2 * READER_CHUNK + 12345, n = 6 + l + 1 + 5;
+	char *data = malloc(n);
+	struct reader_req req;
+	struct reader_result res;
+	int fd;
+
+	ck_assert_ptr_nonnull(data);
+	memcpy(data, "short\n", 6);
+	for (size_t i = 0; i < l; i++)
+		data[6 + i] = (char)('a' + i % 26);
+	data[6 + l] = '\n';
+	memcpy(data + 6 + l + 1, "tail\n", 5);
+	fd = file_with(data, n);
+	req = req_for(fd, 0, FORMAT_RAW);
+
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_buf_eq(&res.out, S("short\n"));
+	ck_assert_uint_eq(res.next_offset, 6);
+	buf_free(&res.out);
+
+	/* The long line, whole, in one result. */
+	req.offset = 6;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_assert_uint_ge(res.out.len, l + 1);
+	ck_assert_mem_eq(res.out.data, data + 6, l + 1);
+	ck_assert_uint_eq(res.stats.splits, 0);
+	ck_assert_uint_eq(res.next_offset, 6 + res.out.len);
+	buf_free(&res.out);
+
+	/* The same as json: one record holding the whole line. */
+	req.format = FORMAT_JSON;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_assert_uint_eq(res.stats.splits, 0);
+	ck_assert_uint_ge(res.stats.lines, 1);
+	ck_assert_ptr_nonnull(memmem(res.out.data, res.out.len, data + 6, l));
+	ck_assert_int_eq(res.out.data[res.out.len - 1], '\n');
+	{
+		const char *first_nl =
+		    memchr(res.out.data, '\n', res.out.len);
+		ck_assert_ptr_nonnull(first_nl);
+		ck_assert_uint_gt((size_t)(first_nl - res.out.data), l);
+	}
+	buf_free(&res.out);
+	close(fd);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_run_pieces)
+{
+	/* max_line 20: a 70-byte line comes back as 20, 20, 20 and 10. */
+	char data[70 + 1 + 3 + 20 + 1];
+	size_t n = sizeof data;
+	struct reader_req req;
+	struct reader_result res;
+	struct buf all = {0}, want = {0};
+	struct reader_stats st = {0};
+	int fd;
+
+	for (size_t i = 0; i < 70; i++)
+		data[i] = (char)('A' + i % 26);
+	data[70] = '\n';
+	memcpy(data + 71, "ok\n", 3);
+	memset(data + 74, 'z', 20);
+	data[94] = '\n';
+	for (size_t i = 0; i < 70; i += 20) {
+		buf_add(&want, data + i, i + 20 > 70 ? 70 - i : 20);
+		buf_add_byte(&want, '\n');
+	}
+	buf_add(&want, "ok\n", 3);
+	buf_add(&want, data + 74, 21);
+
+	fd = file_with(data, n);
+	req = req_for(fd, 0, FORMAT_RAW);
+	req.max_line = 20;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_buf_eq(&res.out, want.data, want.len);
+	ck_assert_uint_eq(res.next_offset, n);
+	ck_assert_uint_eq(res.stats.splits, 3);
+	ck_assert_uint_eq(res.stats.lines, 6);
+	buf_free(&res.out);
+
+	/* Chunks smaller than max_line give the same pieces over runs. */
+	req.chunk = 7;
+	run_all(req, &all, &st);
+	ck_buf_eq(&all, want.data, want.len);
+	ck_assert_uint_eq(st.splits, 3);
+	buf_free(&all);
+	buf_free(&want);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_run_bad_fd)
+{
+	int fds[2];
+	struct reader_req req;
+	struct reader_result res;
+
+	req = req_for(-1, 0, FORMAT_RAW);
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, EBADF);
+	ck_assert_uint_eq(res.out.len, 0);
+	ck_assert_uint_eq(res.next_offset, 0);
+	buf_free(&res.out);
+
+	/* A closed descriptor, at an offset. */
+	ck_assert_int_eq(pipe(fds), 0);
+	close(fds[0]);
+	close(fds[1]);
+	req = req_for(fds[0], 123, FORMAT_JSON);
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, EBADF);
+	ck_assert_uint_eq(res.out.len, 0);
+	ck_assert_uint_eq(res.next_offset, 123);
+	buf_free(&res.out);
+
+	/* A descriptor that cannot pread. */
+	ck_assert_int_eq(pipe(fds), 0);
+	req = req_for(fds[0], 0, FORMAT_RAW);
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, ESPIPE);
+	ck_assert_uint_eq(res.out.len, 0);
+	buf_free(&res.out);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
+/* The suite: the pure splitter, then reads of real files. */
+static Suite *
+reader_suite(void)
+{
+	Suite *s = suite_create("reader");
+	TCase *tc;
+
+	tc = tcase_create("split");
+	tcase_add_test(tc, test_split_empty);
+	tcase_add_test(tc, test_split_lines);
+	tcase_add_test(tc, test_split_nul);
+	tcase_add_test(tc, test_split_partial);
+	tcase_add_test(tc, test_split_max_line);
+	tcase_add_test(tc, test_split_huge);
+	tcase_add_loop_test(tc, test_split_chunk_boundaries, 0, 24);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("run");
+	tcase_add_checked_fixture(tc, file_setup, file_teardown);
+	tcase_add_test(tc, test_run_small);
+	tcase_add_loop_test(tc, test_run_final_not_eof, 0, 2);
+	tcase_add_test(tc, test_run_empty);
+	tcase_add_test(tc, test_run_tagged);
+	tcase_add_test(tc, test_run_large_file);
+	tcase_add_loop_test(tc, test_run_chunk_edge, 0, 2);
+	tcase_add_test(tc, test_run_long_line);
+	tcase_add_test(tc, test_run_pieces);
+	tcase_add_test(tc, test_run_bad_fd);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(reader_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0 ? 1 : 0;
+}
