@@ -40,11 +40,13 @@ enum key_id {
 	K_POLL_INTERVAL,
 	K_MAX_LINE,
 	K_LOG_LEVEL,
+	K_CHECKPOINT_INTERVAL,
 	K_OUTPUT_PATH,
 	K_FORMAT,
 	K_INPUT_PATH,
 	K_TAG,
 	K_START,
+	K_ROTATE_WAIT,
 	K_COUNT
 };
 
@@ -55,11 +57,14 @@ static const struct config_key config_key_table[K_COUNT + 1] = {
     [K_POLL_INTERVAL] = {CONFIG_SECTION_TAILMUX, "poll_interval", "1s"},
     [K_MAX_LINE] = {CONFIG_SECTION_TAILMUX, "max_line", "1M"},
     [K_LOG_LEVEL] = {CONFIG_SECTION_TAILMUX, "log_level", "info"},
+    [K_CHECKPOINT_INTERVAL] = {CONFIG_SECTION_TAILMUX, "checkpoint_interval",
+			       "1s"},
     [K_OUTPUT_PATH] = {CONFIG_SECTION_OUTPUT, "path", TAILMUX_DEFAULT_OUTPUT},
     [K_FORMAT] = {CONFIG_SECTION_OUTPUT, "format", "raw"},
     [K_INPUT_PATH] = {CONFIG_SECTION_INPUT, "path", NULL},
     [K_TAG] = {CONFIG_SECTION_INPUT, "tag", NULL},
     [K_START] = {CONFIG_SECTION_INPUT, "start", "head"},
+    [K_ROTATE_WAIT] = {CONFIG_SECTION_INPUT, "rotate_wait", "5s"},
     [K_COUNT] = {CONFIG_SECTION_TAILMUX, NULL, NULL},
 };
 
@@ -316,6 +321,7 @@ parse_section(struct parse *p, const char *name, size_t len)
 	cfg->inputs[sec->input].name = xstrdup(sec->name + 6);
 	cfg->inputs[sec->input].line = sec->line;
 	cfg->inputs[sec->input].start = START_HEAD;
+	cfg->inputs[sec->input].rotate_wait = cfg->rotate_wait_default;
 }
 
 /* Looks at one whole line before inih does, for what inih does not tell:
@@ -482,6 +488,24 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 			return -1;
 		}
 		cfg->log_level = level;
+		return 0;
+	case K_CHECKPOINT_INTERVAL:
+		if (config_parse_duration(value, &u64, why) == -1)
+			return -1;
+		if (u64 < 10 || u64 > 3600000) {
+			*why = "must be from 10ms to 1h";
+			return -1;
+		}
+		cfg->checkpoint_interval = u64;
+		return 0;
+	case K_ROTATE_WAIT:
+		if (config_parse_duration(value, &u64, why) == -1)
+			return -1;
+		if (u64 > 86400000) {
+			*why = "must be at most 1d";
+			return -1;
+		}
+		in->rotate_wait = u64;
 		return 0;
 	case K_OUTPUT_PATH:
 		free(cfg->output_path);
@@ -657,7 +681,11 @@ config_defaults(struct config *cfg)
 	if (config_parse_duration(config_key_table[K_POLL_INTERVAL].def,
 				  &cfg->poll_interval, &why) == -1 ||
 	    config_parse_size(config_key_table[K_MAX_LINE].def, &cfg->max_line,
-			      &why) == -1)
+			      &why) == -1 ||
+	    config_parse_duration(config_key_table[K_CHECKPOINT_INTERVAL].def,
+				  &cfg->checkpoint_interval, &why) == -1 ||
+	    config_parse_duration(config_key_table[K_ROTATE_WAIT].def,
+				  &cfg->rotate_wait_default, &why) == -1)
 		fatalx("internal error: bad default: %s", why);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->format = FORMAT_RAW;

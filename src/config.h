@@ -24,7 +24,8 @@ struct config_input {
 	int *path_lines;
 	size_t npaths;
 	enum start start;
-	int line; /* of the section header */
+	uint64_t rotate_wait; /* ms a rotated file stays open for late writes */
+	int line;	      /* of the section header */
 };
 
 /* A whole configuration.  Never changed once config_load() returns it. */
@@ -35,6 +36,8 @@ struct config {
 	uint64_t poll_interval; /* milliseconds */
 	uint64_t max_line;	/* bytes */
 	int log_level;
+	uint64_t checkpoint_interval; /* milliseconds */
+	uint64_t rotate_wait_default;
 	char *output_path;
 	enum format format;
 	struct config_input *inputs;

@@ -1,32 +1,44 @@
 /* daemon.c -- the loop thread's state and the work it drives.
  *
- * A watch wants a read when inotify (or the stat poll) says its file
- * changed.  It then waits in the ready queue until fewer than max_inflight
- * jobs are out and the output's backlog is under max_pending: the inputs are
- * the buffer.  At most one job per watch is in flight, so a file's lines
- * come back in order.  A job carries a copy of what it needs and names its
- * watch by slot and generation; its result is dropped if the watch has gone. */
+ * A follow is a configured path; a watch is an open file.  The file at a
+ * follow's path is its current watch.  When the path comes to name another
+ * file (rotation) or none, the old watch keeps its descriptor for the
+ * input's rotate_wait to catch late writes, then is closed once all it read
+ * is written.  A watch wants a read when inotify (or the stat poll) says its
+ * file changed.  It then waits in the ready queue until fewer than
+ * max_inflight jobs are out and the output's backlog is under max_pending:
+ * the inputs are the buffer.  At most one job per watch is in flight, so a
+ * file's lines come back in order.  A job carries a copy of what it needs
+ * and names its watch by slot and generation; its result is dropped if the
+ * watch has gone.  The checkpoint protocol is described in state.c. */
 #include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "follow.h"
 #include "log.h"
 #include "notify.h"
 #include "output.h"
 #include "pool.h"
 #include "reader.h"
+#include "state.h"
 #include "xmalloc.h"
 
 #define DAEMON_MAX_PENDING (16 * 1024 * 1024)
+
+/* What a notify registration belongs to. */
+enum { OWNER_FOLLOW, OWNER_WATCH };
 
 struct daemon_job {
 	struct pool_job job;
@@ -39,30 +51,111 @@ struct daemon_job {
 	struct reader_result res;
 };
 
-static void daemon_wake(struct daemon *d, struct watch *w);
-static void daemon_open(struct daemon *d, struct watch *w, int initial);
-static void daemon_maybe_finish(struct daemon *d);
-static void daemon_job_done(struct pool_job *job);
+/* Looks for the copy copytruncate made of a file, off the loop. */
+struct daemon_find_job {
+	struct pool_job job;
+	struct daemon *d;
+	size_t follow; /* index in d->follows */
+	char *dir;
+	struct watch_find q;
+	uint64_t offset;
+	int fd;
+	struct stat st;
+	char *name;
+};
 
-/* A watch needs the stat poll when inotify cannot tell us about it. */
-static int
-daemon_needs_poll(const struct daemon *d, const struct watch *w)
+struct daemon_save_job {
+	struct pool_job job;
+	struct daemon *d;
+	char *path;
+	struct buf data;
+	int err;
+	char *cause;
+};
+
+static void daemon_wake(struct daemon *d, struct watch *w);
+static void daemon_follow_open(struct daemon *d, struct follow *f,
+			       int initial);
+static void daemon_maybe_finish(struct daemon *d);
+static void daemon_maybe_close(struct daemon *d, struct watch *w);
+static void daemon_job_done(struct pool_job *job);
+static void daemon_mark_dirty(struct daemon *d);
+
+static struct watch *
+daemon_lookup(const struct daemon *d, uint32_t slot, uint32_t gen)
 {
-	if (d->once || w->done)
-		return 0;
-	return w->polled || (w->fd == -1 && w->dir_reg == NULL);
+	struct watch *w = slot < d->nslots ? d->slots[slot] : NULL;
+
+	return w != NULL && w->gen == gen ? w : NULL;
 }
 
-/* Arms the poll timer while some watch needs it, and only then: an idle
- * daemon whose files inotify watches has no timer at all. */
+/* Gives `w' a free slot and a new generation. */
+static void
+daemon_slot_add(struct daemon *d, struct watch *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->nslots && d->slots[i] != NULL; i++)
+		;
+	if (i == d->nslots) {
+		d->slots = xreallocarray(d->slots, d->nslots + 1,
+					 sizeof *d->slots);
+		d->nslots++;
+	}
+	d->slots[i] = w;
+	w->slot = i;
+	w->gen = ++d->next_gen;
+}
+
+/* Lets the current file of w's path be read once w no longer holds it. */
+static void
+daemon_release(struct daemon *d, struct watch *w)
+{
+	struct follow *f = w->f;
+
+	if (!w->holding)
+		return;
+	w->holding = 0;
+	if (--f->hold == 0 && f->cur != NULL && f->cur->dirty) {
+		f->cur->dirty = 0;
+		daemon_wake(d, f->cur);
+	}
+}
+
+/* Forgets a watch: its slot, registration, timer and file. */
+static void
+daemon_watch_remove(struct daemon *d, struct watch *w)
+{
+	if (w->queued)
+		TAILQ_REMOVE(&d->ready, w, ready_entry);
+	daemon_release(d, w);
+	notify_rm(d->notify, w->file_reg);
+	if (w->f->cur == w)
+		w->f->cur = NULL;
+	d->slots[w->slot] = NULL;
+	watch_free(w);
+	daemon_mark_dirty(d);
+}
+
+/* A path needs the stat poll when inotify cannot tell us about it. */
+static int
+daemon_follow_needs_poll(const struct daemon *d, const struct follow *f)
+{
+	return !d->once && (f->polled || (f->cur == NULL && f->dir_reg == NULL));
+}
+
+/* Arms the poll timer while some path or file needs it, and only then: an
+ * idle daemon whose files inotify watches has no timer at all. */
 static void
 daemon_poll_update(struct daemon *d)
 {
 	struct timeval tv;
 	int need = 0;
 
+	for (size_t i = 0; i < d->nfollows && !need; i++)
+		need = daemon_follow_needs_poll(d, d->follows[i]);
 	for (uint32_t i = 0; i < d->nslots && !need; i++)
-		need = d->slots[i] != NULL && daemon_needs_poll(d, d->slots[i]);
+		need = d->slots[i] != NULL && d->slots[i]->polled;
 	if (need && !evtimer_pending(d->poll_ev, NULL)) {
 		tv.tv_sec = (time_t)(d->cfg->poll_interval / 1000);
 		tv.tv_usec = (suseconds_t)(d->cfg->poll_interval % 1000) * 1000;
@@ -75,122 +168,345 @@ static void
 daemon_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
+	struct follow *f;
+	struct watch *w;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < d->nfollows; i++) {
+		f = d->follows[i];
+		if (f->cur == NULL && daemon_follow_needs_poll(d, f))
+			daemon_follow_open(d, f, 0);
+	}
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		w = d->slots[i];
+		if (w == NULL || !(w->polled || w->f->polled))
+			continue;
+		w->moved = w->f->cur == w;
+		daemon_wake(d, w);
+	}
+	daemon_poll_update(d);
+}
+
+/* Watches the directory of `f' for its name to appear or be replaced. */
+static void
+daemon_watch_dir(struct daemon *d, struct follow *f)
+{
+	if (d->once || f->dir_reg != NULL)
+		return;
+	f->dir_reg = notify_add(d->notify, f->dir, NOTIFY_DIR_MASK, f,
+				OWNER_FOLLOW);
+}
+
+/* Starts inotify on the file of `w', opened from `path'. */
+static void
+daemon_watch_notify(struct daemon *d, struct watch *w, const char *path)
+{
+	if (d->once)
+		return;
+	w->file_reg = notify_add(d->notify, path, NOTIFY_FILE_MASK, w,
+				 OWNER_WATCH);
+	if (w->file_reg == NULL) {
+		log_warn("cannot watch %s with inotify; checking it every "
+			 "poll_interval",
+			 path);
+		w->polled = 1;
+	}
+}
+
+/* Reads an older file of f's path (rotated away, or the copy of a
+ * truncated file) from `offset' to its end before f's current file. */
+static void
+daemon_read_first(struct daemon *d, struct follow *f, int fd,
+		  const struct stat *st, uint64_t offset, uint32_t fp_len,
+		  uint64_t fp_hash)
+{
+	struct watch *w = watch_create(f, fd, st, offset);
+
+	daemon_slot_add(d, w);
+	w->fp_len = fp_len;
+	w->fp_hash = fp_hash;
+	w->draining = 1;
+	w->closing = 1;
+	w->holding = 1;
+	f->hold++;
+	if (d->once)
+		d->once_left++;
+	daemon_wake(d, w);
+}
+
+/* At start-up: the checkpoint names files of this path other than the one
+ * there now (rotated while tailmux was down).  Find each by identity in the
+ * directory and read its rest before the current file. */
+static void
+daemon_resume_rotated(struct daemon *d, struct follow *f, uint64_t cur_dev,
+		      uint64_t cur_ino)
+{
+	struct state_file *e;
+	struct watch_find q;
+	struct stat st;
+	char *name;
+	int fd;
+
+	for (size_t i = 0; i < d->loaded.nfiles; i++) {
+		e = &d->loaded.files[i];
+		if (strcmp(e->path, f->path) != 0 || e->ino == 0 ||
+		    (e->dev == cur_dev && e->ino == cur_ino))
+			continue;
+		memset(&q, 0, sizeof q);
+		q.dev = e->dev;
+		q.ino = e->ino;
+		q.fp_len = e->fp_len;
+		q.fp_hash = e->fp_hash;
+		fd = watch_find(f->dir, &q, &st, &name);
+		if (fd == -1) {
+			log_warnx("%s: the file it named at the last checkpoint "
+				  "(inode %" PRIu64 ", offset %" PRIu64 ") is "
+				  "gone; lines it got after that checkpoint "
+				  "cannot be read",
+				  f->path, e->ino, e->offset);
+			continue;
+		}
+		log_info("%s was rotated while tailmux was down; reading the "
+			 "rest of %s from offset %" PRIu64 " first",
+			 f->path, name, e->offset);
+		free(name);
+		daemon_read_first(d, f, fd, &st, e->offset, e->fp_len,
+				  e->fp_hash);
+	}
+}
+
+/* At start-up: the file at f's path has the checkpointed inode but not its
+ * contents: truncated while tailmux was down (copytruncate), or a new file
+ * on a reused inode.  If a copy of the old contents is in the directory,
+ * read its rest first. */
+static void
+daemon_resume_copy(struct daemon *d, struct follow *f,
+		   const struct state_file *e)
+{
+	struct watch_find q;
+	struct stat st;
+	char *name;
+	int fd;
+
+	if (e->fp_len == 0 || e->offset == 0)
+		return;
+	memset(&q, 0, sizeof q);
+	q.skip_ino = e->ino;
+	q.fp_len = e->fp_len;
+	q.fp_hash = e->fp_hash;
+	q.min_size = e->offset;
+	fd = watch_find(f->dir, &q, &st, &name);
+	if (fd == -1)
+		return;
+	log_info("%s was truncated while tailmux was down; reading the rest "
+		 "of its copy %s from offset %" PRIu64 " first",
+		 f->path, name, e->offset);
+	free(name);
+	daemon_read_first(d, f, fd, &st, e->offset, e->fp_len, e->fp_hash);
+}
+
+/* Where to start reading a file found at f's path. */
+static uint64_t
+daemon_start_offset(struct daemon *d, struct follow *f, int fd,
+		    const struct stat *st, int initial, struct watch *w)
+{
+	struct state_file *e;
+
+	if (!initial)
+		return 0; /* appeared or replaced while we watched: all new */
+	e = state_find(&d->loaded, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+	if (e != NULL && watch_fp_matches(fd, e->fp_len, e->fp_hash) &&
+	    e->offset <= (uint64_t)st->st_size) {
+		log_debug("%s: resuming at offset %" PRIu64, f->path,
+			  e->offset);
+		w->fp_len = e->fp_len;
+		w->fp_hash = e->fp_hash;
+		return e->offset;
+	}
+	if (e != NULL) {
+		log_info("%s holds new contents on the checkpointed inode; "
+			 "reading it from its start",
+			 f->path);
+		daemon_resume_copy(d, f, e);
+		return 0;
+	}
+	if (f->seen) {
+		log_info("%s is a new file since the last checkpoint; reading "
+			 "it from its start",
+			 f->path);
+		return 0;
+	}
+	return f->input->start == START_END ? (uint64_t)st->st_size : 0;
+}
+
+/* Opens the file at f's path and starts reading it.  `initial' is the first
+ * look at start-up, where the checkpoint and `start' apply. */
+static void
+daemon_follow_open(struct daemon *d, struct follow *f, int initial)
+{
+	struct stat st;
+	struct watch *w;
+	int fd;
+
+	switch (watch_open(f->path, &fd, &st)) {
+	case WATCH_OPENED:
+		if (initial)
+			daemon_resume_rotated(d, f, (uint64_t)st.st_dev,
+					      (uint64_t)st.st_ino);
+		else if (f->reported == ENOENT)
+			log_info("%s appeared; reading it from its start",
+				 f->path);
+		f->reported = 0;
+		f->polled = 0;
+		w = watch_create(f, fd, &st, 0);
+		w->offset = w->committed =
+		    daemon_start_offset(d, f, fd, &st, initial, w);
+		daemon_slot_add(d, w);
+		f->cur = w;
+		f->seen = 1;
+		daemon_watch_notify(d, w, f->path);
+		daemon_watch_dir(d, f);
+		daemon_mark_dirty(d);
+		daemon_wake(d, w);
+		break;
+	case WATCH_MISSING:
+		if (initial)
+			daemon_resume_rotated(d, f, 0, 0);
+		if (d->once) {
+			log_warnx("%s does not exist; nothing to read from it",
+				  f->path);
+			d->once_left--;
+			break;
+		}
+		if (initial || f->reported != ENOENT)
+			log_warnx("%s does not exist yet; waiting for it",
+				  f->path);
+		f->reported = ENOENT;
+		daemon_watch_dir(d, f);
+		break;
+	case WATCH_FAILED:
+		if (d->once) {
+			log_warn("cannot read %s", f->path);
+			d->once_left--;
+			break;
+		}
+		if (f->reported != errno)
+			log_warn("cannot read %s; trying again every "
+				 "poll_interval",
+				 f->path);
+		f->reported = errno;
+		f->polled = 1;
+		break;
+	}
+	daemon_poll_update(d);
+}
+
+
+static uint64_t
+daemon_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Arms the drain timer for the earliest rotate_wait still running. */
+static void
+daemon_drain_update(struct daemon *d)
+{
+	uint64_t next = UINT64_MAX, now;
+	struct timeval tv;
+	struct watch *w;
+
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		w = d->slots[i];
+		if (w != NULL && w->draining && !w->closing && w->drain_at < next)
+			next = w->drain_at;
+	}
+	evtimer_del(d->drain_ev);
+	if (next == UINT64_MAX)
+		return;
+	now = daemon_now_ms();
+	next = next > now ? next - now : 0;
+	tv.tv_sec = (time_t)(next / 1000);
+	tv.tv_usec = (suseconds_t)(next % 1000) * 1000;
+	evtimer_add(d->drain_ev, &tv);
+}
+
+/* rotate_wait is over for some rotated files: read them one last time to
+ * their end, then close them once what they gave is written. */
+static void
+daemon_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t now = daemon_now_ms();
 	struct watch *w;
 
 	(void)fd;
 	(void)what;
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		w = d->slots[i];
-		if (w == NULL || !daemon_needs_poll(d, w))
+		if (w == NULL || !w->draining || w->closing || w->drain_at > now)
 			continue;
-		if (w->fd == -1)
-			daemon_open(d, w, 0);
-		else {
-			w->moved = 1;
+		w->closing = 1;
+		w->dirty = 1; /* one more read, even if inotify was quiet */
+		if (!w->busy) {
+			w->dirty = 0;
 			daemon_wake(d, w);
 		}
 	}
-	daemon_poll_update(d);
+	daemon_drain_update(d);
 }
 
-/* Watches the directory of `w' for its name to appear or be replaced. */
+/* Closes a rotated file once rotate_wait is over, it was read to its end
+ * and every line it gave is written. */
 static void
-daemon_watch_dir(struct daemon *d, struct watch *w)
+daemon_maybe_close(struct daemon *d, struct watch *w)
 {
-	if (d->once || w->dir_reg != NULL)
+	if (!w->closing || w->busy || w->queued || w->dirty ||
+	    w->committed != w->offset)
 		return;
-	w->dir_reg = notify_add(d->notify, w->dir, NOTIFY_DIR_MASK, w);
+	log_debug("%s: closing the rotated file (inode %" PRIu64
+		  ") after %" PRIu64 " bytes",
+		  w->f->path, w->ino, w->offset);
+	daemon_watch_remove(d, w);
 }
 
-/* Opens the file at the watch's path and starts reading it.  `initial' is
- * the first look at start-up, where `start = end' applies. */
-static void
-daemon_open(struct daemon *d, struct watch *w, int initial)
-{
-	int at_end = initial && w->input->start == START_END;
-
-	switch (watch_open(w, at_end)) {
-	case WATCH_OPENED:
-		if (initial)
-			log_debug("following %s from offset %llu", w->path,
-				  (unsigned long long)w->offset);
-		else
-			log_info("%s appeared; reading it from its start",
-				 w->path);
-		w->reported = 0;
-		w->moved = 0;
-		w->polled = 0;
-		if (!d->once) {
-			notify_rm(d->notify, w->file_reg);
-			w->file_reg =
-			    notify_add(d->notify, w->path, NOTIFY_FILE_MASK, w);
-			if (w->file_reg == NULL) {
-				log_warn("cannot watch %s with inotify; "
-					 "checking it every poll_interval",
-					 w->path);
-				w->polled = 1;
-			}
-		}
-		daemon_watch_dir(d, w);
-		daemon_wake(d, w);
-		break;
-	case WATCH_MISSING:
-		if (d->once) {
-			log_warnx("%s does not exist; nothing to read from it",
-				  w->path);
-			w->done = 1;
-			d->once_left--;
-			break;
-		}
-		if (initial || w->reported != ENOENT)
-			log_warnx("%s does not exist yet; waiting for it",
-				  w->path);
-		w->reported = ENOENT;
-		daemon_watch_dir(d, w);
-		break;
-	case WATCH_FAILED:
-		if (d->once) {
-			log_warn("cannot read %s", w->path);
-			w->done = 1;
-			d->once_left--;
-			break;
-		}
-		if (w->reported != errno)
-			log_warn("cannot read %s; trying again every "
-				 "poll_interval",
-				 w->path);
-		w->reported = errno;
-		w->polled = 1;
-		break;
-	}
-	daemon_poll_update(d);
-}
-
-/* The path may name a new file now: once the old one is read to its end,
- * switch to the new one (or wait for one). */
+/* The path of `w' (its current file) may name another file now: if so, w
+ * becomes a rotated file read for late lines during rotate_wait, and the
+ * new file (if any) becomes current. */
 static void
 daemon_check_path(struct daemon *d, struct watch *w)
 {
+	struct follow *f = w->f;
 	int r;
 
 	w->moved = 0;
-	r = watch_replaced(w);
+	r = watch_replaced(w, f->path);
 	if (r == 0)
 		return;
 	if (r == -1) {
-		log_warn("cannot stat %s", w->path);
+		log_warn("cannot stat %s", f->path);
 		return;
 	}
-	notify_rm(d->notify, w->file_reg);
-	w->file_reg = NULL;
-	watch_close(w);
-	if (access(w->path, F_OK) == 0)
-		log_info("%s was rotated; following the new file", w->path);
-	else
+	f->cur = NULL;
+	w->draining = 1;
+	w->drain_at = daemon_now_ms() + f->input->rotate_wait;
+	if (access(f->path, F_OK) == 0) {
+		log_info("%s was rotated; following the new file, and the old "
+			 "one for %" PRIu64 " ms more",
+			 f->path, f->input->rotate_wait);
+		f->reported = 0;
+	} else {
 		log_info("%s was removed or renamed; waiting for a new file",
-			 w->path);
-	w->reported = ENOENT; /* said just now */
-	daemon_open(d, w, 0);
+			 f->path);
+		f->reported = ENOENT; /* said just now */
+	}
+	daemon_drain_update(d);
+	daemon_follow_open(d, f, 0);
+	daemon_mark_dirty(d);
 }
 
 static void
@@ -224,11 +540,9 @@ daemon_dispatch(struct daemon *d)
 	       (w = TAILQ_FIRST(&d->ready)) != NULL) {
 		TAILQ_REMOVE(&d->ready, w, ready_entry);
 		w->queued = 0;
-		if (w->fd == -1 || w->busy)
-			continue;
 		fd = fcntl(w->fd, F_DUPFD_CLOEXEC, 0);
 		if (fd == -1) {
-			log_warn("cannot read %s", w->path);
+			log_warn("cannot read %s", w->f->path);
 			w->polled = 1;
 			daemon_poll_update(d);
 			continue;
@@ -239,8 +553,8 @@ daemon_dispatch(struct daemon *d)
 		j->d = d;
 		j->slot = w->slot;
 		j->gen = w->gen;
-		j->tag = xstrdup(w->input->tag);
-		j->path = xstrdup(w->path);
+		j->tag = xstrdup(w->f->input->tag);
+		j->path = xstrdup(w->f->path);
 		j->req.fd = fd;
 		j->req.offset = w->offset;
 		j->req.chunk = READER_CHUNK;
@@ -249,6 +563,8 @@ daemon_dispatch(struct daemon *d)
 		j->req.format = d->cfg->format;
 		j->req.tag = j->tag;
 		j->req.path = j->path;
+		j->req.fp_len = w->fp_len;
+		j->req.fp_hash = w->fp_hash;
 		w->busy = 1;
 		w->dirty = 0;
 		d->inflight++;
@@ -262,11 +578,7 @@ daemon_wake(struct daemon *d, struct watch *w)
 {
 	if (d->stopping || w->done)
 		return;
-	if (w->fd == -1) {
-		daemon_open(d, w, 0);
-		return;
-	}
-	if (w->busy) {
+	if (w->busy || (w->f->cur == w && w->f->hold > 0)) {
 		w->dirty = 1;
 		return;
 	}
@@ -277,6 +589,79 @@ daemon_wake(struct daemon *d, struct watch *w)
 	daemon_dispatch(d);
 }
 
+static void
+daemon_find_run(struct pool_job *job)
+{
+	struct daemon_find_job *j = (struct daemon_find_job *)job;
+
+	j->fd = watch_find(j->dir, &j->q, &j->st, &j->name);
+}
+
+/* The search for a truncated file's copy came back. */
+static void
+daemon_find_done(struct pool_job *job)
+{
+	struct daemon_find_job *j = (struct daemon_find_job *)job;
+	struct daemon *d = j->d;
+	struct follow *f = d->follows[j->follow];
+
+	d->inflight--;
+	if (j->fd != -1) {
+		log_info("%s: reading the lines it held past offset %" PRIu64
+			 " from its copy %s",
+			 f->path, j->offset, j->name);
+		daemon_read_first(d, f, j->fd, &j->st, j->offset, j->q.fp_len,
+				  j->q.fp_hash);
+	} else
+		log_info("%s: no copy of it found in %s; lines written just "
+			 "before the truncation, if any, were not read",
+			 f->path, j->dir);
+	/* The search itself held the path's current file. */
+	if (--f->hold == 0 && f->cur != NULL && f->cur->dirty) {
+		f->cur->dirty = 0;
+		daemon_wake(d, f->cur);
+	}
+	free(j->name);
+	free(j->dir);
+	free(j);
+	daemon_dispatch(d);
+	daemon_maybe_finish(d);
+}
+
+/* The file of `w' was truncated (copytruncate, or by hand): start over at
+ * its start, after reading what its copy holds past our offset. */
+static void
+daemon_truncated(struct daemon *d, struct watch *w)
+{
+	struct daemon_find_job *j;
+	size_t i;
+
+	log_info("%s was truncated; reading it from its start", w->f->path);
+	if (w == w->f->cur && w->offset > 0 && w->fp_len > 0) {
+		for (i = 0; d->follows[i] != w->f; i++)
+			;
+		j = xcalloc(1, sizeof *j);
+		j->job.run = daemon_find_run;
+		j->job.done = daemon_find_done;
+		j->d = d;
+		j->follow = i;
+		j->dir = xstrdup(w->f->dir);
+		j->q.skip_ino = w->ino;
+		j->q.fp_len = w->fp_len;
+		j->q.fp_hash = w->fp_hash;
+		j->q.min_size = w->offset;
+		j->offset = w->offset;
+		j->fd = -1;
+		w->f->hold++;
+		d->inflight++;
+		pool_submit(d->pool, &j->job);
+	}
+	w->offset = w->committed = 0;
+	w->fp_len = 0;
+	w->gen = ++d->next_gen; /* lines of the old contents commit nothing */
+	daemon_mark_dirty(d);
+}
+
 /* A read came back: hand its lines to the output and decide what next. */
 static void
 daemon_job_done(struct pool_job *job)
@@ -284,20 +669,22 @@ daemon_job_done(struct pool_job *job)
 	struct daemon_job *j = (struct daemon_job *)job;
 	struct daemon *d = j->d;
 	struct reader_result *res = &j->res;
-	struct watch *w = NULL;
+	struct output_mark mark;
+	struct watch *w;
+	int eof;
 
 	d->inflight--;
-	if (j->slot < d->nslots)
-		w = d->slots[j->slot];
-	if (w == NULL || w->gen != j->gen) {
+	w = daemon_lookup(d, j->slot, j->gen);
+	if (w == NULL) {
 		daemon_job_free(j); /* its watch went while it ran */
 		daemon_dispatch(d);
+		daemon_maybe_finish(d);
 		return;
 	}
 	w->busy = 0;
 	if (res->err != 0) {
 		if (w->reported != res->err)
-			log_warnx("cannot read %s: %s", w->path,
+			log_warnx("cannot read %s: %s", w->f->path,
 				  strerror(res->err));
 		w->reported = res->err;
 		w->polled = 1;
@@ -306,30 +693,45 @@ daemon_job_done(struct pool_job *job)
 		daemon_maybe_finish(d);
 		return;
 	}
-	d->newline_added += res->stats.newline_added;
-	if (res->stats.splits > 0) {
-		d->splits += res->stats.splits;
-		log_warnx("%s: a line longer than max_line (%llu bytes) was "
-			  "split into %llu pieces",
-			  w->path, (unsigned long long)d->cfg->max_line,
-			  (unsigned long long)res->stats.splits);
-	}
-	output_append(d->out, &res->out);
-	w->offset = res->next_offset;
-	if ((uint64_t)res->st.st_size < w->offset) {
-		log_info("%s was truncated; reading it from its start",
-			 w->path);
-		w->offset = 0;
+	w->reported = 0;
+	if (res->fp_changed || (uint64_t)res->st.st_size < res->next_offset) {
+		/* What was read may be new contents at an old offset. */
+		daemon_truncated(d, w);
 		w->dirty = 1;
+	} else {
+		d->newline_added += res->stats.newline_added;
+		if (res->stats.splits > 0) {
+			d->splits += res->stats.splits;
+			log_warnx("%s: cut %" PRIu64 " times at max_line (%" PRIu64
+				  " bytes)",
+				  w->f->path, res->stats.splits,
+				  d->cfg->max_line);
+		}
+		mark.slot = w->slot;
+		mark.gen = w->gen;
+		mark.offset = res->next_offset;
+		w->offset = res->next_offset;
+		if (res->fp_len > w->fp_len) {
+			w->fp_len = res->fp_len;
+			w->fp_hash = res->fp_hash;
+		}
+		output_append(d->out, &res->out, &mark);
 	}
-	if (d->once && res->eof && !w->dirty) {
-		w->done = 1;
-		d->once_left--;
-	} else if (!res->eof || w->dirty)
-		daemon_wake(d, w);
-	else if (w->moved)
-		daemon_check_path(d, w);
+	eof = res->eof;
 	daemon_job_free(j);
+	if (!eof || w->dirty) {
+		w->dirty = 0;
+		daemon_wake(d, w);
+	} else {
+		daemon_release(d, w);
+		if (d->once) {
+			w->done = 1;
+			d->once_left--;
+		} else if (w->moved && w->f->cur == w)
+			daemon_check_path(d, w);
+		else
+			daemon_maybe_close(d, w);
+	}
 	daemon_dispatch(d);
 	daemon_maybe_finish(d);
 }
@@ -341,14 +743,30 @@ daemon_maybe_finish(struct daemon *d)
 {
 	if (!d->stopping && !(d->once && d->once_left == 0))
 		return;
-	if (d->inflight > 0)
+	if (d->inflight > 0 || d->save_busy)
 		return;
 	if (output_pending(d->out) > 0 && output_flush(d->out) == -1)
 		return; /* the output retries, then calls us again */
 	event_base_loopbreak(d->base);
 }
 
-/* The output wrote a backlog: reads may go on. */
+/* Output callback: a chunk of w's lines is written whole. */
+static void
+daemon_committed(void *arg, const struct output_mark *mark, uint64_t length)
+{
+	struct daemon *d = arg;
+	struct watch *w = daemon_lookup(d, mark->slot, mark->gen);
+
+	(void)length;
+	if (w != NULL) {
+		w->committed = mark->offset;
+		if (w->closing)
+			event_active(d->reap_ev, 0, 0); /* not from in here */
+	}
+	daemon_mark_dirty(d);
+}
+
+/* Output callback: bytes were written, so reads may go on. */
 static void
 daemon_written(void *arg)
 {
@@ -358,20 +776,152 @@ daemon_written(void *arg)
 	daemon_maybe_finish(d);
 }
 
+/* Closes the rotated files that are done, on a loop turn of their own. */
 static void
-daemon_notify_cb(void *arg, void *owner, uint32_t mask, const char *name)
+daemon_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	struct watch *w = owner;
 
-	if (name != NULL) {
-		/* An event in the directory: only our name matters. */
-		if (strcmp(name, w->base) != 0)
+	(void)fd;
+	(void)what;
+	for (uint32_t i = 0; i < d->nslots; i++)
+		if (d->slots[i] != NULL)
+			daemon_maybe_close(d, d->slots[i]);
+	daemon_maybe_finish(d);
+}
+
+/* Renders the checkpoint as of now: the output's length up to its last
+ * whole write, and what each open file has had written. */
+static void
+daemon_state_render(struct daemon *d, struct buf *out)
+{
+	struct state st = {0};
+	struct watch *w;
+	struct follow *f;
+
+	st.out_path = d->cfg->output_path;
+	output_identity(d->out, &st.out_dev, &st.out_ino);
+	st.out_len = output_committed(d->out);
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		w = d->slots[i];
+		if (w != NULL)
+			state_add(&st, w->f->path, w->dev, w->ino, w->committed,
+				  w->fp_len, w->fp_hash);
+	}
+	/* A path with no file now is still known: whatever appears there is
+	 * read from its start. */
+	for (size_t i = 0; i < d->nfollows; i++) {
+		f = d->follows[i];
+		if (f->cur == NULL && f->seen)
+			state_add(&st, f->path, 0, 0, 0, 0, 0);
+	}
+	state_format(&st, out);
+	st.out_path = NULL; /* not ours */
+	state_clear(&st);
+}
+
+static void
+daemon_save_run(struct pool_job *job)
+{
+	struct daemon_save_job *j = (struct daemon_save_job *)job;
+
+	if (state_write(j->path, j->data.data, j->data.len, &j->cause) == -1)
+		j->err = errno;
+}
+
+static void
+daemon_save_done(struct pool_job *job)
+{
+	struct daemon_save_job *j = (struct daemon_save_job *)job;
+	struct daemon *d = j->d;
+
+	d->save_busy = 0;
+	if (j->err != 0) {
+		if (d->save_failed != j->err)
+			log_errx("cannot save the checkpoint: %s; retrying "
+				 "(a restart now would repeat lines)",
+				 j->cause);
+		d->save_failed = j->err;
+		daemon_mark_dirty(d);
+	} else if (d->save_failed != 0) {
+		log_notice("checkpoint saved to %s again", j->path);
+		d->save_failed = 0;
+	}
+	free(j->cause);
+	free(j->path);
+	buf_free(&j->data);
+	free(j);
+	daemon_maybe_finish(d);
+}
+
+/* Saves the checkpoint from a worker, one save at a time. */
+static void
+daemon_save_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct daemon_save_job *j;
+
+	(void)fd;
+	(void)what;
+	if (!d->save_dirty)
+		return;
+	if (d->save_busy) {
+		d->save_dirty = 0;
+		daemon_mark_dirty(d); /* again after this one */
+		return;
+	}
+	j = xcalloc(1, sizeof *j);
+	j->job.run = daemon_save_run;
+	j->job.done = daemon_save_done;
+	j->d = d;
+	j->path = xstrdup(d->cfg->state_file);
+	daemon_state_render(d, &j->data);
+	d->save_dirty = 0;
+	d->save_busy = 1;
+	pool_submit(d->pool, &j->job);
+}
+
+/* Something the checkpoint holds changed: save within checkpoint_interval.
+ * The timer runs only then, so an idle daemon has none. */
+static void
+daemon_mark_dirty(struct daemon *d)
+{
+	struct timeval tv;
+
+	if (d->once || d->save_ev == NULL)
+		return;
+	d->save_dirty = 1;
+	if (evtimer_pending(d->save_ev, NULL))
+		return;
+	tv.tv_sec = (time_t)(d->cfg->checkpoint_interval / 1000);
+	tv.tv_usec = (suseconds_t)(d->cfg->checkpoint_interval % 1000) * 1000;
+	evtimer_add(d->save_ev, &tv);
+}
+
+static void
+daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
+		 const char *name)
+{
+	struct daemon *d = arg;
+	struct follow *f;
+	struct watch *w;
+
+	if (kind == OWNER_FOLLOW) {
+		/* An event in the directory: only the path's name matters. */
+		f = owner;
+		if (name == NULL || strcmp(name, f->base) != 0)
 			return;
-		if (w->fd != -1)
-			w->moved = 1;
-	} else if (mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
+		if (f->cur == NULL) {
+			daemon_follow_open(d, f, 0);
+			return;
+		}
+		w = f->cur;
 		w->moved = 1;
+	} else {
+		w = owner;
+		if (mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
+			w->moved = w->f->cur == w;
+	}
 	/* A read is asked for even when the file did not grow: it comes back
 	 * at the end of the file and then looks at what the path names. */
 	daemon_wake(d, w);
@@ -411,31 +961,125 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/* Registers one watch in a free slot and gives it a new generation. */
-static struct watch *
-daemon_add_watch(struct daemon *d, const char *path,
-		 const struct config_input *in)
+/* Reads the checkpoint, if any; a damaged one is set aside and reported. */
+static void
+daemon_state_load(struct daemon *d)
 {
-	struct watch *w = watch_create(path, in);
-	uint32_t i;
+	const char *path = d->cfg->state_file;
+	char *cause = NULL, *aside;
+	int r;
 
-	for (i = 0; i < d->nslots && d->slots[i] != NULL; i++)
-		;
-	if (i == d->nslots) {
-		d->slots = xreallocarray(d->slots, d->nslots + 1,
-					 sizeof *d->slots);
-		d->nslots++;
+	r = state_read(path, &d->loaded, &cause);
+	if (r == 1) {
+		log_info("no checkpoint at %s yet: starting afresh", path);
+		return;
 	}
-	d->slots[i] = w;
-	w->slot = i;
-	w->gen = ++d->next_gen;
-	return w;
+	if (r == -1) {
+		aside = xasprintf("%s.bad", path);
+		log_errx("%s: %s; starting without a checkpoint (the file is "
+			 "kept as %s)",
+			 path, cause, aside);
+		if (rename(path, aside) == -1 && errno != ENOENT)
+			log_warn("cannot rename %s to %s", path, aside);
+		free(aside);
+		free(cause);
+		return;
+	}
+	log_info("resuming from the checkpoint in %s (%zu files)", path,
+		 d->loaded.nfiles);
+}
+
+/* Brings the output back to the length the checkpoint names, so that the
+ * lines past it, read again, appear once. */
+static int
+daemon_output_resume(struct daemon *d)
+{
+	struct state *st = &d->loaded;
+	struct watch_find q;
+	uint64_t dev, ino;
+	struct stat sb;
+	char *name, *dir, *slash;
+	int64_t cut;
+	int fd;
+
+	if (st->out_path == NULL)
+		return 0;
+	output_identity(d->out, &dev, &ino);
+	if (dev == st->out_dev && ino == st->out_ino) {
+		cut = output_truncate(d->out, st->out_len);
+		if (cut < 0) {
+			log_warn("cannot cut %s back to its checkpointed length",
+				 d->cfg->output_path);
+			return -1;
+		}
+		if (cut > 0)
+			log_notice("%s: cut %" PRId64 " bytes written after the "
+				   "last checkpoint; their lines are read again",
+				   d->cfg->output_path, cut);
+		if ((uint64_t)output_committed(d->out) < st->out_len)
+			log_warnx("%s is shorter than the checkpoint says "
+				  "(%" PRIu64 " < %" PRIu64 " bytes): lines may "
+				  "have been lost (a power failure without "
+				  "fsync?)",
+				  d->cfg->output_path,
+				  output_committed(d->out), st->out_len);
+		return 0;
+	}
+	/* The output was replaced: find the one the checkpoint names. */
+	slash = strrchr(st->out_path, '/');
+	dir = slash == NULL ? xstrdup(".")
+			    : xstrndup(st->out_path,
+				       (size_t)(slash - st->out_path));
+	memset(&q, 0, sizeof q);
+	q.dev = st->out_dev;
+	q.ino = st->out_ino;
+	fd = watch_find(dir, &q, &sb, &name);
+	free(dir);
+	if (fd == -1) {
+		log_warnx("the output the checkpoint names (inode %" PRIu64
+			  ") is gone; lines written after that checkpoint may "
+			  "appear twice",
+			  st->out_ino);
+		return 0;
+	}
+	close(fd);
+	if ((uint64_t)sb.st_size > st->out_len) {
+		if (truncate(name, (off_t)st->out_len) == -1) {
+			log_warn("cannot cut %s back to its checkpointed length",
+				 name);
+			free(name);
+			return -1;
+		}
+		log_notice("%s: cut %" PRIu64 " bytes written after the last "
+			   "checkpoint; their lines are read again",
+			   name, (uint64_t)sb.st_size - st->out_len);
+	}
+	free(name);
+	return 0;
+}
+
+/* Creates the directory of `path' if it is missing. */
+static void
+daemon_mkdir_for(const char *path)
+{
+	char *dir = xstrdup(path), *p;
+
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+			log_warn("cannot create %s", dir);
+			break;
+		}
+		*p = '/';
+	}
+	free(dir);
 }
 
 int
 daemon_init(struct daemon *d, struct config *cfg, int once)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	struct output_cbs cbs = {daemon_committed, daemon_written, d};
 	struct config_input *in;
 	char *cause;
 
@@ -459,8 +1103,13 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		}
 	}
 	d->poll_ev = evtimer_new(d->base, daemon_poll_cb, d);
-	if (d->poll_ev == NULL) {
-		log_errx("cannot create the poll timer");
+	d->drain_ev = evtimer_new(d->base, daemon_drain_cb, d);
+	d->reap_ev = event_new(d->base, -1, 0, daemon_reap_cb, d);
+	if (!once)
+		d->save_ev = evtimer_new(d->base, daemon_save_cb, d);
+	if (d->poll_ev == NULL || d->drain_ev == NULL || d->reap_ev == NULL ||
+	    (!once && d->save_ev == NULL)) {
+		log_errx("cannot create the loop's timers");
 		return -1;
 	}
 	if (!once) {
@@ -469,14 +1118,17 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 			log_warn("cannot start inotify");
 			return -1;
 		}
+		daemon_mkdir_for(cfg->state_file);
+		daemon_state_load(d);
 	}
-	d->out = output_open(d->base, cfg->output_path, daemon_written, d,
-			     &cause);
+	d->out = output_open(d->base, cfg->output_path, &cbs, &cause);
 	if (d->out == NULL) {
 		log_errx("%s", cause);
 		free(cause);
 		return -1;
 	}
+	if (daemon_output_resume(d) == -1)
+		return -1;
 	d->pool = pool_create(d->base, cfg->workers);
 	if (d->pool == NULL) {
 		log_warn("cannot start %u worker threads", cfg->workers);
@@ -484,31 +1136,53 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	}
 	for (size_t i = 0; i < cfg->ninputs; i++) {
 		in = &cfg->inputs[i];
-		for (size_t k = 0; k < in->npaths; k++)
-			daemon_add_watch(d, in->paths[k], in);
+		for (size_t k = 0; k < in->npaths; k++) {
+			d->follows = xreallocarray(d->follows, d->nfollows + 1,
+						   sizeof *d->follows);
+			d->follows[d->nfollows++] =
+			    follow_create(in->paths[k], in);
+		}
 	}
-	d->once_left = d->nslots;
+	for (size_t i = 0; i < d->nfollows; i++)
+		for (size_t k = 0; k < d->loaded.nfiles; k++)
+			if (strcmp(d->loaded.files[k].path,
+				   d->follows[i]->path) == 0)
+				d->follows[i]->seen = 1;
+	d->once_left = d->nfollows;
 	return 0;
 }
 
 int
 daemon_run(struct daemon *d)
 {
-	for (uint32_t i = 0; i < d->nslots; i++)
-		daemon_open(d, d->slots[i], 1);
+	struct buf b = {0};
+	char *cause;
+
+	for (size_t i = 0; i < d->nfollows; i++)
+		daemon_follow_open(d, d->follows[i], 1);
+	state_clear(&d->loaded);
 	log_info("%s %zu files into %s (%s)",
-		 d->once ? "merging" : "following", (size_t)d->nslots,
+		 d->once ? "merging" : "following", d->nfollows,
 		 d->cfg->output_path, config_format_name(d->cfg->format));
 	daemon_maybe_finish(d);
 	if (event_base_dispatch(d->base) == -1) {
 		log_errx("the event loop failed");
 		return 1;
 	}
-	log_info("stopped: %llu bytes written, %llu lines split at max_line, "
-		 "%llu completed with a newline",
-		 (unsigned long long)output_written(d->out),
-		 (unsigned long long)d->splits,
-		 (unsigned long long)d->newline_added);
+	if (!d->once && d->exit_code == 0) {
+		/* The last checkpoint, with everything written. */
+		daemon_state_render(d, &b);
+		if (state_write(d->cfg->state_file, b.data, b.len, &cause) ==
+		    -1) {
+			log_errx("cannot save the checkpoint: %s", cause);
+			free(cause);
+			d->exit_code = 1;
+		}
+		buf_free(&b);
+	}
+	log_info("stopped: %" PRIu64 " bytes written, %" PRIu64
+		 " cuts at max_line, %" PRIu64 " lines completed with a newline",
+		 output_written(d->out), d->splits, d->newline_added);
 	return d->exit_code;
 }
 
@@ -522,10 +1196,14 @@ daemon_free(struct daemon *d)
 		if (w == NULL)
 			continue;
 		notify_rm(d->notify, w->file_reg);
-		notify_rm(d->notify, w->dir_reg);
 		watch_free(w);
 	}
 	free(d->slots);
+	for (size_t i = 0; i < d->nfollows; i++) {
+		notify_rm(d->notify, d->follows[i]->dir_reg);
+		follow_free(d->follows[i]);
+	}
+	free(d->follows);
 	output_close(d->out);
 	notify_free(d->notify);
 	for (size_t i = 0; i < sizeof d->sig_ev / sizeof d->sig_ev[0]; i++)
@@ -533,7 +1211,14 @@ daemon_free(struct daemon *d)
 			event_free(d->sig_ev[i]);
 	if (d->poll_ev != NULL)
 		event_free(d->poll_ev);
+	if (d->drain_ev != NULL)
+		event_free(d->drain_ev);
+	if (d->reap_ev != NULL)
+		event_free(d->reap_ev);
+	if (d->save_ev != NULL)
+		event_free(d->save_ev);
 	if (d->base != NULL)
 		event_base_free(d->base);
+	state_clear(&d->loaded);
 	config_free(d->cfg);
 }

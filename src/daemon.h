@@ -1,5 +1,6 @@
-/* daemon.h -- the loop thread's state and the work it drives: watches to
- * read, read jobs in the pool, and the one output their lines go to. */
+/* daemon.h -- the loop thread's state and the work it drives: paths to
+ * follow, files to read, read jobs in the pool, the one output their lines
+ * go to, and the checkpoint that ties the two together. */
 #ifndef TAILMUX_DAEMON_H
 #define TAILMUX_DAEMON_H
 
@@ -8,10 +9,12 @@
 #include <sys/queue.h>
 
 #include "config.h"
+#include "state.h"
 #include "watch.h"
 
 struct event;
 struct event_base;
+struct follow;
 struct notify;
 struct output;
 struct pool;
@@ -26,8 +29,14 @@ struct daemon {
 	struct notify *notify;
 	struct event *sig_ev[5];
 	struct event *poll_ev;
+	struct event *save_ev;
+	struct event *drain_ev; /* the next rotate_wait to end */
+	struct event *reap_ev;	/* closes rotated files that are done */
 
-	struct watch **slots; /* watches by slot; NULL where free */
+	struct follow **follows;
+	size_t nfollows;
+
+	struct watch **slots; /* open files by slot; NULL where free */
 	uint32_t nslots;
 	uint32_t next_gen;
 	TAILQ_HEAD(, watch) ready; /* watches waiting for a free job slot */
@@ -36,6 +45,11 @@ struct daemon {
 	size_t max_pending; /* output bytes waiting before reads pause */
 	size_t once_left;   /* --once: watches not read to their end yet */
 
+	struct state loaded; /* the checkpoint found at start */
+	int save_dirty;	     /* something changed since the last save */
+	int save_busy;	     /* a save is in the pool */
+	int save_failed;     /* errno of the last failed save, or 0 */
+
 	int stopping;
 	int exit_code;
 
@@ -43,7 +57,7 @@ struct daemon {
 	uint64_t newline_added;
 };
 
-/* Sets up the loop, the pool, the output and one watch per configured
+/* Sets up the loop, the pool, the output and one follow per configured
  * path.  Takes `cfg'.  Returns 0, or -1 after logging why. */
 int daemon_init(struct daemon *d, struct config *cfg, int once);
 

@@ -19,6 +19,7 @@ struct notify_reg {
 	struct notify_reg *next; /* in its kernel watch's list */
 	struct notify_wd *wd;
 	void *owner;
+	int kind;
 };
 
 /* One kernel watch and the registrations sharing it. */
@@ -75,7 +76,7 @@ notify_read_cb(evutil_socket_t fd, short what, void *arg)
 					for (w = n->buckets[i]; w; w = w->next)
 						for (r = w->regs; r; r = next) {
 							next = r->next;
-							n->fn(n->arg, r->owner,
+							n->fn(n->arg, r->owner, r->kind,
 							      IN_MODIFY |
 								  IN_ATTRIB,
 							      NULL);
@@ -89,7 +90,7 @@ notify_read_cb(evutil_socket_t fd, short what, void *arg)
 				w->dead = 1;
 			for (r = w->regs; r != NULL; r = next) {
 				next = r->next;
-				n->fn(n->arg, r->owner, ev->mask,
+				n->fn(n->arg, r->owner, r->kind, ev->mask,
 				      ev->len ? ev->name : NULL);
 			}
 		}
@@ -115,7 +116,8 @@ notify_create(struct event_base *base, notify_fn fn, void *arg)
 }
 
 struct notify_reg *
-notify_add(struct notify *n, const char *path, uint32_t mask, void *owner)
+notify_add(struct notify *n, const char *path, uint32_t mask, void *owner,
+	   int kind)
 {
 	struct notify_wd **slot, *w;
 	struct notify_reg *r;
@@ -134,6 +136,7 @@ notify_add(struct notify *n, const char *path, uint32_t mask, void *owner)
 	r = xcalloc(1, sizeof *r);
 	r->wd = w;
 	r->owner = owner;
+	r->kind = kind;
 	r->next = w->regs;
 	w->regs = r;
 	return r;

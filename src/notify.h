@@ -13,7 +13,7 @@ struct notify;
 struct notify_reg;
 
 /* `name' is the entry's name for a directory event, NULL otherwise. */
-typedef void (*notify_fn)(void *arg, void *owner, uint32_t mask,
+typedef void (*notify_fn)(void *arg, void *owner, int kind, uint32_t mask,
 			  const char *name);
 
 /* What a tailed file and its directory are watched for. */
@@ -25,10 +25,11 @@ typedef void (*notify_fn)(void *arg, void *owner, uint32_t mask,
 /* Opens an inotify instance read by the loop.  NULL with errno on failure. */
 struct notify *notify_create(struct event_base *base, notify_fn fn, void *arg);
 
-/* Watches `path' for `mask' on behalf of `owner'.  Returns the registration,
+/* Watches `path' for `mask' on behalf of `owner', whose `kind' (the
+ * caller's own tag) comes back with each event.  Returns the registration,
  * or NULL with errno (ENOENT, EACCES, ENOSPC when out of watches, ...). */
 struct notify_reg *notify_add(struct notify *n, const char *path,
-			      uint32_t mask, void *owner);
+			      uint32_t mask, void *owner, int kind);
 
 /* Ends a registration; never from inside a notify_fn.  NULL is fine. */
 void notify_rm(struct notify *n, struct notify_reg *reg);

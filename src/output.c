@@ -26,6 +26,7 @@ struct output_chunk {
 	struct output_chunk *next;
 	struct buf data;
 	size_t done; /* bytes of data already written */
+	struct output_mark mark;
 };
 
 struct output {
@@ -38,8 +39,10 @@ struct output {
 	struct output_chunk *head, **tail;
 	size_t pending;
 	uint64_t written;
-	output_written_fn written_cb;
-	void *arg;
+	uint64_t length; /* of the file, as far as we wrote it */
+	uint64_t committed; /* length after the last chunk written whole */
+	uint64_t dev, ino;
+	struct output_cbs cbs;
 };
 
 /* Creates each missing directory above `path'. */
@@ -71,9 +74,10 @@ output_flush_cb(evutil_socket_t fd, short what, void *arg)
 
 struct output *
 output_open(struct event_base *base, const char *path,
-	    output_written_fn written, void *arg, char **cause)
+	    const struct output_cbs *cbs, char **cause)
 {
 	struct output *out;
+	struct stat st;
 	int fd;
 
 	if (output_mkdirs(path) == -1) {
@@ -86,12 +90,19 @@ output_open(struct event_base *base, const char *path,
 		*cause = xasprintf("cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
+	if (fstat(fd, &st) == -1) {
+		*cause = xasprintf("cannot stat %s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
 	out = xcalloc(1, sizeof *out);
 	out->path = xstrdup(path);
 	out->fd = fd;
 	out->tail = &out->head;
-	out->written_cb = written;
-	out->arg = arg;
+	out->cbs = *cbs;
+	out->dev = (uint64_t)st.st_dev;
+	out->ino = (uint64_t)st.st_ino;
+	out->length = out->committed = (uint64_t)st.st_size;
 	out->flush_ev = event_new(base, -1, 0, output_flush_cb, out);
 	out->retry_ev = evtimer_new(base, output_flush_cb, out);
 	if (out->flush_ev == NULL || out->retry_ev == NULL)
@@ -101,7 +112,8 @@ output_open(struct event_base *base, const char *path,
 }
 
 void
-output_append(struct output *out, struct buf *b)
+output_append(struct output *out, struct buf *b,
+	      const struct output_mark *mark)
 {
 	struct output_chunk *c;
 
@@ -113,6 +125,7 @@ output_append(struct output *out, struct buf *b)
 	c->next = NULL;
 	c->data = *b;
 	c->done = 0;
+	c->mark = *mark;
 	memset(b, 0, sizeof *b);
 	*out->tail = c;
 	out->tail = &c->next;
@@ -134,6 +147,7 @@ output_advance(struct output *out, size_t n)
 
 	out->pending -= n;
 	out->written += n;
+	out->length += n;
 	while (n > 0) {
 		c = out->head;
 		left = c->data.len - c->done;
@@ -145,6 +159,8 @@ output_advance(struct output *out, size_t n)
 		out->head = c->next;
 		if (out->head == NULL)
 			out->tail = &out->head;
+		out->committed += c->data.len;
+		out->cbs.committed(out->cbs.arg, &c->mark, out->committed);
 		buf_free(&c->data);
 		free(c);
 	}
@@ -201,9 +217,39 @@ output_flush(struct output *out)
 		out->retry_ms = 0;
 		evtimer_del(out->retry_ev);
 	}
-	if (before > 0 && out->written_cb != NULL)
-		out->written_cb(out->arg);
+	if (before > 0)
+		out->cbs.written(out->cbs.arg);
 	return 0;
+}
+
+int64_t
+output_truncate(struct output *out, uint64_t length)
+{
+	uint64_t cut;
+
+	if (out->pending > 0 || length >= out->length) {
+		if (out->pending > 0)
+			errno = EBUSY;
+		return out->pending > 0 ? -1 : 0;
+	}
+	if (ftruncate(out->fd, (off_t)length) == -1)
+		return -1;
+	cut = out->length - length;
+	out->length = out->committed = length;
+	return (int64_t)cut;
+}
+
+void
+output_identity(const struct output *out, uint64_t *dev, uint64_t *ino)
+{
+	*dev = out->dev;
+	*ino = out->ino;
+}
+
+uint64_t
+output_committed(const struct output *out)
+{
+	return out->committed;
 }
 
 size_t

@@ -15,17 +15,45 @@
 struct event_base;
 struct output;
 
-/* Called on the loop thread after bytes were written, so that the owner can
- * read again once the backlog has shrunk. */
-typedef void (*output_written_fn)(void *arg);
+/* What an appended buffer's owner wants to hear back once its last byte is
+ * written: which input file (slot, gen) and the input offset its lines end
+ * at.  See state.c: offsets follow the output. */
+struct output_mark {
+	uint32_t slot;
+	uint32_t gen;
+	uint64_t offset;
+};
+
+struct output_cbs {
+	/* A buffer was written whole; `length' is the output's length after
+	 * it. */
+	void (*committed)(void *arg, const struct output_mark *mark,
+			  uint64_t length);
+	/* Bytes were written: the owner may read again if the backlog was
+	 * full. */
+	void (*written)(void *arg);
+	void *arg;
+};
 
 /* Opens `path' for appending, creating it and its directory as needed.
  * Returns NULL with a message in *cause (the caller frees it). */
 struct output *output_open(struct event_base *base, const char *path,
-			   output_written_fn written, void *arg, char **cause);
+			   const struct output_cbs *cbs, char **cause);
 
-/* Takes the bytes of `b' (leaving it empty) to write after those before. */
-void output_append(struct output *out, struct buf *b);
+/* Takes the bytes of `b' (leaving it empty) to write after those before;
+ * `mark' is reported once they are written. */
+void output_append(struct output *out, struct buf *b,
+		   const struct output_mark *mark);
+
+/* Cuts the file back to `length' bytes when it is longer (nothing may be
+ * pending).  Returns the bytes cut, or -1 with errno. */
+int64_t output_truncate(struct output *out, uint64_t length);
+
+/* The open file's device and inode. */
+void output_identity(const struct output *out, uint64_t *dev, uint64_t *ino);
+
+/* The file's length up to the last buffer written whole. */
+uint64_t output_committed(const struct output *out);
 
 /* Writes everything waiting.  Returns 0, or -1 with errno when a write
  * failed (the rest stays queued and a retry is scheduled). */

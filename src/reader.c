@@ -70,6 +70,35 @@ reader_pread(int fd, struct buf *in, size_t want, uint64_t off)
 	return n;
 }
 
+uint32_t
+reader_fingerprint(const char *head, size_t len, uint64_t *hash)
+{
+	if (len > STATE_FP_MAX)
+		len = STATE_FP_MAX;
+	*hash = state_hash(head, len);
+	return (uint32_t)len;
+}
+
+/* Hashes the file's leading bytes into res (see struct reader_result). */
+static void
+reader_head(const struct reader_req *req, struct reader_result *res)
+{
+	char head[STATE_FP_MAX];
+	ssize_t n;
+
+	do
+		n = pread(req->fd, head, sizeof head, 0);
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		res->err = errno;
+		return;
+	}
+	res->fp_len = reader_fingerprint(head, (size_t)n, &res->fp_hash);
+	res->fp_changed = req->fp_len > 0 &&
+			  ((size_t)n < req->fp_len ||
+			   state_hash(head, req->fp_len) != req->fp_hash);
+}
+
 void
 reader_run(const struct reader_req *req, struct reader_result *res)
 {
@@ -125,4 +154,6 @@ reader_run(const struct reader_req *req, struct reader_result *res)
 	res->next_offset = req->offset + consumed;
 	if (fstat(req->fd, &res->st) == -1 && res->err == 0)
 		res->err = errno;
+	if (res->err == 0)
+		reader_head(req, res);
 }

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "state.h"
 
 /* Bytes one job asks for; a line longer than this makes the job read on,
  * up to max_line. */
@@ -29,6 +30,8 @@ struct reader_req {
 	size_t chunk;
 	size_t max_line;
 	int final; /* at end of file, emit a last partial line too */
+	uint32_t fp_len;  /* the file's known fingerprint (0: none yet) */
+	uint64_t fp_hash;
 	enum format format;
 	const char *tag;
 	const char *path;
@@ -41,6 +44,11 @@ struct reader_result {
 	int eof;	      /* the read reached the end of the file */
 	int err;	      /* errno of a failed read, or 0 */
 	struct stat st;	      /* fstat() of the file after the read */
+	int fp_changed;	      /* after the read, the file's leading bytes no
+				 longer match req's fingerprint: it was
+				 truncated (and perhaps refilled) */
+	uint32_t fp_len;      /* the fingerprint after the read */
+	uint64_t fp_hash;
 	struct reader_stats stats;
 };
 
@@ -54,7 +62,13 @@ size_t reader_split(const char *data, size_t len, size_t max_line, int final,
 		    reader_line_fn fn, void *arg, struct reader_stats *st);
 
 /* Reads from req->offset and renders the whole lines found into res.
- * res->out is empty when there was nothing whole to read. */
+ * res->out is empty when there was nothing whole to read.  Also takes the
+ * file's fingerprint (see state.h), so that a file truncated and refilled
+ * between two reads is noticed. */
 void reader_run(const struct reader_req *req, struct reader_result *res);
+
+/* The fingerprint of a file's leading bytes: the first STATE_FP_MAX of
+ * them, or all there are.  Returns its length and hash. */
+uint32_t reader_fingerprint(const char *head, size_t len, uint64_t *hash);
 
 #endif

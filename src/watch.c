@@ -1,6 +1,7 @@
-/* watch.c -- one tailed file. */
+/* watch.c -- one open input file. */
 #include "autoconf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,29 +9,41 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "follow.h"
 #include "log.h"
+#include "state.h"
 #include "watch.h"
 #include "xmalloc.h"
 
+enum watch_open_result
+watch_open(const char *path, int *fdp, struct stat *st)
+{
+	int fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1)
+		return errno == ENOENT || errno == ENOTDIR ? WATCH_MISSING
+							   : WATCH_FAILED;
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		saved = S_ISREG(st->st_mode) ? errno : EINVAL;
+		close(fd);
+		errno = saved;
+		return WATCH_FAILED;
+	}
+	*fdp = fd;
+	return WATCH_OPENED;
+}
+
 struct watch *
-watch_create(const char *path, const struct config_input *input)
+watch_create(struct follow *f, int fd, const struct stat *st, uint64_t offset)
 {
 	struct watch *w = xcalloc(1, sizeof *w);
-	const char *slash;
 
-	w->path = xstrdup(path);
-	slash = strrchr(w->path, '/');
-	if (slash == NULL) {
-		w->dir = xstrdup(".");
-		w->base = w->path;
-	} else {
-		w->dir = slash == w->path
-			     ? xstrdup("/")
-			     : xstrndup(w->path, (size_t)(slash - w->path));
-		w->base = slash + 1;
-	}
-	w->input = input;
-	w->fd = -1;
+	w->f = f;
+	w->fd = fd;
+	w->dev = (uint64_t)st->st_dev;
+	w->ino = (uint64_t)st->st_ino;
+	w->offset = w->committed = offset;
 	return w;
 }
 
@@ -39,55 +52,72 @@ watch_free(struct watch *w)
 {
 	if (w == NULL)
 		return;
-	watch_close(w);
-	free(w->path);
-	free(w->dir);
+	if (w->fd != -1 && close(w->fd) == -1)
+		log_warn("closing %s", w->f->path);
 	free(w);
 }
 
-enum watch_open_result
-watch_open(struct watch *w, int at_end)
+int
+watch_replaced(const struct watch *w, const char *path)
 {
 	struct stat st;
-	int fd;
 
-	fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1)
-		return errno == ENOENT || errno == ENOTDIR ? WATCH_MISSING
-							   : WATCH_FAILED;
-	if (fstat(fd, &st) == -1) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return WATCH_FAILED;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return WATCH_FAILED;
-	}
-	watch_close(w);
-	w->fd = fd;
-	w->dev = st.st_dev;
-	w->ino = st.st_ino;
-	w->offset = at_end ? (uint64_t)st.st_size : 0;
-	return WATCH_OPENED;
-}
-
-void
-watch_close(struct watch *w)
-{
-	if (w->fd != -1 && close(w->fd) == -1)
-		log_warn("closing %s", w->path);
-	w->fd = -1;
+	if (stat(path, &st) == -1)
+		return errno == ENOENT || errno == ENOTDIR ? 1 : -1;
+	return (uint64_t)st.st_dev != w->dev || (uint64_t)st.st_ino != w->ino;
 }
 
 int
-watch_replaced(const struct watch *w)
+watch_fp_matches(int fd, uint32_t fp_len, uint64_t fp_hash)
 {
-	struct stat st;
+	char head[STATE_FP_MAX];
+	ssize_t n;
 
-	if (stat(w->path, &st) == -1)
-		return errno == ENOENT || errno == ENOTDIR ? 1 : -1;
-	return w->fd == -1 || st.st_dev != w->dev || st.st_ino != w->ino;
+	if (fp_len == 0)
+		return 1;
+	if (fp_len > sizeof head)
+		return 0;
+	do
+		n = pread(fd, head, fp_len, 0);
+	while (n == -1 && errno == EINTR);
+	return n == (ssize_t)fp_len && state_hash(head, fp_len) == fp_hash;
+}
+
+int
+watch_find(const char *dir, const struct watch_find *q, struct stat *st,
+	   char **name)
+{
+	struct dirent *de;
+	DIR *dp;
+	int dfd, fd = -1;
+
+	dp = opendir(dir);
+	if (dp == NULL)
+		return -1;
+	dfd = dirfd(dp);
+	while (fd == -1 && (de = readdir(dp)) != NULL) {
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		if (q->ino != 0 && de->d_ino != q->ino)
+			continue;
+		if (de->d_ino == q->skip_ino)
+			continue;
+		fd = openat(dfd, de->d_name,
+			    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd == -1)
+			continue;
+		if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
+		    (q->ino != 0 && ((uint64_t)st->st_dev != q->dev ||
+				     (uint64_t)st->st_ino != q->ino)) ||
+		    (uint64_t)st->st_ino == q->skip_ino ||
+		    (uint64_t)st->st_size < q->min_size ||
+		    !watch_fp_matches(fd, q->fp_len, q->fp_hash)) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		*name = xasprintf("%s/%s", dir, de->d_name);
+	}
+	closedir(dp);
+	return fd;
 }

@@ -1,39 +1,40 @@
-/* watch.h -- one tailed file: its path, the file open under it, the offset
- * of the next line to read, and the flags of its little state machine.
- * Watches belong to the loop thread. */
+/* watch.h -- one open input file: its identity, the offset of the next line
+ * to read, the offset of the last line written to the output, and the flags
+ * of its state machine.  Watches belong to the loop thread. */
 #ifndef TAILMUX_WATCH_H
 #define TAILMUX_WATCH_H
 
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
-#include "config.h"
-
+struct follow;
 struct notify_reg;
 
 /* What watch_open() found. */
 enum watch_open_result {
 	WATCH_OPENED,
-	WATCH_MISSING, /* no file at the path yet */
+	WATCH_MISSING, /* no file at the path */
 	WATCH_FAILED,  /* errno says why (EACCES, not a regular file, ...) */
 };
 
 struct watch {
 	uint32_t slot; /* index in the daemon's table */
-	uint32_t gen;  /* bumped when the slot is reused */
-	char *path;
-	char *dir; /* the directory holding path */
-	const char *base; /* path's last component, inside path */
-	const struct config_input *input;
+	uint32_t gen;  /* changes when the slot is reused or the file's
+			  contents start over (truncation) */
+	struct follow *f; /* the path it was found under */
 
-	int fd; /* -1 while missing */
-	dev_t dev;
-	ino_t ino;
-	uint64_t offset; /* where the next unread line starts */
+	int fd;
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t offset;    /* where the next unread line starts */
+	uint64_t committed; /* lines before this are written to the output */
+	uint32_t fp_len;    /* fingerprint: see state.h */
+	uint64_t fp_hash;
 
 	struct notify_reg *file_reg;
-	struct notify_reg *dir_reg;
+	uint64_t drain_at; /* draining: when rotate_wait ends (monotonic ms) */
 
 	unsigned busy : 1;     /* a read job is in flight */
 	unsigned dirty : 1;    /* woken while busy: read again */
@@ -41,26 +42,49 @@ struct watch {
 	unsigned moved : 1;    /* the path may name another file now */
 	unsigned done : 1;     /* --once: read to its end */
 	unsigned polled : 1;   /* inotify cannot watch it: stat-polled */
-	int reported;          /* errno already logged for it, or 0 */
+	unsigned draining : 1; /* no longer at its path: read late lines */
+	unsigned closing : 1;  /* rotate_wait is over: close at the end */
+	unsigned holding : 1;  /* its path's current file waits for it */
+	int reported;	       /* errno already logged for it, or 0 */
 
 	TAILQ_ENTRY(watch) ready_entry;
 };
 
-/* A watch on `path' for `input', with no file open yet. */
-struct watch *watch_create(const char *path, const struct config_input *input);
+/* Opens the file at `path'.  Returns what happened; on WATCH_FAILED errno
+ * says why.  On WATCH_OPENED, *fd and *st describe the file. */
+enum watch_open_result watch_open(const char *path, int *fd, struct stat *st);
 
-/* Closes its file (if any) and frees it; registrations must be gone. */
+/* A watch of `f' on an open file (taking fd), starting at `offset'. */
+struct watch *watch_create(struct follow *f, int fd, const struct stat *st,
+			   uint64_t offset);
+
+/* Closes its file and frees it; registrations must be gone. */
 void watch_free(struct watch *w);
 
-/* Opens the file at the path.  `at_end' starts at its end instead of its
- * start.  Returns what happened; on WATCH_FAILED errno says why. */
-enum watch_open_result watch_open(struct watch *w, int at_end);
+/* 1 if the path now names a file other than the one open (or none), 0 if
+ * the same, -1 with errno if it cannot be told. */
+int watch_replaced(const struct watch *w, const char *path);
 
-/* Closes the file, keeping the watch. */
-void watch_close(struct watch *w);
+/* 1 if the first fp_len bytes of the open file hash to fp_hash (always when
+ * fp_len is 0), 0 if not.  Blocking (one small pread). */
+int watch_fp_matches(int fd, uint32_t fp_len, uint64_t fp_hash);
 
-/* 1 if the path now names a file other than the one open (or none),
- * 0 if the same, -1 with errno if it cannot be told. */
-int watch_replaced(const struct watch *w);
+/* What watch_find() looks for in a directory: a regular file other than
+ * `skip_ino' whose leading bytes match the fingerprint and which holds at
+ * least `min_size' bytes, with the given inode if `ino' is not 0. */
+struct watch_find {
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t skip_ino;
+	uint32_t fp_len;
+	uint64_t fp_hash;
+	uint64_t min_size;
+};
+
+/* Looks in `dir' for a file as `q' describes; opens it.  Returns the open
+ * fd with *st and its name in *name (the caller frees it), or -1.  Blocking:
+ * safe on a worker thread. */
+int watch_find(const char *dir, const struct watch_find *q, struct stat *st,
+	       char **name);
 
 #endif

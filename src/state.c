@@ -1,0 +1,381 @@
+/* state.c -- the checkpoint file.
+ *
+ * The protocol.  A checkpoint names one output file (device, inode) and a
+ * length L, and for each input file its identity (device, inode and a
+ * fingerprint of its first KiB) and an offset O.  Invariant: the first L
+ * bytes of that output hold exactly the lines of each input file before its
+ * O, each file's in order; no more, no less.
+ *
+ * 1. Offsets follow the output, not the reads.  The loop thread keeps for
+ *    each input file the offset of the lines it has *written*: a chunk of
+ *    rendered lines carries the input offset it ends at, and that offset is
+ *    taken only when write(2) has returned for the chunk's last byte.  L is
+ *    the length of the output after that same chunk.  Lines read but not
+ *    written are in no checkpoint.
+ * 2. A save renders (L, every O) on the loop thread at one instant, between
+ *    two writes, so they agree.  A worker then writes them to a temporary
+ *    file beside the state file, fsyncs it, renames it over the state file
+ *    and fsyncs the directory.  A crash before the rename leaves the old
+ *    checkpoint, after it the new one; both satisfy the invariant, because
+ *    the output only grows after the point each one describes.
+ * 3. Restart.  The output named by the checkpoint is opened; if it is longer
+ *    than L, the lines past L are ones whose offsets were never saved, so it
+ *    is cut back to L and those lines are read again from the inputs: each
+ *    appears once.  kill -9 keeps the page cache, so the output is never
+ *    shorter than L then; after a power loss without fsync it may be, which
+ *    is logged (the lines between cannot be recovered from the output).
+ * 4. An input file is found again by identity: at its path if the device,
+ *    inode and fingerprint still match, else among the files of its
+ *    directory (where rotation renamed it); its rest is read before the file
+ *    now at the path.  A file at the path with the same inode but another
+ *    fingerprint is a new file that reused the inode: it is read from 0.
+ *
+ * The file is text, checked by a trailing hash, so that a torn or damaged
+ * file is detected and reported (and then treated as empty):
+ *
+ *	tailmux-state 1
+ *	output DEV INO LEN PATH
+ *	file DEV INO OFFSET FPLEN FPHASH PATH
+ *	end COUNT HASH
+ *
+ * PATH is percent-encoded (bytes below '!', '%' and above '~').  HASH is
+ * state_hash() of every byte before the "end" line. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "state.h"
+#include "xmalloc.h"
+
+#define STATE_MAGIC "tailmux-state 1"
+#define STATE_MAX_SIZE (64 * 1024 * 1024)
+
+uint64_t
+state_hash(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+struct state_file *
+state_add(struct state *st, const char *path, uint64_t dev, uint64_t ino,
+	  uint64_t offset, uint32_t fp_len, uint64_t fp_hash)
+{
+	struct state_file *f;
+
+	st->files = xreallocarray(st->files, st->nfiles + 1, sizeof *st->files);
+	f = &st->files[st->nfiles++];
+	f->path = xstrdup(path);
+	f->dev = dev;
+	f->ino = ino;
+	f->offset = offset;
+	f->fp_len = fp_len;
+	f->fp_hash = fp_hash;
+	return f;
+}
+
+struct state_file *
+state_find(const struct state *st, uint64_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < st->nfiles; i++)
+		if (st->files[i].dev == dev && st->files[i].ino == ino)
+			return &st->files[i];
+	return NULL;
+}
+
+void
+state_clear(struct state *st)
+{
+	for (size_t i = 0; i < st->nfiles; i++)
+		free(st->files[i].path);
+	free(st->files);
+	free(st->out_path);
+	memset(st, 0, sizeof *st);
+}
+
+/* Appends `path' percent-encoded. */
+static void
+state_put_path(struct buf *out, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p <= ' ' || *p == '%' || *p > '~') {
+			char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+			buf_add(out, esc, 3);
+		} else
+			buf_add_byte(out, (char)*p);
+	}
+}
+
+/* Decodes a percent-encoded path in place; -1 if malformed. */
+static int
+state_get_path(char *s)
+{
+	char *w = s;
+	unsigned v;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s != '%') {
+			*w++ = *s;
+			continue;
+		}
+		if (sscanf(s + 1, "%2x", &v) != 1 || v == 0 || s[1] == '\0' ||
+		    s[2] == '\0')
+			return -1;
+		*w++ = (char)v;
+		s += 2;
+	}
+	*w = '\0';
+	return 0;
+}
+
+void
+state_format(const struct state *st, struct buf *out)
+{
+	size_t start = out->len;
+	char line[256];
+	int n;
+
+	buf_add(out, STATE_MAGIC "\n", sizeof STATE_MAGIC);
+	n = snprintf(line, sizeof line, "output %" PRIu64 " %" PRIu64 " %" PRIu64 " ",
+		     st->out_dev, st->out_ino, st->out_len);
+	buf_add(out, line, (size_t)n);
+	state_put_path(out, st->out_path ? st->out_path : "-");
+	buf_add_byte(out, '\n');
+	for (size_t i = 0; i < st->nfiles; i++) {
+		const struct state_file *f = &st->files[i];
+		n = snprintf(line, sizeof line,
+			     "file %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32
+			     " %016" PRIx64 " ",
+			     f->dev, f->ino, f->offset, f->fp_len, f->fp_hash);
+		buf_add(out, line, (size_t)n);
+		state_put_path(out, f->path);
+		buf_add_byte(out, '\n');
+	}
+	n = snprintf(line, sizeof line, "end %zu %016" PRIx64 "\n", st->nfiles,
+		     state_hash(out->data + start, out->len - start));
+	buf_add(out, line, (size_t)n);
+}
+
+/* Parses one line (NUL-terminated, without its newline) into st. */
+static int
+state_parse_line(char *line, struct state *st, const char **why)
+{
+	uint64_t dev, ino, a;
+	uint32_t fp_len;
+	uint64_t fp_hash;
+	int used = 0;
+
+	if (strncmp(line, "output ", 7) == 0) {
+		if (st->out_path != NULL) {
+			*why = "second output line";
+			return -1;
+		}
+		if (sscanf(line, "output %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
+			   &dev, &ino, &a, &used) != 3 ||
+		    used == 0 || state_get_path(line + used) == -1) {
+			*why = "malformed output line";
+			return -1;
+		}
+		st->out_dev = dev;
+		st->out_ino = ino;
+		st->out_len = a;
+		st->out_path = xstrdup(line + used);
+		return 0;
+	}
+	if (strncmp(line, "file ", 5) == 0) {
+		if (sscanf(line,
+			   "file %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu32
+			   " %16" SCNx64 " %n",
+			   &dev, &ino, &a, &fp_len, &fp_hash, &used) != 5 ||
+		    used == 0 || fp_len > STATE_FP_MAX ||
+		    state_get_path(line + used) == -1) {
+			*why = "malformed file line";
+			return -1;
+		}
+		state_add(st, line + used, dev, ino, a, fp_len, fp_hash);
+		return 0;
+	}
+	*why = "unknown line";
+	return -1;
+}
+
+int
+state_parse(const char *text, size_t len, struct state *st, char **cause)
+{
+	const char *p = text, *end = text + len, *nl, *why = NULL;
+	unsigned long long count;
+	uint64_t hash;
+	char *line;
+	int lineno = 0, ended = 0;
+
+	memset(st, 0, sizeof *st);
+	while (p < end && !ended) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		lineno++;
+		if (nl == NULL) {
+			why = "last line is cut short";
+			break;
+		}
+		line = xstrndup(p, (size_t)(nl - p));
+		if (strlen(line) != (size_t)(nl - p))
+			why = "NUL byte";
+		else if (lineno == 1) {
+			if (strcmp(line, STATE_MAGIC) != 0)
+				why = "not a tailmux state file (version 1)";
+		} else if (strncmp(line, "end ", 4) == 0) {
+			if (sscanf(line, "end %llu %16" SCNx64, &count, &hash) !=
+			    2)
+				why = "malformed end line";
+			else if (count != st->nfiles)
+				why = "file count does not match";
+			else if (hash != state_hash(text, (size_t)(p - text)))
+				why = "checksum does not match";
+			else if (st->out_path == NULL)
+				why = "no output line";
+			ended = 1;
+		} else
+			state_parse_line(line, st, &why);
+		free(line);
+		if (why != NULL)
+			break;
+		p = nl + 1;
+	}
+	if (why == NULL && !ended)
+		why = "no end line: the file is cut short";
+	if (why == NULL && p != end)
+		why = "bytes after the end line";
+	if (why != NULL) {
+		*cause = xasprintf("line %d: %s", lineno, why);
+		state_clear(st);
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_read(const char *path, struct state *st, char **cause)
+{
+	struct buf b = {0};
+	ssize_t n;
+	int fd, r;
+
+	memset(st, 0, sizeof *st);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 1;
+		*cause = xasprintf("cannot open: %s", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		buf_reserve(&b, 65536);
+		n = read(fd, b.data + b.len, b.cap - b.len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		b.len += (size_t)n;
+		if (b.len > STATE_MAX_SIZE) {
+			n = -1;
+			errno = EFBIG;
+			break;
+		}
+	}
+	if (n == -1) {
+		*cause = xasprintf("cannot read: %s", strerror(errno));
+		close(fd);
+		buf_free(&b);
+		return -1;
+	}
+	close(fd);
+	r = state_parse(b.data ? b.data : "", b.len, st, cause);
+	buf_free(&b);
+	return r;
+}
+
+/* fsyncs the directory holding `path'. */
+static int
+state_sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".")
+		    : slash == path ? xstrdup("/")
+				    : xstrndup(path, (size_t)(slash - path));
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = -1;
+
+	if (fd != -1) {
+		r = fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return r;
+}
+
+int
+state_write(const char *path, const void *data, size_t len, char **cause)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	const char *p = data, *what = "create";
+	ssize_t n;
+	int fd, saved;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1)
+		goto fail;
+	what = "write";
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		p += n;
+		len -= (size_t)n;
+	}
+	what = "fsync";
+	if (fsync(fd) == -1)
+		goto fail;
+	what = "close";
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	what = "rename";
+	if (rename(tmp, path) == -1)
+		goto fail;
+	what = "fsync the directory of";
+	if (state_sync_dir(path) == -1)
+		goto fail;
+	free(tmp);
+	return 0;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	*cause = xasprintf("cannot %s %s: %s", what,
+			   strcmp(what, "rename") == 0 ? tmp : path,
+			   strerror(saved));
+	free(tmp);
+	errno = saved;
+	return -1;
+}

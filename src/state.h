@@ -1,0 +1,70 @@
+/* state.h -- the checkpoint: which bytes of which input files are in the
+ * output, and how long the output was when they were.
+ *
+ * The protocol (why a kill -9 at any moment neither loses nor repeats a
+ * line) is written at the top of state.c. */
+#ifndef TAILMUX_STATE_H
+#define TAILMUX_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* How many leading bytes of a file identify it with its device and inode:
+ * its fingerprint is the hash of its first STATE_FP_MAX bytes (or of all it
+ * has while it is shorter; the fingerprint grows with the file). */
+#define STATE_FP_MAX 1024
+
+/* One input file as checkpointed. */
+struct state_file {
+	char *path; /* the path it was tailed under */
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t offset; /* its bytes before this are in the output */
+	uint32_t fp_len; /* bytes hashed into fp_hash */
+	uint64_t fp_hash;
+};
+
+struct state {
+	char *out_path;
+	uint64_t out_dev;
+	uint64_t out_ino;
+	uint64_t out_len; /* the output's first out_len bytes hold exactly the
+			     lines before each file's offset */
+	struct state_file *files;
+	size_t nfiles;
+};
+
+/* Appends a file entry (copying path). */
+struct state_file *state_add(struct state *st, const char *path,
+			     uint64_t dev, uint64_t ino, uint64_t offset,
+			     uint32_t fp_len, uint64_t fp_hash);
+
+/* The entry for (dev, ino), or NULL. */
+struct state_file *state_find(const struct state *st, uint64_t dev,
+			      uint64_t ino);
+
+/* Frees every entry and leaves an empty state. */
+void state_clear(struct state *st);
+
+/* Renders `st' into `out' in the state file's text form. */
+void state_format(const struct state *st, struct buf *out);
+
+/* Parses the text form.  Returns 0, or -1 with a message naming the line in
+ * *cause (the caller frees it); `st' is then empty. */
+int state_parse(const char *text, size_t len, struct state *st, char **cause);
+
+/* Reads the state file.  Returns 0, 1 when there is none yet, or -1 with a
+ * message in *cause when it cannot be read or is damaged. */
+int state_read(const char *path, struct state *st, char **cause);
+
+/* Writes `data' as the new state file: a temporary file beside it, fsync,
+ * rename over it, fsync of the directory.  Blocking: run it in the pool.
+ * Returns 0, or -1 with errno and a message in *cause. */
+int state_write(const char *path, const void *data, size_t len, char **cause);
+
+/* FNV-1a, 64 bits: the fingerprint hash and the state file's checksum. */
+uint64_t state_hash(const void *data, size_t len);
+
+#endif
