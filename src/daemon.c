@@ -80,6 +80,7 @@ static void daemon_maybe_finish(struct daemon *d);
 static void daemon_maybe_close(struct daemon *d, struct watch *w);
 static void daemon_job_done(struct pool_job *job);
 static void daemon_mark_dirty(struct daemon *d);
+static void daemon_watch_dir(struct daemon *d, struct follow *f);
 
 static struct watch *
 daemon_lookup(const struct daemon *d, uint32_t slot, uint32_t gen)
@@ -141,7 +142,8 @@ daemon_watch_remove(struct daemon *d, struct watch *w)
 static int
 daemon_follow_needs_poll(const struct daemon *d, const struct follow *f)
 {
-	return !d->once && (f->polled || (f->cur == NULL && f->dir_reg == NULL));
+	return !d->once && (f->polled || f->dir_lost ||
+			    (f->cur == NULL && f->dir_reg == NULL));
 }
 
 /* Arms the poll timer while some path or file needs it, and only then: an
@@ -175,7 +177,15 @@ daemon_poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (size_t i = 0; i < d->nfollows; i++) {
 		f = d->follows[i];
-		if (f->cur == NULL && daemon_follow_needs_poll(d, f))
+		if (f->dir_lost) {
+			/* Watch whatever directory has the path now. */
+			notify_rm(d->notify, f->dir_reg);
+			f->dir_reg = NULL;
+			f->dir_lost = 0;
+			daemon_watch_dir(d, f);
+			if (f->cur == NULL)
+				daemon_follow_open(d, f, 0);
+		} else if (f->cur == NULL && daemon_follow_needs_poll(d, f))
 			daemon_follow_open(d, f, 0);
 	}
 	for (uint32_t i = 0; i < d->nslots; i++) {
@@ -192,10 +202,16 @@ daemon_poll_cb(evutil_socket_t fd, short what, void *arg)
 static void
 daemon_watch_dir(struct daemon *d, struct follow *f)
 {
+	struct stat st;
+
 	if (d->once || f->dir_reg != NULL)
 		return;
 	f->dir_reg = notify_add(d->notify, f->dir, NOTIFY_DIR_MASK, f,
 				OWNER_FOLLOW);
+	if (f->dir_reg != NULL && stat(f->dir, &st) == 0) {
+		f->dir_dev = (uint64_t)st.st_dev;
+		f->dir_ino = (uint64_t)st.st_ino;
+	}
 }
 
 /* Starts inotify on the file of `w', opened from `path'. */
@@ -474,6 +490,22 @@ daemon_maybe_close(struct daemon *d, struct watch *w)
 	daemon_watch_remove(d, w);
 }
 
+/* Notices a directory replaced under its path (removed and made again, or
+ * renamed and replaced): its watch, on the old one, would see nothing. */
+static void
+daemon_check_dir(struct daemon *d, struct follow *f)
+{
+	struct stat st;
+
+	if (f->dir_reg == NULL)
+		return;
+	if (stat(f->dir, &st) == -1 || (uint64_t)st.st_dev != f->dir_dev ||
+	    (uint64_t)st.st_ino != f->dir_ino) {
+		f->dir_lost = 1;
+		daemon_poll_update(d);
+	}
+}
+
 /* The path of `w' (its current file) may name another file now: if so, w
  * becomes a rotated file read for late lines during rotate_wait, and the
  * new file (if any) becomes current. */
@@ -503,6 +535,7 @@ daemon_check_path(struct daemon *d, struct watch *w)
 		log_info("%s was removed or renamed; waiting for a new file",
 			 f->path);
 		f->reported = ENOENT; /* said just now */
+		daemon_check_dir(d, f);
 	}
 	daemon_drain_update(d);
 	daemon_follow_open(d, f, 0);
@@ -702,10 +735,10 @@ daemon_job_done(struct pool_job *job)
 		d->newline_added += res->stats.newline_added;
 		if (res->stats.splits > 0) {
 			d->splits += res->stats.splits;
-			log_warnx("%s: cut %" PRIu64 " times at max_line (%" PRIu64
-				  " bytes)",
-				  w->f->path, res->stats.splits,
-				  d->cfg->max_line);
+			log_warnx("%s: split lines longer than max_line (%" PRIu64
+				  " bytes): %" PRIu64 " cuts",
+				  w->f->path, d->cfg->max_line,
+				  res->stats.splits);
 		}
 		mark.slot = w->slot;
 		mark.gen = w->gen;
@@ -907,8 +940,15 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 	struct watch *w;
 
 	if (kind == OWNER_FOLLOW) {
-		/* An event in the directory: only the path's name matters. */
 		f = owner;
+		if (mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+			/* The directory itself went: the poll watches for a
+			 * new one (registrations cannot change in here). */
+			f->dir_lost = 1;
+			daemon_poll_update(d);
+			return;
+		}
+		/* An event in the directory: only the path's name matters. */
 		if (name == NULL || strcmp(name, f->base) != 0)
 			return;
 		if (f->cur == NULL) {

@@ -17,11 +17,15 @@ struct follow {
 
 	struct watch *cur; /* the file at the path, NULL while there is none */
 	struct notify_reg *dir_reg;
+	uint64_t dir_dev; /* the directory dir_reg watches */
+	uint64_t dir_ino;
 	unsigned hold;	/* older files of this path to read to their end
 			   before cur is read */
 	unsigned seen : 1;   /* known before: a file here now is new, read
 				from its start whatever `start' says */
 	unsigned polled : 1; /* inotify cannot watch the directory */
+	unsigned dir_lost : 1; /* the directory watched was removed or moved:
+				  watch its path again */
 	int reported;	     /* errno already logged for the path, or 0 */
 };
 

@@ -20,7 +20,8 @@ typedef void (*notify_fn)(void *arg, void *owner, int kind, uint32_t mask,
 #define NOTIFY_FILE_MASK                                                       \
 	(IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
 #define NOTIFY_DIR_MASK                                                        \
-	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
+	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | \
+	 IN_MOVE_SELF | IN_ONLYDIR)
 
 /* Opens an inotify instance read by the loop.  NULL with errno on failure. */
 struct notify *notify_create(struct event_base *base, notify_fn fn, void *arg);

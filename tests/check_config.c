@@ -242,6 +242,8 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg->ninputs, 1);
 	ck_assert_str_eq(cfg->inputs[0].tag, "a");
 	ck_assert_int_eq(cfg->inputs[0].start, START_HEAD);
+	ck_assert_uint_eq(cfg->checkpoint_interval, 1000);
+	ck_assert_uint_eq(cfg->inputs[0].rotate_wait, 5000);
 	config_free(cfg);
 }
 END_TEST
@@ -250,8 +252,9 @@ END_TEST
 START_TEST(test_keys)
 {
 	static const char *const want[] = {
-	    "workers", "state_file", "poll_interval", "max_line", "log_level",
-	    "path",    "format",	    "path",	     "tag",	 "start"};
+	    "workers", "state_file", "poll_interval", "max_line",
+	    "log_level", "checkpoint_interval", "path", "format", "path",
+	    "tag", "start", "rotate_wait"};
 	const struct config_key *k = config_keys();
 	size_t n = 0;
 

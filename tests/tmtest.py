@@ -339,6 +339,8 @@ class Test:
         (tag, start); `tailmux' holds [tailmux] keys.  Returns its path."""
         text = "[tailmux]\n"
         tailmux.setdefault("workers", 2)
+        # Each run keeps its checkpoint beside its configuration.
+        tailmux.setdefault("state_file", os.path.splitext(name)[0] + ".state")
         for k, v in tailmux.items():
             text += "%s = %s\n" % (k, v)
         text += "\n[output]\npath = %s\n" % output
