@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -47,6 +48,9 @@ enum key_id {
 	K_TAG,
 	K_START,
 	K_ROTATE_WAIT,
+	K_EXCLUDE,
+	K_MAX_FILES,
+	K_RESCAN_INTERVAL,
 	K_COUNT
 };
 
@@ -65,6 +69,9 @@ static const struct config_key config_key_table[K_COUNT + 1] = {
     [K_TAG] = {CONFIG_SECTION_INPUT, "tag", NULL},
     [K_START] = {CONFIG_SECTION_INPUT, "start", "head"},
     [K_ROTATE_WAIT] = {CONFIG_SECTION_INPUT, "rotate_wait", "5s"},
+    [K_EXCLUDE] = {CONFIG_SECTION_INPUT, "exclude", NULL},
+    [K_MAX_FILES] = {CONFIG_SECTION_INPUT, "max_files", "1024"},
+    [K_RESCAN_INTERVAL] = {CONFIG_SECTION_INPUT, "rescan_interval", "10s"},
     [K_COUNT] = {CONFIG_SECTION_TAILMUX, NULL, NULL},
 };
 
@@ -97,6 +104,12 @@ const struct config_key *
 config_keys(void)
 {
 	return config_key_table;
+}
+
+int
+config_is_glob(const char *path)
+{
+	return strpbrk(path, "*?[") != NULL;
 }
 
 const char *
@@ -322,6 +335,8 @@ parse_section(struct parse *p, const char *name, size_t len)
 	cfg->inputs[sec->input].line = sec->line;
 	cfg->inputs[sec->input].start = START_HEAD;
 	cfg->inputs[sec->input].rotate_wait = cfg->rotate_wait_default;
+	cfg->inputs[sec->input].max_files = 1024;
+	cfg->inputs[sec->input].rescan_interval = 10000;
 }
 
 /* Looks at one whole line before inih does, for what inih does not tell:
@@ -507,6 +522,30 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		}
 		in->rotate_wait = u64;
 		return 0;
+	case K_EXCLUDE:
+		in->excludes = xreallocarray(in->excludes, in->nexcludes + 1,
+					     sizeof *in->excludes);
+		/* A pattern with no '/' is matched against file names. */
+		in->excludes[in->nexcludes++] = strchr(value, '/') == NULL
+						    ? xstrdup(value)
+						    : parse_path(p, value);
+		return 0;
+	case K_MAX_FILES:
+		if (parse_uint(value, 1, 1000000, &ul) == -1) {
+			*why = "expected a whole number from 1 to 1000000";
+			return -1;
+		}
+		in->max_files = (unsigned)ul;
+		return 0;
+	case K_RESCAN_INTERVAL:
+		if (config_parse_duration(value, &u64, why) == -1)
+			return -1;
+		if (u64 < 100 || u64 > 86400000) {
+			*why = "must be from 100ms to 1d";
+			return -1;
+		}
+		in->rescan_interval = u64;
+		return 0;
 	case K_OUTPUT_PATH:
 		free(cfg->output_path);
 		cfg->output_path = parse_path(p, value);
@@ -595,7 +634,7 @@ parse_handler(void *arg, const char *section, const char *name,
 		parse_error(p, p->lineno, sec->name, name, "unknown key");
 		return 1;
 	}
-	if (sec->key_line[k] != 0 && k != K_INPUT_PATH) {
+	if (sec->key_line[k] != 0 && k != K_INPUT_PATH && k != K_EXCLUDE) {
 		parse_error(p, p->lineno, sec->name, name,
 			    "given twice (first at line %d)", sec->key_line[k]);
 		return 1;
@@ -636,6 +675,8 @@ parse_validate(struct parse *p)
 			int line = in->path_lines[j];
 
 			if (strcmp(path, cfg->output_path) == 0 ||
+			    (config_is_glob(path) &&
+			     fnmatch(path, cfg->output_path, FNM_PATHNAME) == 0) ||
 			    (have_out && stat(path, &st) == 0 &&
 			     st.st_dev == out_st.st_dev &&
 			     st.st_ino == out_st.st_ino))
@@ -643,7 +684,9 @@ parse_validate(struct parse *p)
 					    "%s is also the [output] path: "
 					    "tailmux would read its own output",
 					    path);
-			if (strcmp(path, cfg->state_file) == 0)
+			if (strcmp(path, cfg->state_file) == 0 ||
+			    (config_is_glob(path) &&
+			     fnmatch(path, cfg->state_file, FNM_PATHNAME) == 0))
 				parse_error(p, line, sec, "path",
 					    "%s is also [tailmux] state_file",
 					    path);
@@ -769,6 +812,9 @@ config_free(struct config *cfg)
 			free(in->paths[j]);
 		free(in->paths);
 		free(in->path_lines);
+		for (size_t j = 0; j < in->nexcludes; j++)
+			free(in->excludes[j]);
+		free(in->excludes);
 		free(in->name);
 		free(in->tag);
 	}

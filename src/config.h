@@ -25,6 +25,10 @@ struct config_input {
 	size_t npaths;
 	enum start start;
 	uint64_t rotate_wait; /* ms a rotated file stays open for late writes */
+	char **excludes;      /* globs; without '/', matched to file names */
+	size_t nexcludes;
+	unsigned max_files;	  /* files followed at once by its globs */
+	uint64_t rescan_interval; /* ms between looks for new glob matches */
 	int line;	      /* of the section header */
 };
 
@@ -83,6 +87,9 @@ int config_parse_duration(const char *s, uint64_t *ms, const char **why);
 /* Parses a size: a number and an optional K, M, G or T (powers of 1024,
  * "KiB" and "KB" spellings too).  Returns 0 and bytes, or -1 and a reason. */
 int config_parse_size(const char *s, uint64_t *bytes, const char **why);
+
+/* True if a path is a glob pattern (holds *, ? or [). */
+int config_is_glob(const char *path);
 
 /* Names for the enums, as the file spells them. */
 const char *config_format_name(enum format f);

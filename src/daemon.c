@@ -15,6 +15,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -38,7 +40,17 @@
 #define DAEMON_MAX_PENDING (16 * 1024 * 1024)
 
 /* What a notify registration belongs to. */
-enum { OWNER_FOLLOW, OWNER_WATCH };
+enum { OWNER_FOLLOW, OWNER_WATCH, OWNER_GLOB };
+
+/* One glob pattern of an input.  When its directory part holds no
+ * wildcard, that directory is watched so that a new match is seen at once;
+ * otherwise new matches are found by the rescan. */
+struct daemon_glob {
+	const struct config_input *input;
+	const char *pattern;
+	char *dir; /* the literal directory, or NULL */
+	struct notify_reg *dir_reg;
+};
 
 struct daemon_job {
 	struct pool_job job;
@@ -55,7 +67,7 @@ struct daemon_job {
 struct daemon_find_job {
 	struct pool_job job;
 	struct daemon *d;
-	size_t follow; /* index in d->follows */
+	struct follow *f; /* kept while the job runs: it holds f->hold */
 	char *dir;
 	struct watch_find q;
 	uint64_t offset;
@@ -81,6 +93,8 @@ static void daemon_maybe_close(struct daemon *d, struct watch *w);
 static void daemon_job_done(struct pool_job *job);
 static void daemon_mark_dirty(struct daemon *d);
 static void daemon_watch_dir(struct daemon *d, struct follow *f);
+static void daemon_drain_update(struct daemon *d);
+static void daemon_release(struct daemon *d, struct watch *w);
 
 static struct watch *
 daemon_lookup(const struct daemon *d, uint32_t slot, uint32_t gen)
@@ -106,6 +120,31 @@ daemon_slot_add(struct daemon *d, struct watch *w)
 	d->slots[i] = w;
 	w->slot = i;
 	w->gen = ++d->next_gen;
+	w->f->nwatches++;
+}
+
+/* The watch on (dev, ino), if any. */
+static struct watch *
+daemon_watch_find(const struct daemon *d, uint64_t dev, uint64_t ino)
+{
+	for (uint32_t i = 0; i < d->nslots; i++)
+		if (d->slots[i] != NULL && d->slots[i]->dev == dev &&
+		    d->slots[i]->ino == ino)
+			return d->slots[i];
+	return NULL;
+}
+
+/* Drops a path found by a glob once nothing of it is left to read. */
+static void
+daemon_follow_maybe_drop(struct daemon *d, struct follow *f)
+{
+	if (!f->from_glob || f->gone || f->cur != NULL || f->nwatches > 0 ||
+	    f->hold > 0 || access(f->path, F_OK) == 0)
+		return;
+	log_info("%s is gone and read to its end; no longer following it",
+		 f->path);
+	f->gone = 1;
+	event_active(d->reap_ev, 0, 0);
 }
 
 /* Lets the current file of w's path be read once w no longer holds it. */
@@ -134,6 +173,8 @@ daemon_watch_remove(struct daemon *d, struct watch *w)
 	if (w->f->cur == w)
 		w->f->cur = NULL;
 	d->slots[w->slot] = NULL;
+	w->f->nwatches--;
+	daemon_follow_maybe_drop(d, w->f);
 	watch_free(w);
 	daemon_mark_dirty(d);
 }
@@ -267,7 +308,8 @@ daemon_resume_rotated(struct daemon *d, struct follow *f, uint64_t cur_dev,
 	for (size_t i = 0; i < d->loaded.nfiles; i++) {
 		e = &d->loaded.files[i];
 		if (strcmp(e->path, f->path) != 0 || e->ino == 0 ||
-		    (e->dev == cur_dev && e->ino == cur_ino))
+		    (e->dev == cur_dev && e->ino == cur_ino) ||
+		    daemon_watch_find(d, e->dev, e->ino) != NULL)
 			continue;
 		memset(&q, 0, sizeof q);
 		q.dev = e->dev;
@@ -356,6 +398,48 @@ daemon_start_offset(struct daemon *d, struct follow *f, int fd,
 	return f->input->start == START_END ? (uint64_t)st->st_size : 0;
 }
 
+/* The file just opened at f's path is already open under another name:
+ * a rotated file that now matches a glob takes its new name (and keeps
+ * its offset); the current file of another path is not read twice.
+ * Returns 1 if it dealt with the file (closing fd), 0 if it is new. */
+static int
+daemon_follow_adopt(struct daemon *d, struct follow *f, int fd,
+		    const struct stat *st)
+{
+	struct watch *w = daemon_watch_find(d, (uint64_t)st->st_dev,
+					    (uint64_t)st->st_ino);
+	struct follow *old;
+
+	if (w == NULL || w->f == f)
+		return 0;
+	close(fd);
+	if (!w->draining) {
+		if (f->reported != EEXIST)
+			log_warnx("%s is the file %s, already followed; not "
+				  "reading it twice",
+				  f->path, w->f->path);
+		f->reported = EEXIST;
+		return 1;
+	}
+	log_info("%s was renamed to %s; following it under that name",
+		 w->f->path, f->path);
+	daemon_release(d, w);
+	old = w->f;
+	old->nwatches--;
+	w->f = f;
+	f->nwatches++;
+	f->cur = w;
+	f->seen = 1;
+	f->reported = 0;
+	w->draining = w->closing = 0;
+	daemon_watch_dir(d, f);
+	daemon_follow_maybe_drop(d, old);
+	daemon_drain_update(d);
+	daemon_mark_dirty(d);
+	daemon_wake(d, w);
+	return 1;
+}
+
 /* Opens the file at f's path and starts reading it.  `initial' is the first
  * look at start-up, where the checkpoint and `start' apply. */
 static void
@@ -367,6 +451,8 @@ daemon_follow_open(struct daemon *d, struct follow *f, int initial)
 
 	switch (watch_open(f->path, &fd, &st)) {
 	case WATCH_OPENED:
+		if (daemon_follow_adopt(d, f, fd, &st))
+			break;
 		if (initial)
 			daemon_resume_rotated(d, f, (uint64_t)st.st_dev,
 					      (uint64_t)st.st_ino);
@@ -393,6 +479,10 @@ daemon_follow_open(struct daemon *d, struct follow *f, int initial)
 			log_warnx("%s does not exist; nothing to read from it",
 				  f->path);
 			d->once_left--;
+			break;
+		}
+		if (f->from_glob) {
+			daemon_follow_maybe_drop(d, f);
 			break;
 		}
 		if (initial || f->reported != ENOENT)
@@ -636,7 +726,7 @@ daemon_find_done(struct pool_job *job)
 {
 	struct daemon_find_job *j = (struct daemon_find_job *)job;
 	struct daemon *d = j->d;
-	struct follow *f = d->follows[j->follow];
+	struct follow *f = j->f;
 
 	d->inflight--;
 	if (j->fd != -1) {
@@ -667,17 +757,14 @@ static void
 daemon_truncated(struct daemon *d, struct watch *w)
 {
 	struct daemon_find_job *j;
-	size_t i;
 
 	log_info("%s was truncated; reading it from its start", w->f->path);
 	if (w == w->f->cur && w->offset > 0 && w->fp_len > 0) {
-		for (i = 0; d->follows[i] != w->f; i++)
-			;
 		j = xcalloc(1, sizeof *j);
 		j->job.run = daemon_find_run;
 		j->job.done = daemon_find_done;
 		j->d = d;
-		j->follow = i;
+		j->f = w->f;
 		j->dir = xstrdup(w->f->dir);
 		j->q.skip_ino = w->ino;
 		j->q.fp_len = w->fp_len;
@@ -817,9 +904,23 @@ daemon_reap_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	size_t k = 0;
+
 	for (uint32_t i = 0; i < d->nslots; i++)
 		if (d->slots[i] != NULL)
 			daemon_maybe_close(d, d->slots[i]);
+	for (size_t i = 0; i < d->nfollows; i++) {
+		struct follow *f = d->follows[i];
+		if (!f->gone || f->nwatches > 0 || f->hold > 0) {
+			d->follows[k++] = f;
+			continue;
+		}
+		notify_rm(d->notify, f->dir_reg);
+		d->input_files[f->input - d->cfg->inputs]--;
+		d->input_full[f->input - d->cfg->inputs] = 0;
+		follow_free(f);
+	}
+	d->nfollows = k;
 	daemon_maybe_finish(d);
 }
 
@@ -931,14 +1032,183 @@ daemon_mark_dirty(struct daemon *d)
 	evtimer_add(d->save_ev, &tv);
 }
 
+/* Adds a follow of `path' for `in'. */
+static struct follow *
+daemon_follow_add(struct daemon *d, const char *path,
+		  const struct config_input *in, int from_glob)
+{
+	struct follow *f = follow_create(path, in);
+
+	f->from_glob = from_glob;
+	for (size_t k = 0; k < d->loaded.nfiles; k++)
+		if (strcmp(d->loaded.files[k].path, path) == 0)
+			f->seen = 1;
+	d->follows =
+	    xreallocarray(d->follows, d->nfollows + 1, sizeof *d->follows);
+	d->follows[d->nfollows++] = f;
+	d->input_files[in - d->cfg->inputs]++;
+	return f;
+}
+
+/* The follow of `path', if any. */
+static struct follow *
+daemon_follow_get(const struct daemon *d, const char *path)
+{
+	for (size_t i = 0; i < d->nfollows; i++)
+		if (!d->follows[i]->gone && strcmp(d->follows[i]->path, path) == 0)
+			return d->follows[i];
+	return NULL;
+}
+
+/* True if `path' matches one of the input's exclude patterns (those
+ * without '/' are matched against the file name). */
+static int
+daemon_excluded(const struct config_input *in, const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+
+	for (size_t i = 0; i < in->nexcludes; i++) {
+		const char *ex = in->excludes[i];
+		if (strchr(ex, '/') != NULL
+			? fnmatch(ex, path, FNM_PATHNAME) == 0
+			: fnmatch(ex, base, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A file matching glob `g' was found: follow it unless it is excluded,
+ * followed already, not a regular file, or over max_files.  Returns the
+ * new follow, or NULL. */
+static struct follow *
+daemon_glob_found(struct daemon *d, struct daemon_glob *g, const char *path)
+{
+	const struct config_input *in = g->input;
+	size_t idx = (size_t)(in - d->cfg->inputs);
+	struct stat st;
+
+	if (daemon_excluded(in, path) || daemon_follow_get(d, path) != NULL)
+		return NULL;
+	if (strcmp(path, d->cfg->output_path) == 0 ||
+	    strcmp(path, d->cfg->state_file) == 0)
+		return NULL;
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+		return NULL;
+	if (d->input_files[idx] >= in->max_files) {
+		if (!d->input_full[idx])
+			log_warnx("[input:%s] follows max_files (%u) files; not "
+				  "following %s or any more new ones",
+				  in->name, in->max_files, path);
+		d->input_full[idx] = 1;
+		return NULL;
+	}
+	return daemon_follow_add(d, path, in, 1);
+}
+
+/* Expands glob `g' and follows each new match; at start-up (`initial')
+ * the files are opened by the caller, later they are opened here. */
+static void
+daemon_glob_scan(struct daemon *d, struct daemon_glob *g, int initial)
+{
+	struct follow *f;
+	glob_t gl;
+	int r;
+
+	r = glob(g->pattern, GLOB_NOSORT, NULL, &gl);
+	if (r != 0 && r != GLOB_NOMATCH) {
+		log_warnx("[input:%s] cannot expand %s", g->input->name,
+			  g->pattern);
+		return;
+	}
+	for (size_t i = 0; r == 0 && i < gl.gl_pathc; i++) {
+		f = daemon_glob_found(d, g, gl.gl_pathv[i]);
+		if (f != NULL && !initial)
+			daemon_follow_open(d, f, 0);
+	}
+	if (r == 0)
+		globfree(&gl);
+	if (g->dir != NULL && g->dir_reg == NULL && !d->once)
+		g->dir_reg = notify_add(d->notify, g->dir, NOTIFY_DIR_MASK, g,
+					OWNER_GLOB);
+}
+
+/* Looks for new glob matches every rescan_interval (the shortest of the
+ * inputs'): for directories with wildcards, and as a safety net. */
+static void
+daemon_rescan_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t ms = UINT64_MAX;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	if (what != 0)
+		for (size_t i = 0; i < d->nglobs; i++)
+			daemon_glob_scan(d, &d->globs[i], 0);
+	for (size_t i = 0; i < d->nglobs; i++)
+		if (d->globs[i].input->rescan_interval < ms)
+			ms = d->globs[i].input->rescan_interval;
+	if (ms == UINT64_MAX || d->once)
+		return;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(d->rescan_ev, &tv);
+}
+
+/* Sets up the glob patterns of every input. */
+static void
+daemon_globs_init(struct daemon *d)
+{
+	const struct config_input *in;
+	struct daemon_glob *g;
+	const char *slash;
+
+	for (size_t i = 0; i < d->cfg->ninputs; i++) {
+		in = &d->cfg->inputs[i];
+		for (size_t k = 0; k < in->npaths; k++) {
+			if (!config_is_glob(in->paths[k]))
+				continue;
+			d->globs = xreallocarray(d->globs, d->nglobs + 1,
+						 sizeof *d->globs);
+			g = &d->globs[d->nglobs++];
+			memset(g, 0, sizeof *g);
+			g->input = in;
+			g->pattern = in->paths[k];
+			slash = strrchr(g->pattern, '/');
+			if (slash != NULL) {
+				g->dir = xstrndup(g->pattern,
+						  (size_t)(slash - g->pattern));
+				if (config_is_glob(g->dir) || *g->dir == '\0') {
+					free(g->dir);
+					g->dir = NULL;
+				}
+			}
+		}
+	}
+}
+
 static void
 daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 		 const char *name)
 {
 	struct daemon *d = arg;
+	struct daemon_glob *g;
 	struct follow *f;
 	struct watch *w;
+	char *path;
 
+	if (kind == OWNER_GLOB) {
+		g = owner;
+		if (name == NULL || !(mask & (IN_CREATE | IN_MOVED_TO)))
+			return;
+		path = xasprintf("%s/%s", g->dir, name);
+		if (fnmatch(g->pattern, path, FNM_PATHNAME) == 0 &&
+		    (f = daemon_glob_found(d, g, path)) != NULL)
+			daemon_follow_open(d, f, 0);
+		free(path);
+		return;
+	}
 	if (kind == OWNER_FOLLOW) {
 		f = owner;
 		if (mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
@@ -1174,21 +1444,20 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		log_warn("cannot start %u worker threads", cfg->workers);
 		return -1;
 	}
+	d->input_files = xcalloc(cfg->ninputs, sizeof *d->input_files);
+	d->input_full = xcalloc(cfg->ninputs, sizeof *d->input_full);
 	for (size_t i = 0; i < cfg->ninputs; i++) {
 		in = &cfg->inputs[i];
-		for (size_t k = 0; k < in->npaths; k++) {
-			d->follows = xreallocarray(d->follows, d->nfollows + 1,
-						   sizeof *d->follows);
-			d->follows[d->nfollows++] =
-			    follow_create(in->paths[k], in);
-		}
+		for (size_t k = 0; k < in->npaths; k++)
+			if (!config_is_glob(in->paths[k]))
+				daemon_follow_add(d, in->paths[k], in, 0);
 	}
-	for (size_t i = 0; i < d->nfollows; i++)
-		for (size_t k = 0; k < d->loaded.nfiles; k++)
-			if (strcmp(d->loaded.files[k].path,
-				   d->follows[i]->path) == 0)
-				d->follows[i]->seen = 1;
-	d->once_left = d->nfollows;
+	daemon_globs_init(d);
+	d->rescan_ev = evtimer_new(d->base, daemon_rescan_cb, d);
+	if (d->rescan_ev == NULL) {
+		log_errx("cannot create the rescan timer");
+		return -1;
+	}
 	return 0;
 }
 
@@ -1198,6 +1467,10 @@ daemon_run(struct daemon *d)
 	struct buf b = {0};
 	char *cause;
 
+	for (size_t i = 0; i < d->nglobs; i++)
+		daemon_glob_scan(d, &d->globs[i], 1);
+	daemon_rescan_cb(-1, 0, d); /* arms the timer */
+	d->once_left = d->nfollows;
 	for (size_t i = 0; i < d->nfollows; i++)
 		daemon_follow_open(d, d->follows[i], 1);
 	state_clear(&d->loaded);
@@ -1244,6 +1517,15 @@ daemon_free(struct daemon *d)
 		follow_free(d->follows[i]);
 	}
 	free(d->follows);
+	for (size_t i = 0; i < d->nglobs; i++) {
+		notify_rm(d->notify, d->globs[i].dir_reg);
+		free(d->globs[i].dir);
+	}
+	free(d->globs);
+	free(d->input_files);
+	free(d->input_full);
+	if (d->rescan_ev != NULL)
+		event_free(d->rescan_ev);
 	output_close(d->out);
 	notify_free(d->notify);
 	for (size_t i = 0; i < sizeof d->sig_ev / sizeof d->sig_ev[0]; i++)

@@ -14,6 +14,7 @@
 
 struct event;
 struct event_base;
+struct daemon_glob;
 struct follow;
 struct notify;
 struct output;
@@ -35,6 +36,12 @@ struct daemon {
 
 	struct follow **follows;
 	size_t nfollows;
+	size_t *input_files; /* follows per input, by index in cfg->inputs */
+	int *input_full;     /* max_files was reported for the input */
+
+	struct daemon_glob *globs; /* the glob patterns of all inputs */
+	size_t nglobs;
+	struct event *rescan_ev;
 
 	struct watch **slots; /* open files by slot; NULL where free */
 	uint32_t nslots;

@@ -26,6 +26,10 @@ struct follow {
 	unsigned polled : 1; /* inotify cannot watch the directory */
 	unsigned dir_lost : 1; /* the directory watched was removed or moved:
 				  watch its path again */
+	unsigned from_glob : 1; /* found by a glob: dropped once its file is
+				   gone and read to its end */
+	unsigned gone : 1;	/* dropped; freed on the next reap */
+	unsigned nwatches;	/* open files of this path, current or not */
 	int reported;	     /* errno already logged for the path, or 0 */
 };
 
