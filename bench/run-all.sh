@@ -1,0 +1,38 @@
+#!/bin/sh
+# Runs the tailmux benchmarks (catch-up, live latency, idle) and prints one
+# markdown summary table with the machine line.  Not part of `make check`.
+#
+#   TAILMUX=/path/to/build/src/tailmux bench/run-all.sh [--quick]
+#
+# --quick: a smoke run (smaller files, 1 round, short latency and idle
+# runs); its numbers are not the benchmark's.  Takes about 5-6 minutes
+# without it on a 2-core machine.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+py=${PYTHON:-python3}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tailmux-bench.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+if [ "${1:-}" = "--quick" ]; then
+	c_args="--runs 1 --lines 50000"
+	l_args="--runs 1 --seconds 2"
+	i_args="--seconds 3"
+else
+	c_args=""
+	l_args=""
+	i_args=""
+fi
+
+status=0
+# shellcheck disable=SC2086
+"$py" "$here/catchup.py" $c_args --json "$tmp/catchup.json" || status=1
+echo
+# shellcheck disable=SC2086
+"$py" "$here/latency.py" $l_args --json "$tmp/latency.json" || status=1
+echo
+# shellcheck disable=SC2086
+"$py" "$here/idle.py" $i_args --json "$tmp/idle.json" || status=1
+echo
+echo "== summary"
+"$py" "$here/summary.py" "$tmp"/*.json
+exit $status
