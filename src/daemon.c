@@ -94,6 +94,7 @@ static void daemon_job_done(struct pool_job *job);
 static void daemon_mark_dirty(struct daemon *d);
 static void daemon_watch_dir(struct daemon *d, struct follow *f);
 static void daemon_drain_update(struct daemon *d);
+static uint64_t daemon_now_ms(void);
 static void daemon_release(struct daemon *d, struct watch *w);
 
 static struct watch *
@@ -166,6 +167,9 @@ daemon_release(struct daemon *d, struct watch *w)
 static void
 daemon_watch_remove(struct daemon *d, struct watch *w)
 {
+	if (w->busy)
+		fatalx("internal error: %s closed with a read in flight",
+		       w->f->path);
 	if (w->queued)
 		TAILQ_REMOVE(&d->ready, w, ready_entry);
 	daemon_release(d, w);
@@ -643,7 +647,6 @@ daemon_job_run(struct pool_job *job)
 static void
 daemon_job_free(struct daemon_job *j)
 {
-	close(j->req.fd);
 	buf_free(&j->res.out);
 	free(j->tag);
 	free(j->path);
@@ -656,20 +659,12 @@ daemon_dispatch(struct daemon *d)
 {
 	struct daemon_job *j;
 	struct watch *w;
-	int fd;
 
 	while (!d->stopping && d->inflight < d->max_inflight &&
 	       output_pending(d->out) < d->max_pending &&
 	       (w = TAILQ_FIRST(&d->ready)) != NULL) {
 		TAILQ_REMOVE(&d->ready, w, ready_entry);
 		w->queued = 0;
-		fd = fcntl(w->fd, F_DUPFD_CLOEXEC, 0);
-		if (fd == -1) {
-			log_warn("cannot read %s", w->f->path);
-			w->polled = 1;
-			daemon_poll_update(d);
-			continue;
-		}
 		j = xcalloc(1, sizeof *j);
 		j->job.run = daemon_job_run;
 		j->job.done = daemon_job_done;
@@ -678,7 +673,7 @@ daemon_dispatch(struct daemon *d)
 		j->gen = w->gen;
 		j->tag = xstrdup(w->f->input->tag);
 		j->path = xstrdup(w->f->path);
-		j->req.fd = fd;
+		j->req.fd = w->fd; /* not closed while the job is out */
 		j->req.offset = w->offset;
 		j->req.chunk = READER_CHUNK;
 		j->req.max_line = (size_t)d->cfg->max_line;
@@ -814,7 +809,7 @@ daemon_job_done(struct pool_job *job)
 		return;
 	}
 	w->reported = 0;
-	if (res->fp_changed || (uint64_t)res->st.st_size < res->next_offset) {
+	if (res->fp_changed || (uint64_t)res->st.st_size < j->req.offset) {
 		/* What was read may be new contents at an old offset. */
 		daemon_truncated(d, w);
 		w->dirty = 1;

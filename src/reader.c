@@ -112,6 +112,17 @@ reader_run(const struct reader_req *req, struct reader_result *res)
 
 	memset(res, 0, sizeof *res);
 	res->next_offset = req->offset;
+	/* Ask for what the file holds past the offset (and a little more, so
+	 * that a short read tells the end): a live file has grown by a few
+	 * lines, and a small buffer is cheap to allocate and fill. */
+	if (fstat(req->fd, &res->st) == -1) {
+		res->err = errno;
+		return;
+	}
+	if ((uint64_t)res->st.st_size >= req->offset &&
+	    (uint64_t)res->st.st_size - req->offset + READER_SLACK < want)
+		want = (size_t)((uint64_t)res->st.st_size - req->offset) +
+		       READER_SLACK;
 	buf_reserve(&in, want + 1);
 	for (;;) {
 		n = reader_pread(req->fd, &in, want, req->offset);
@@ -152,8 +163,6 @@ reader_run(const struct reader_req *req, struct reader_result *res)
 		buf_free(&in);
 	}
 	res->next_offset = req->offset + consumed;
-	if (fstat(req->fd, &res->st) == -1 && res->err == 0)
-		res->err = errno;
 	if (res->err == 0)
 		reader_head(req, res);
 }

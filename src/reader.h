@@ -17,6 +17,10 @@
  * up to max_line. */
 #define READER_CHUNK (256 * 1024)
 
+/* Bytes asked for beyond the file's size, so that a short read marks its
+ * end even when it grew a little after fstat(). */
+#define READER_SLACK 4096
+
 struct reader_stats {
 	uint64_t lines;	       /* lines rendered */
 	uint64_t splits;       /* pieces cut from lines over max_line */
@@ -43,7 +47,7 @@ struct reader_result {
 	uint64_t next_offset; /* where the next read starts */
 	int eof;	      /* the read reached the end of the file */
 	int err;	      /* errno of a failed read, or 0 */
-	struct stat st;	      /* fstat() of the file after the read */
+	struct stat st;	      /* fstat() of the file before the read */
 	int fp_changed;	      /* after the read, the file's leading bytes no
 				 longer match req's fingerprint: it was
 				 truncated (and perhaps refilled) */

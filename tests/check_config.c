@@ -244,6 +244,9 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg->inputs[0].start, START_HEAD);
 	ck_assert_uint_eq(cfg->checkpoint_interval, 1000);
 	ck_assert_uint_eq(cfg->inputs[0].rotate_wait, 5000);
+	ck_assert_uint_eq(cfg->inputs[0].max_files, 1024);
+	ck_assert_uint_eq(cfg->inputs[0].rescan_interval, 10000);
+	ck_assert_uint_eq(cfg->inputs[0].nexcludes, 0);
 	config_free(cfg);
 }
 END_TEST
@@ -254,7 +257,8 @@ START_TEST(test_keys)
 	static const char *const want[] = {
 	    "workers", "state_file", "poll_interval", "max_line",
 	    "log_level", "checkpoint_interval", "path", "format", "path",
-	    "tag", "start", "rotate_wait"};
+	    "tag", "start", "rotate_wait", "exclude", "max_files",
+	    "rescan_interval"};
 	const struct config_key *k = config_keys();
 	size_t n = 0;
 
