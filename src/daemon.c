@@ -38,6 +38,7 @@
 #include "xmalloc.h"
 
 #define DAEMON_MAX_PENDING (16 * 1024 * 1024)
+#define DAEMON_MAX_CLOSED 1024
 
 /* What a notify registration belongs to. */
 enum { OWNER_FOLLOW, OWNER_WATCH, OWNER_GLOB };
@@ -95,6 +96,10 @@ static void daemon_mark_dirty(struct daemon *d);
 static void daemon_watch_dir(struct daemon *d, struct follow *f);
 static void daemon_drain_update(struct daemon *d);
 static uint64_t daemon_now_ms(void);
+static void daemon_check_path(struct daemon *d, struct watch *w);
+static void daemon_unpark(struct daemon *d, struct follow *f);
+struct daemon_job;
+static void daemon_job_free(struct daemon_job *j);
 static void daemon_release(struct daemon *d, struct watch *w);
 
 static struct watch *
@@ -103,6 +108,19 @@ daemon_lookup(const struct daemon *d, uint32_t slot, uint32_t gen)
 	struct watch *w = slot < d->nslots ? d->slots[slot] : NULL;
 
 	return w != NULL && w->gen == gen ? w : NULL;
+}
+
+/* Takes entry `e' (or nothing, if NULL) off the list of closed files. */
+static void
+daemon_forget(struct daemon *d, struct state_file *e)
+{
+	struct state *c = &d->closed;
+
+	if (e == NULL)
+		return;
+	free(e->path);
+	memmove(e, e + 1, (size_t)(c->files + c->nfiles - (e + 1)) * sizeof *e);
+	c->nfiles--;
 }
 
 /* Gives `w' a free slot and a new generation. */
@@ -122,6 +140,8 @@ daemon_slot_add(struct daemon *d, struct watch *w)
 	w->slot = i;
 	w->gen = ++d->next_gen;
 	w->f->nwatches++;
+	/* An open file is in the checkpoint as such, not as a closed one. */
+	daemon_forget(d, state_find(&d->closed, w->dev, w->ino));
 }
 
 /* The watch on (dev, ino), if any. */
@@ -157,17 +177,60 @@ daemon_release(struct daemon *d, struct watch *w)
 	if (!w->holding)
 		return;
 	w->holding = 0;
-	if (--f->hold == 0 && f->cur != NULL && f->cur->dirty) {
+	if (--f->hold > 0)
+		return;
+	daemon_unpark(d, f);
+	if (f->hold == 0 && f->cur != NULL && f->cur->dirty &&
+	    f->cur->parked == NULL) {
 		f->cur->dirty = 0;
 		daemon_wake(d, f->cur);
 	}
+}
+
+/* Remembers a file read to its end, so that found again under another
+ * name it goes on from there; forgets the oldest past DAEMON_MAX_CLOSED. */
+static void
+daemon_remember(struct daemon *d, const char *path, uint64_t dev,
+		uint64_t ino, uint64_t offset, uint32_t fp_len,
+		uint64_t fp_hash)
+{
+	struct state *c = &d->closed;
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->nfiles; i++) {
+		if ((c->files[i].dev == dev && c->files[i].ino == ino) ||
+		    (c->nfiles >= DAEMON_MAX_CLOSED && i == 0)) {
+			free(c->files[i].path);
+			continue;
+		}
+		c->files[k++] = c->files[i];
+	}
+	c->nfiles = k;
+	state_add(c, path, dev, ino, offset, fp_len, fp_hash)->done = 1;
+}
+
+/* The remembered file on (dev, ino) whose fingerprint the file open on fd
+ * still has; taken off the list.  Returns its offset, or -1. */
+static int64_t
+daemon_recall(struct daemon *d, int fd, uint64_t dev, uint64_t ino)
+{
+	struct state_file *e = state_find(&d->closed, dev, ino);
+	int64_t offset;
+
+	if (e == NULL)
+		return -1;
+	offset = watch_fp_matches(fd, e->fp_len, e->fp_hash)
+		     ? (int64_t)e->offset
+		     : -1;
+	daemon_forget(d, e);
+	return offset;
 }
 
 /* Forgets a watch: its slot, registration, timer and file. */
 static void
 daemon_watch_remove(struct daemon *d, struct watch *w)
 {
-	if (w->busy)
+	if (w->busy || w->parked != NULL)
 		fatalx("internal error: %s closed with a read in flight",
 		       w->f->path);
 	if (w->queued)
@@ -311,7 +374,7 @@ daemon_resume_rotated(struct daemon *d, struct follow *f, uint64_t cur_dev,
 
 	for (size_t i = 0; i < d->loaded.nfiles; i++) {
 		e = &d->loaded.files[i];
-		if (strcmp(e->path, f->path) != 0 || e->ino == 0 ||
+		if (strcmp(e->path, f->path) != 0 || e->ino == 0 || e->done ||
 		    (e->dev == cur_dev && e->ino == cur_ino) ||
 		    daemon_watch_find(d, e->dev, e->ino) != NULL)
 			continue;
@@ -374,9 +437,20 @@ daemon_start_offset(struct daemon *d, struct follow *f, int fd,
 		    const struct stat *st, int initial, struct watch *w)
 {
 	struct state_file *e;
+	int64_t known;
 
-	if (!initial)
-		return 0; /* appeared or replaced while we watched: all new */
+	if (!initial) {
+		/* Appeared or replaced while we watched: all new, unless it is
+		 * a file we read to its end under another name. */
+		known = daemon_recall(d, fd, (uint64_t)st->st_dev,
+				      (uint64_t)st->st_ino);
+		if (known < 0 || (uint64_t)known > (uint64_t)st->st_size)
+			return 0;
+		log_info("%s is a file already read under another name; going "
+			 "on from offset %" PRId64,
+			 f->path, known);
+		return (uint64_t)known;
+	}
 	e = state_find(&d->loaded, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
 	if (e != NULL && watch_fp_matches(fd, e->fp_len, e->fp_hash) &&
 	    e->offset <= (uint64_t)st->st_size) {
@@ -417,6 +491,8 @@ daemon_follow_adopt(struct daemon *d, struct follow *f, int fd,
 	if (w == NULL || w->f == f)
 		return 0;
 	close(fd);
+	if (!w->draining && watch_replaced(w, w->f->path) == 1)
+		daemon_check_path(d, w); /* its rename is seen here first */
 	if (!w->draining) {
 		if (f->reported != EEXIST)
 			log_warnx("%s is the file %s, already followed; not "
@@ -576,11 +652,13 @@ static void
 daemon_maybe_close(struct daemon *d, struct watch *w)
 {
 	if (!w->closing || w->busy || w->queued || w->dirty ||
-	    w->committed != w->offset)
+	    w->parked != NULL || w->committed != w->offset)
 		return;
 	log_debug("%s: closing the rotated file (inode %" PRIu64
 		  ") after %" PRIu64 " bytes",
 		  w->f->path, w->ino, w->offset);
+	daemon_remember(d, w->f->path, w->dev, w->ino, w->offset, w->fp_len,
+			w->fp_hash);
 	daemon_watch_remove(d, w);
 }
 
@@ -620,6 +698,13 @@ daemon_check_path(struct daemon *d, struct watch *w)
 	f->cur = NULL;
 	w->draining = 1;
 	w->drain_at = daemon_now_ms() + f->input->rotate_wait;
+	/* What is left in the old file was written before anything in the
+	 * new one: read it to its end first. */
+	if (!w->holding) {
+		w->holding = 1;
+		f->hold++;
+	}
+	daemon_wake(d, w);
 	if (access(f->path, F_OK) == 0) {
 		log_info("%s was rotated; following the new file, and the old "
 			 "one for %" PRIu64 " ms more",
@@ -696,7 +781,8 @@ daemon_wake(struct daemon *d, struct watch *w)
 {
 	if (d->stopping || w->done)
 		return;
-	if (w->busy || (w->f->cur == w && w->f->hold > 0)) {
+	if (w->busy || w->parked != NULL ||
+	    (w->f->cur == w && w->f->hold > 0)) {
 		w->dirty = 1;
 		return;
 	}
@@ -777,42 +863,48 @@ daemon_truncated(struct daemon *d, struct watch *w)
 	daemon_mark_dirty(d);
 }
 
-/* A read came back: hand its lines to the output and decide what next. */
-static void
-daemon_job_done(struct pool_job *job)
+/* True if a file rotated away from f's path holds lines not read yet;
+ * those are woken, and hold f's current file until read. */
+static int
+daemon_old_has_more(struct daemon *d, struct follow *f)
 {
-	struct daemon_job *j = (struct daemon_job *)job;
-	struct daemon *d = j->d;
+	struct watch *o;
+	struct stat st;
+	int more = 0;
+
+	for (uint32_t i = 0; i < d->nslots && f->nwatches > 1; i++) {
+		o = d->slots[i];
+		if (o == NULL || o->f != f || o == f->cur ||
+		    fstat(o->fd, &st) == -1 || (uint64_t)st.st_size <= o->offset)
+			continue;
+		if (!o->holding) {
+			o->holding = 1;
+			f->hold++;
+		}
+		daemon_wake(d, o);
+		more = 1;
+	}
+	return more;
+}
+
+/* Hands a read's lines to the output and decides what next.  A read of a
+ * path's current file that finds older, rotated files of the path with
+ * lines still unread is parked until those are read: they were written
+ * first. */
+static void
+daemon_job_apply(struct daemon *d, struct watch *w, struct daemon_job *j)
+{
 	struct reader_result *res = &j->res;
 	struct output_mark mark;
-	struct watch *w;
 	int eof;
 
-	d->inflight--;
-	w = daemon_lookup(d, j->slot, j->gen);
-	if (w == NULL) {
-		daemon_job_free(j); /* its watch went while it ran */
-		daemon_dispatch(d);
-		daemon_maybe_finish(d);
-		return;
-	}
-	w->busy = 0;
-	if (res->err != 0) {
-		if (w->reported != res->err)
-			log_warnx("cannot read %s: %s", w->f->path,
-				  strerror(res->err));
-		w->reported = res->err;
-		w->polled = 1;
-		daemon_job_free(j);
-		daemon_poll_update(d);
-		daemon_maybe_finish(d);
-		return;
-	}
-	w->reported = 0;
 	if (res->fp_changed || (uint64_t)res->st.st_size < j->req.offset) {
 		/* What was read may be new contents at an old offset. */
 		daemon_truncated(d, w);
 		w->dirty = 1;
+	} else if (w == w->f->cur && daemon_old_has_more(d, w->f)) {
+		w->parked = j;
+		return;
 	} else {
 		d->newline_added += res->stats.newline_added;
 		if (res->stats.splits > 0) {
@@ -846,6 +938,51 @@ daemon_job_done(struct pool_job *job)
 			daemon_check_path(d, w);
 		else
 			daemon_maybe_close(d, w);
+	}
+}
+
+/* Applies the reads parked on f's files, once nothing holds them. */
+static void
+daemon_unpark(struct daemon *d, struct follow *f)
+{
+	struct daemon_job *j;
+	struct watch *w;
+
+	for (uint32_t i = 0; i < d->nslots && f->hold == 0; i++) {
+		w = d->slots[i];
+		if (w == NULL || w->f != f || w->parked == NULL)
+			continue;
+		j = w->parked;
+		w->parked = NULL;
+		daemon_job_apply(d, w, j);
+	}
+}
+
+/* A read came back from the pool. */
+static void
+daemon_job_done(struct pool_job *job)
+{
+	struct daemon_job *j = (struct daemon_job *)job;
+	struct daemon *d = j->d;
+	struct watch *w;
+
+	d->inflight--;
+	w = daemon_lookup(d, j->slot, j->gen);
+	if (w == NULL) {
+		daemon_job_free(j); /* its watch went while it ran */
+	} else if (j->res.err != 0) {
+		w->busy = 0;
+		if (w->reported != j->res.err)
+			log_warnx("cannot read %s: %s", w->f->path,
+				  strerror(j->res.err));
+		w->reported = j->res.err;
+		w->polled = 1;
+		daemon_job_free(j);
+		daemon_poll_update(d);
+	} else {
+		w->busy = 0;
+		w->reported = 0;
+		daemon_job_apply(d, w, j);
 	}
 	daemon_dispatch(d);
 	daemon_maybe_finish(d);
@@ -936,6 +1073,12 @@ daemon_state_render(struct daemon *d, struct buf *out)
 		if (w != NULL)
 			state_add(&st, w->f->path, w->dev, w->ino, w->committed,
 				  w->fp_len, w->fp_hash);
+	}
+	for (size_t i = 0; i < d->closed.nfiles; i++) {
+		const struct state_file *c = &d->closed.files[i];
+		state_add(&st, c->path, c->dev, c->ino, c->offset, c->fp_len,
+			  c->fp_hash)
+		    ->done = 1;
 	}
 	/* A path with no file now is still known: whatever appears there is
 	 * read from its start. */
@@ -1198,7 +1341,7 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 		if (name == NULL || !(mask & (IN_CREATE | IN_MOVED_TO)))
 			return;
 		path = xasprintf("%s/%s", g->dir, name);
-		if (fnmatch(g->pattern, path, FNM_PATHNAME) == 0 &&
+		if (fnmatch(g->pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0 &&
 		    (f = daemon_glob_found(d, g, path)) != NULL)
 			daemon_follow_open(d, f, 0);
 		free(path);
@@ -1220,12 +1363,20 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 			daemon_follow_open(d, f, 0);
 			return;
 		}
-		w = f->cur;
-		w->moved = 1;
+		/* Switch now: a file that is created and rotated away again
+		 * before the old one is read to its end would be missed. */
+		daemon_check_path(d, f->cur);
+		return;
 	} else {
 		w = owner;
 		if (mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
 			w->moved = w->f->cur == w;
+		/* Late lines in a rotated file were written before what the
+		 * path's new file got since: read them first. */
+		if (w->draining && !w->holding && (mask & IN_MODIFY)) {
+			w->holding = 1;
+			w->f->hold++;
+		}
 	}
 	/* A read is asked for even when the file did not grow: it comes back
 	 * at the end of the file and then looks at what the path names. */
@@ -1447,6 +1598,12 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 			if (!config_is_glob(in->paths[k]))
 				daemon_follow_add(d, in->paths[k], in, 0);
 	}
+	for (size_t k = 0; k < d->loaded.nfiles; k++) {
+		const struct state_file *e = &d->loaded.files[k];
+		if (e->done)
+			daemon_remember(d, e->path, e->dev, e->ino, e->offset,
+					e->fp_len, e->fp_hash);
+	}
 	daemon_globs_init(d);
 	d->rescan_ev = evtimer_new(d->base, daemon_rescan_cb, d);
 	if (d->rescan_ev == NULL) {
@@ -1456,12 +1613,27 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	return 0;
 }
 
-int
-daemon_run(struct daemon *d)
+/* Saves the checkpoint on the loop thread, blocking: at start and stop. */
+static int
+daemon_save_now(struct daemon *d)
 {
 	struct buf b = {0};
 	char *cause;
+	int r;
 
+	daemon_state_render(d, &b);
+	r = state_write(d->cfg->state_file, b.data, b.len, &cause);
+	if (r == -1) {
+		log_errx("cannot save the checkpoint: %s", cause);
+		free(cause);
+	}
+	buf_free(&b);
+	return r;
+}
+
+int
+daemon_run(struct daemon *d)
+{
 	for (size_t i = 0; i < d->nglobs; i++)
 		daemon_glob_scan(d, &d->globs[i], 1);
 	daemon_rescan_cb(-1, 0, d); /* arms the timer */
@@ -1469,6 +1641,13 @@ daemon_run(struct daemon *d)
 	for (size_t i = 0; i < d->nfollows; i++)
 		daemon_follow_open(d, d->follows[i], 1);
 	state_clear(&d->loaded);
+	/* A checkpoint before the first write: a kill -9 before the first
+	 * timed save must not find output that no checkpoint accounts for.
+	 * The loop has not run, so nothing has been written yet. */
+	if (!d->once && daemon_save_now(d) == -1) {
+		d->save_failed = errno != 0 ? errno : EIO; /* said; retried */
+		daemon_mark_dirty(d);
+	}
 	log_info("%s %zu files into %s (%s)",
 		 d->once ? "merging" : "following", d->nfollows,
 		 d->cfg->output_path, config_format_name(d->cfg->format));
@@ -1477,17 +1656,9 @@ daemon_run(struct daemon *d)
 		log_errx("the event loop failed");
 		return 1;
 	}
-	if (!d->once && d->exit_code == 0) {
-		/* The last checkpoint, with everything written. */
-		daemon_state_render(d, &b);
-		if (state_write(d->cfg->state_file, b.data, b.len, &cause) ==
-		    -1) {
-			log_errx("cannot save the checkpoint: %s", cause);
-			free(cause);
-			d->exit_code = 1;
-		}
-		buf_free(&b);
-	}
+	/* The last checkpoint, with everything written. */
+	if (!d->once && d->exit_code == 0 && daemon_save_now(d) == -1)
+		d->exit_code = 1;
 	log_info("stopped: %" PRIu64 " bytes written, %" PRIu64
 		 " cuts at max_line, %" PRIu64 " lines completed with a newline",
 		 output_written(d->out), d->splits, d->newline_added);
@@ -1504,6 +1675,8 @@ daemon_free(struct daemon *d)
 		if (w == NULL)
 			continue;
 		notify_rm(d->notify, w->file_reg);
+		if (w->parked != NULL)
+			daemon_job_free(w->parked);
 		watch_free(w);
 	}
 	free(d->slots);
@@ -1537,5 +1710,6 @@ daemon_free(struct daemon *d)
 	if (d->base != NULL)
 		event_base_free(d->base);
 	state_clear(&d->loaded);
+	state_clear(&d->closed);
 	config_free(d->cfg);
 }

@@ -53,6 +53,8 @@ struct daemon {
 	size_t once_left;   /* --once: watches not read to their end yet */
 
 	struct state loaded; /* the checkpoint found at start */
+	struct state closed; /* files read to their end and closed, newest
+				last, at most DAEMON_MAX_CLOSED */
 	int save_dirty;	     /* something changed since the last save */
 	int save_busy;	     /* a save is in the pool */
 	int save_failed;     /* errno of the last failed save, or 0 */

@@ -36,7 +36,12 @@
  *	tailmux-state 1
  *	output DEV INO LEN PATH
  *	file DEV INO OFFSET FPLEN FPHASH PATH
+ *	done DEV INO OFFSET FPLEN FPHASH PATH
  *	end COUNT HASH
+ *
+ * A "done" file was read to its end and closed after rotation; it is kept
+ * so that the file, found again under another name (a glob matching the
+ * rotated name), goes on from its end instead of being read twice.
  *
  * PATH is percent-encoded (bytes below '!', '%' and above '~').  HASH is
  * state_hash() of every byte before the "end" line. */
@@ -85,6 +90,7 @@ state_add(struct state *st, const char *path, uint64_t dev, uint64_t ino,
 	f->offset = offset;
 	f->fp_len = fp_len;
 	f->fp_hash = fp_hash;
+	f->done = 0;
 	return f;
 }
 
@@ -162,9 +168,10 @@ state_format(const struct state *st, struct buf *out)
 	for (size_t i = 0; i < st->nfiles; i++) {
 		const struct state_file *f = &st->files[i];
 		n = snprintf(line, sizeof line,
-			     "file %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32
+			     "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32
 			     " %016" PRIx64 " ",
-			     f->dev, f->ino, f->offset, f->fp_len, f->fp_hash);
+			     f->done ? "done" : "file", f->dev, f->ino,
+			     f->offset, f->fp_len, f->fp_hash);
 		buf_add(out, line, (size_t)n);
 		state_put_path(out, f->path);
 		buf_add_byte(out, '\n');
@@ -200,17 +207,18 @@ state_parse_line(char *line, struct state *st, const char **why)
 		st->out_path = xstrdup(line + used);
 		return 0;
 	}
-	if (strncmp(line, "file ", 5) == 0) {
-		if (sscanf(line,
-			   "file %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu32
+	if (strncmp(line, "file ", 5) == 0 || strncmp(line, "done ", 5) == 0) {
+		if (sscanf(line + 5,
+			   "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu32
 			   " %16" SCNx64 " %n",
 			   &dev, &ino, &a, &fp_len, &fp_hash, &used) != 5 ||
 		    used == 0 || fp_len > STATE_FP_MAX ||
-		    state_get_path(line + used) == -1) {
+		    state_get_path(line + 5 + used) == -1) {
 			*why = "malformed file line";
 			return -1;
 		}
-		state_add(st, line + used, dev, ino, a, fp_len, fp_hash);
+		state_add(st, line + 5 + used, dev, ino, a, fp_len, fp_hash)
+		    ->done = line[0] == 'd';
 		return 0;
 	}
 	*why = "unknown line";
@@ -241,8 +249,14 @@ state_parse(const char *text, size_t len, struct state *st, char **cause)
 			if (strcmp(line, STATE_MAGIC) != 0)
 				why = "not a tailmux state file (version 1)";
 		} else if (strncmp(line, "end ", 4) == 0) {
+			char canon[64];
 			if (sscanf(line, "end %llu %16" SCNx64, &count, &hash) !=
 			    2)
+				why = "malformed end line";
+			else if (snprintf(canon, sizeof canon,
+					  "end %llu %016" PRIx64, count,
+					  hash) < 0 ||
+				 strcmp(canon, line) != 0)
 				why = "malformed end line";
 			else if (count != st->nfiles)
 				why = "file count does not match";

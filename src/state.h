@@ -24,6 +24,8 @@ struct state_file {
 	uint64_t offset; /* its bytes before this are in the output */
 	uint32_t fp_len; /* bytes hashed into fp_hash */
 	uint64_t fp_hash;
+	int done; /* read to its end and closed: if it is found again under
+		     another name, it goes on from offset */
 };
 
 struct state {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+struct daemon_job;
 struct follow;
 struct notify_reg;
 
@@ -46,6 +47,8 @@ struct watch {
 	unsigned closing : 1;  /* rotate_wait is over: close at the end */
 	unsigned holding : 1;  /* its path's current file waits for it */
 	int reported;	       /* errno already logged for it, or 0 */
+	struct daemon_job *parked; /* a read held back until older files of
+				      its path are read (daemon.c) */
 
 	TAILQ_ENTRY(watch) ready_entry;
 };

@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""Rotation under load: a real writer, real rotations, exactly once.
+
+A writer thread appends numbered lines, one os.write(2) each, to an O_APPEND
+descriptor, paced to about 6,000 lines a second, and rotates its file every
+few thousand lines the way real tools do.  One numbering runs through every
+generation of a path (its file-id stays the same), so at the end the output
+must hold lines 1..N of it exactly once and in order.  Each scenario runs its
+own tailmux, with its own output and checkpoint:
+
+  * rename+create (logrotate "create"): app.log is renamed to app.log.N, a
+    new app.log is created, and the writer puts a few more lines into the
+    old descriptor before it reopens (as an application does until it gets
+    its SIGHUP): those late lines come before the new file's.
+  * copytruncate: app.log is copied to app.log.N, then truncated to 0; the
+    writer, paused meanwhile (logrotate's copy/truncate window would lose
+    lines otherwise, whatever the reader), goes on on the same descriptor.
+  * delete+recreate: app.log is unlinked; the writer keeps its descriptor a
+    little while and writes a few lines into the deleted file, then creates
+    a new app.log.  The late lines must appear, thanks to rotate_wait.
+  * symlink swap: the path is a symlink; a new target is created and the
+    link is replaced atomically by renaming a temporary symlink over it
+    (ln -sfn done right), late lines going to the old target.
+  * rotation faster than poll_interval: rename+create every ~50 ms with
+    poll_interval = 1s: many rotations inside one poll interval.
+  * inode reuse across a restart: tailmux is stopped (SIGTERM), app.log is
+    deleted and files are created until one gets the old inode number back;
+    that file becomes app.log, holding more bytes than the checkpointed
+    offset, and tailmux is started again: it must read the new file from its
+    start, not from the old offset.  If the filesystem never hands the inode
+    back, that sub-check is skipped with a message and the rest still runs.
+  * late burst: rename+create where the application flushes a big buffer
+    (20,000 lines) into the old file after tailmux has switched to the new
+    one, and only then writes to the new file: the late lines were written
+    first, so they must come out first.
+
+Every scenario runs even when an earlier one failed; the test fails at the
+end naming those that did.
+
+For each scenario the lost / duplicated / out-of-order counts are printed.
+"""
+import collections
+import os
+import shutil
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tmtest  # noqa: E402
+
+RATE = 6000  # lines a second: at least 5,000
+FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+
+
+class Writer(threading.Thread):
+    """Writes lines 1..total (or until stop()) of `fid' to `path', one
+    os.write each, paced to `rate' lines a second, and calls rotate() every
+    `every' lines (not after the last).  The scheme is one of "rename",
+    "copytruncate", "delete", "symlink".  `late' lines go to the old
+    descriptor after a rotation.  `may_rotate', if given, is called before
+    each rotation and must return True to let it happen now (it may wait)."""
+
+    def __init__(self, fid, path, scheme, every, total=None, rate=RATE,
+                 late=0, may_rotate=None, targets=None):
+        super().__init__(daemon=True)
+        self.fid = fid
+        self.path = path
+        self.scheme = scheme
+        self.every = every
+        self.total = total
+        self.rate = rate
+        self.late = late
+        self.may_rotate = may_rotate
+        self.targets = targets  # symlink: the directory of the targets
+        self.seq = 0            # lines written so far
+        self.nbytes = 0
+        self.gen = 0
+        self.rotations = 0
+        self.error = None
+        self.elapsed = 0.0
+        self.fd = -1
+        self._halt = threading.Event()
+        self._lock = threading.Lock()  # held while a rotation runs
+        self.t0 = 0.0
+
+    # -- lines
+    def emit(self, fd):
+        line = tmtest.seq_line(self.fid, self.seq + 1)
+        tmtest.write_all(fd, line)
+        self.seq += 1
+        self.nbytes += len(line)
+
+    def pace(self):
+        ahead = self.t0 + self.seq / self.rate - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+
+    # -- rotations
+    def new_name(self):
+        self.gen += 1
+        return "%s.%d" % (self.path, self.gen)
+
+    def rotate(self):
+        getattr(self, "rot_" + self.scheme)()
+        self.rotations += 1
+
+    def rot_rename(self):
+        os.rename(self.path, self.new_name())
+        new = os.open(self.path, FLAGS | os.O_EXCL, 0o644)
+        for _ in range(self.late):
+            self.emit(self.fd)           # not reopened yet
+        os.close(self.fd)
+        self.fd = new
+
+    def rot_copytruncate(self):
+        with open(self.path, "rb") as src, open(self.new_name(), "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.truncate(self.path, 0)
+
+    def rot_delete(self):
+        os.unlink(self.path)
+        for _ in range(self.late):       # "a little while" on the old fd
+            self.emit(self.fd)
+            time.sleep(0.002)
+        os.close(self.fd)
+        self.fd = os.open(self.path, FLAGS | os.O_EXCL, 0o644)
+
+    def rot_symlink(self):
+        self.gen += 1
+        target = os.path.join(self.targets, "app-%d.log" % self.gen)
+        new = os.open(target, FLAGS | os.O_EXCL, 0o644)
+        tmp = self.path + ".tmp"
+        os.symlink(target, tmp)
+        os.rename(tmp, self.path)        # atomic swap of the link
+        for _ in range(self.late):
+            self.emit(self.fd)
+        os.close(self.fd)
+        self.fd = new
+
+    # -- the thread
+    def run(self):
+        try:
+            self.fd = os.open(self.path, FLAGS, 0o644)
+            self.t0 = time.monotonic()
+            base = 0
+            while not self._halt.is_set() and (self.total is None
+                                               or self.seq < self.total):
+                self.emit(self.fd)
+                if (self.every and self.seq - base >= self.every
+                        and (self.total is None or self.seq < self.total)):
+                    if self.may_rotate is None or self.may_rotate(self):
+                        with self._lock:
+                            self.rotate()
+                        base = self.seq
+                if self.seq % 16 == 0:
+                    self.pace()
+            self.elapsed = time.monotonic() - self.t0
+            os.close(self.fd)
+        except BaseException as e:  # reported by finish()
+            self.error = e
+
+    def stop(self):
+        self._halt.set()
+
+    def finish(self, timeout=None):
+        """Waits (with a deadline) for the writer to be done."""
+        self.join(tmtest.TIMEOUT if timeout is None else timeout)
+        if self.is_alive():
+            tmtest.fail("the writer of %s did not finish" % self.fid)
+        if self.error is not None:
+            tmtest.fail("the writer of %s failed: %r" % (self.fid, self.error))
+        return self
+
+    def rate_seen(self):
+        return self.seq / self.elapsed if self.elapsed > 0 else 0.0
+
+
+def tally(lines, fid, total):
+    """(lost, duplicated, out_of_order) for lines 1..total of `fid'."""
+    counts = collections.Counter()
+    disorder = 0
+    top = 0
+    for line in lines:
+        parts = line.split(b" ", 2)
+        if len(parts) < 2 or parts[0] != fid.encode():
+            continue
+        try:
+            seq = int(parts[1])
+        except ValueError:
+            continue
+        if seq < top and counts[seq] == 0:
+            disorder += 1
+        top = max(top, seq)
+        counts[seq] += 1
+    lost = sum(1 for s in range(1, total + 1) if counts[s] == 0)
+    dup = sum(c - 1 for c in counts.values() if c > 1)
+    return lost, dup, disorder
+
+
+def wait_complete(d, out, nbytes, what, timeout=None):
+    """Waits until the output holds `nbytes' bytes (or more).  Returns
+    False on timeout instead of failing, so that the counts get printed."""
+    try:
+        tmtest.wait_for(lambda: tmtest.size(out) >= nbytes,
+                        "the output to reach %d bytes (%s)" % (nbytes, what),
+                        timeout=timeout, daemon=d)
+        return True
+    except tmtest.Fail as e:
+        if d.proc.poll() is not None:
+            raise
+        print("# %s" % e)
+        return False
+
+
+def verify(t, d, out, w, what, stop=True):
+    """Waits for every line of writer `w', stops tailmux, prints the counts
+    and checks every line exactly once, in order."""
+    complete = wait_complete(d, out, w.nbytes, what)
+    if stop:
+        d.stop()
+    lines = tmtest.split_lines(tmtest.read(out), "the output (%s)" % what)
+    lost, dup, disorder = tally(lines, w.fid, w.seq)
+    rate = ", writer at %.0f lines/s" % w.rate_seen() if w.elapsed else ""
+    print("# %s: %d lines, %d rotations%s: lost %d duplicated %d "
+          "out-of-order %d" % (what, w.seq, w.rotations, rate, lost, dup,
+                               disorder), flush=True)
+    tmtest.check_seq(lines, {w.fid: w.seq}, what="the output (%s)" % what)
+    if not complete or tmtest.size(out) != w.nbytes:
+        tmtest.fail("%s: the output holds %d bytes, expected %d"
+                    % (what, tmtest.size(out), w.nbytes))
+    t.ok("%s: all %d lines through %d rotations, each once and in order"
+         % (what, w.seq, w.rotations))
+
+
+def scenario(t, name, scheme, every, total, late=0, link=False, **keys):
+    """One tailmux on one rotating file."""
+    d_ = t.path(name)
+    os.makedirs(d_)
+    path = os.path.join(d_, "app.log")
+    targets = None
+    if link:
+        targets = os.path.join(d_, "gens")
+        os.makedirs(targets)
+        first = os.path.join(targets, "app-0.log")
+        open(first, "wb").close()
+        os.symlink(first, path)
+    else:
+        open(path, "wb").close()
+    keys.setdefault("checkpoint_interval", "100ms")
+    cfg = t.config([(name, path, {"rotate_wait": keys.pop("rotate_wait",
+                                                            "3s")})],
+                   name="%s.ini" % name, output="%s.out" % name, **keys)
+    d = t.start(cfg)
+    w = Writer(name, path, scheme, every, total=total, late=late,
+               targets=targets)
+    w.start()
+    w.finish()
+    if w.rate_seen() < 5000:
+        print("# warning: the writer managed only %.0f lines/s"
+              % w.rate_seen())
+    verify(t, d, t.path("%s.out" % name), w, name)
+    return d
+
+
+def inode_reuse(t):
+    """tailmux stopped; app.log deleted; a new file on the same inode
+    number; tailmux started: the new file is read from its start."""
+    name = "reuse"
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("reuse.out")
+    open(path, "wb").close()
+    cfg = t.config([(name, path)], name="reuse.ini", output="reuse.out",
+                   checkpoint_interval="100ms")
+    d = t.start(cfg)
+    w = Writer(name, path, "rename", 2000, total=5000)
+    w.start()
+    w.finish()
+    complete = wait_complete(d, out, w.nbytes, "before the restart")
+    d.stop()
+    if not complete:
+        tmtest.fail("the output did not get every line before the restart")
+    old = os.stat(path)
+    t.ok("first run: %d lines, the last file holds %d bytes at inode %d"
+         % (w.seq, old.st_size, old.st_ino))
+
+    # Delete it and create files until one has the old inode number.
+    os.unlink(path)
+    reused = False
+    tries = []
+    for i in range(64):
+        cand = os.path.join(dir_, "candidate-%d" % i)
+        fd = os.open(cand, FLAGS | os.O_EXCL, 0o644)
+        st = os.fstat(fd)
+        os.close(fd)
+        if st.st_ino == old.st_ino and st.st_dev == old.st_dev:
+            os.rename(cand, path)
+            reused = True
+            break
+        tries.append(cand)
+    for cand in tries:       # the misses, kept until now so as not to get
+        os.unlink(cand)      # the same wrong inode back every time
+    if not reused:
+        print("# skipping the inode-reuse check: the filesystem did not "
+              "hand inode %d back in 64 creations" % old.st_ino)
+        open(path, "wb").close()
+    # The new file, one numbering with the old: more bytes than the old
+    # offset, so that reading from that offset would lose lines silently.
+    fd = os.open(path, FLAGS, 0o644)
+    first_new = w.seq + 1
+    while os.fstat(fd).st_size <= old.st_size + 4096:
+        w.emit(fd)
+    os.close(fd)
+    cur = os.stat(path)
+    d = t.start(cfg)
+    complete = wait_complete(d, out, w.nbytes, "after the restart")
+    if reused:
+        t.check("holds new contents on the checkpointed inode" in d.stderr(),
+                "inode %d reused: tailmux tells the new file from the old "
+                "by its fingerprint" % cur.st_ino, d.stderr_tail())
+    d.stop()
+    lines = tmtest.split_lines(tmtest.read(out))
+    lost, dup, disorder = tally(lines, name, w.seq)
+    print("# inode reuse (%s): lines %d..%d in the new file: lost %d "
+          "duplicated %d out-of-order %d"
+          % ("inode %d reused" % cur.st_ino if reused else "not reused",
+             first_new, w.seq, lost, dup, disorder), flush=True)
+    tmtest.check_seq(lines, {name: w.seq}, what="the output (inode reuse)")
+    if not complete or tmtest.size(out) != w.nbytes:
+        tmtest.fail("inode reuse: the output holds %d bytes, expected %d"
+                    % (tmtest.size(out), w.nbytes))
+    t.ok("%s: the new file is read from its start, every line once"
+         % ("inode reused across the restart" if reused
+            else "new file after the restart (inode not reused)"))
+
+
+def late_burst(t):
+    """rename+create where the application, before it reopens, flushes a
+    large buffer into the old file and then writes to the new one: every
+    late line was written before the new file's first line, so it must come
+    out before it (deterministic: tailmux has switched to the new file
+    before the burst)."""
+    name = "burst"
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("burst.out")
+    cfg = t.config([(name, path)], name="burst.ini", output="burst.out")
+    w = Writer(name, path, "rename", 0)
+    fd = os.open(path, FLAGS, 0o644)
+    for _ in range(100):
+        w.emit(fd)
+    d = t.start(cfg)
+    tmtest.wait_for(lambda: tmtest.size(out) >= w.nbytes,
+                    "the first 100 lines", daemon=d)
+    os.rename(path, path + ".1")
+    new = os.open(path, FLAGS | os.O_EXCL, 0o644)
+    d.wait_log("was rotated")
+    data = tmtest.seq_lines(name, w.seq + 1, w.seq + 20000)
+    tmtest.write_all(fd, data)          # the late burst, one write
+    w.seq += 20000
+    w.nbytes += len(data)
+    os.close(fd)
+    for _ in range(10):                  # then the reopened file
+        w.emit(new)
+    os.close(new)
+    w.rotations = 1
+    verify(t, d, out, w, "late burst before reopening")
+
+
+def test(t):
+    failed = []
+
+    def run(what, fn, *args, **kw):
+        try:
+            fn(t, *args, **kw)
+        except tmtest.Fail as e:
+            print("# FAILED: %s: %s" % (what, e), flush=True)
+            failed.append(what)
+        for d in t.daemons:
+            d.kill()
+
+    run("rename+create", scenario, "rename", "rename", 2500, 12000, late=5)
+    run("copytruncate", scenario, "copytruncate", "copytruncate", 2500,
+        12000)
+    run("delete+recreate", scenario, "delete", "delete", 2500, 12000,
+        late=10)
+    run("symlink swap", scenario, "symlink", "symlink", 2500, 12000, late=5,
+        link=True)
+    # ~300 lines at 6,000/s: a rotation every ~50 ms, 20 per poll_interval.
+    run("rotation faster than poll_interval", scenario, "fast", "rename",
+        300, 15000, late=3, poll_interval="1s", rotate_wait="5s")
+    run("inode reuse across a restart", inode_reuse)
+    run("late burst before reopening", late_burst)
+    if failed:
+        tmtest.fail("%d of 7 scenarios failed: %s"
+                    % (len(failed), ", ".join(failed)))
+
+
+if __name__ == "__main__":
+    tmtest.main(test)
