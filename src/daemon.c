@@ -1431,6 +1431,12 @@ daemon_state_load(struct daemon *d)
 		return;
 	}
 	if (r == -1) {
+		/* Left as it is: it may be fine once it can be read. */
+		log_errx("%s: %s; starting without a checkpoint", path, cause);
+		free(cause);
+		return;
+	}
+	if (r == -2) {
 		aside = xasprintf("%s.bad", path);
 		log_errx("%s: %s; starting without a checkpoint (the file is "
 			 "kept as %s)",

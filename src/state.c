@@ -322,7 +322,7 @@ state_read(const char *path, struct state *st, char **cause)
 	close(fd);
 	r = state_parse(b.data ? b.data : "", b.len, st, cause);
 	buf_free(&b);
-	return r;
+	return r == -1 ? -2 : 0;
 }
 
 /* fsyncs the directory holding `path'. */

@@ -57,8 +57,9 @@ void state_format(const struct state *st, struct buf *out);
  * *cause (the caller frees it); `st' is then empty. */
 int state_parse(const char *text, size_t len, struct state *st, char **cause);
 
-/* Reads the state file.  Returns 0, 1 when there is none yet, or -1 with a
- * message in *cause when it cannot be read or is damaged. */
+/* Reads the state file.  Returns 0, 1 when there is none yet, -1 with a
+ * message in *cause when it cannot be read, or -2 with a message naming
+ * the line when it is damaged. */
 int state_read(const char *path, struct state *st, char **cause);
 
 /* Writes `data' as the new state file: a temporary file beside it, fsync,

@@ -604,7 +604,7 @@ START_TEST(test_read_good_and_damaged)
 
 	/* An empty file is a damaged one, not a missing one. */
 	put_file(path, "", 0);
-	ck_assert_int_eq(state_read(path, &back, &cause), -1);
+	ck_assert_int_eq(state_read(path, &back, &cause), -2);
 	ck_assert_ptr_nonnull(cause);
 	ck_assert_msg(strncmp(cause, "line ", 5) == 0, "cause: %s", cause);
 	free(cause);
@@ -612,7 +612,7 @@ START_TEST(test_read_good_and_damaged)
 
 	/* Cut in the middle. */
 	put_file(path, b.data, b.len / 2);
-	ck_assert_int_eq(state_read(path, &back, &cause), -1);
+	ck_assert_int_eq(state_read(path, &back, &cause), -2);
 	ck_assert_msg(strncmp(cause, "line ", 5) == 0, "cause: %s", cause);
 	free(cause);
 	cause = NULL;

@@ -6,8 +6,9 @@ good, and after kill -9.
     at the state path: each is reported on stderr naming the path; tailmux
     keeps running, starts without a checkpoint (it reads its input from the
     start, and its output, removed beforehand, gets every line once); for
-    garbage and the cut file the bad file is kept as STATE.bad, unchanged;
-    lines go on flowing, and SIGTERM leaves a valid checkpoint.
+    garbage and the cut file the bad file is kept as STATE.bad, unchanged,
+    lines go on flowing, and SIGTERM leaves a valid checkpoint; what cannot
+    be read is left in place, and the save at SIGTERM fails with status 1.
   * state_file under a path component that is a regular file: the failure
     to save is reported once, not once per save (checkpoint_interval 50ms,
     lines written over a good second), and tailmux keeps running and
@@ -106,10 +107,20 @@ def bad_state(t, fid, make_bad, kept):
     inp.write(200)
     caught_up(d, out, inp, "%s: new lines" % fid)
     t.check(d.proc.poll() is None, "%s: tailmux keeps running" % fid)
-    d.stop()
-    check_output(t, out, inp, fid)
-    t.check(valid_state(state), "%s: SIGTERM leaves a valid checkpoint"
-            % fid)
+    if kept:
+        d.stop()
+        check_output(t, out, inp, fid)
+        t.check(valid_state(state), "%s: SIGTERM leaves a valid checkpoint"
+                % fid)
+    else:
+        # What cannot be read is left alone, so the last save fails too:
+        # that is said, and the exit status tells it.
+        d.stop(expect=1)
+        check_output(t, out, inp, fid)
+        t.check("cannot save the checkpoint" in d.stderr() and
+                os.path.isdir(state),
+                "%s: left in place; the save at SIGTERM fails, says so "
+                "and exits 1" % fid, d.stderr_tail())
 
 
 def garbage(t):
