@@ -449,6 +449,24 @@ parse_uint(const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
+/* Parses a duration into *out if it is within [min, max] milliseconds;
+ * else -1 with a reason (`range' when it is out of bounds). */
+static int
+parse_ms(const char *value, uint64_t min, uint64_t max, const char *range,
+	 uint64_t *out, const char **why)
+{
+	uint64_t ms;
+
+	if (config_parse_duration(value, &ms, why) == -1)
+		return -1;
+	if (ms < min || ms > max) {
+		*why = range;
+		return -1;
+	}
+	*out = ms;
+	return 0;
+}
+
 /* Applies one key's value; returns 0, or -1 with a reason in *why. */
 static int
 parse_value(struct parse *p, struct section *sec, enum key_id k,
@@ -479,14 +497,7 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		cfg->state_file = parse_path(p, value);
 		return 0;
 	case K_POLL_INTERVAL:
-		if (config_parse_duration(value, &u64, why) == -1)
-			return -1;
-		if (u64 < 10 || u64 > 3600000) {
-			*why = "must be from 10ms to 1h";
-			return -1;
-		}
-		cfg->poll_interval = u64;
-		return 0;
+		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h", &cfg->poll_interval, why);
 	case K_MAX_LINE:
 		if (config_parse_size(value, &u64, why) == -1)
 			return -1;
@@ -505,23 +516,9 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		cfg->log_level = level;
 		return 0;
 	case K_CHECKPOINT_INTERVAL:
-		if (config_parse_duration(value, &u64, why) == -1)
-			return -1;
-		if (u64 < 10 || u64 > 3600000) {
-			*why = "must be from 10ms to 1h";
-			return -1;
-		}
-		cfg->checkpoint_interval = u64;
-		return 0;
+		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h", &cfg->checkpoint_interval, why);
 	case K_ROTATE_WAIT:
-		if (config_parse_duration(value, &u64, why) == -1)
-			return -1;
-		if (u64 > 86400000) {
-			*why = "must be at most 1d";
-			return -1;
-		}
-		in->rotate_wait = u64;
-		return 0;
+		return parse_ms(value, 0, 86400000, "must be at most 1d", &in->rotate_wait, why);
 	case K_EXCLUDE:
 		in->excludes = xreallocarray(in->excludes, in->nexcludes + 1,
 					     sizeof *in->excludes);
@@ -538,14 +535,7 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		in->max_files = (unsigned)ul;
 		return 0;
 	case K_RESCAN_INTERVAL:
-		if (config_parse_duration(value, &u64, why) == -1)
-			return -1;
-		if (u64 < 100 || u64 > 86400000) {
-			*why = "must be from 100ms to 1d";
-			return -1;
-		}
-		in->rescan_interval = u64;
-		return 0;
+		return parse_ms(value, 100, 86400000, "must be from 100ms to 1d", &in->rescan_interval, why);
 	case K_OUTPUT_PATH:
 		free(cfg->output_path);
 		cfg->output_path = parse_path(p, value);
