@@ -17,10 +17,12 @@ if [ "${1:-}" = "--quick" ]; then
 	c_args="--runs 1 --lines 50000"
 	l_args="--runs 1 --seconds 2"
 	i_args="--seconds 3"
+	g_args="--seconds 3"
 else
 	c_args=""
 	l_args=""
 	i_args=""
+	g_args=""
 fi
 
 status=0
@@ -32,6 +34,9 @@ echo
 echo
 # shellcheck disable=SC2086
 "$py" "$here/idle.py" $i_args --json "$tmp/idle.json" || status=1
+echo
+# shellcheck disable=SC2086
+"$py" "$here/glob1000.py" $g_args || status=1
 echo
 echo "== summary"
 "$py" "$here/summary.py" "$tmp"/*.json
