@@ -68,10 +68,10 @@ struct daemon_job {
 struct daemon_find_job {
 	struct pool_job job;
 	struct daemon *d;
-	struct follow *f; /* kept while the job runs: it holds f->hold */
+	uint32_t slot; /* the watch of the old contents, waiting for it */
+	uint32_t gen;
 	char *dir;
 	struct watch_find q;
-	uint64_t offset;
 	int fd;
 	struct stat st;
 	char *name;
@@ -98,6 +98,8 @@ static void daemon_drain_update(struct daemon *d);
 static uint64_t daemon_now_ms(void);
 static void daemon_check_path(struct daemon *d, struct watch *w);
 static void daemon_unpark(struct daemon *d, struct follow *f);
+static void daemon_resume_copy(struct daemon *d, struct follow *f,
+			       const struct state_file *e);
 struct daemon_job;
 static void daemon_job_free(struct daemon_job *j);
 static void daemon_release(struct daemon *d, struct watch *w);
@@ -168,6 +170,40 @@ daemon_follow_maybe_drop(struct daemon *d, struct follow *f)
 	event_active(d->reap_ev, 0, 0);
 }
 
+/* Makes `w', a file rotated away from its path, hold the path's current
+ * file until it is read to its end. */
+static void
+daemon_hold(struct watch *w)
+{
+	struct stat st;
+
+	if (w->holding)
+		return;
+	w->holding = 1;
+	w->f->hold++;
+	w->age = w->fd != -1 && fstat(w->fd, &st) == 0
+		     ? (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+			   (uint64_t)st.st_mtim.tv_nsec
+		     : 0;
+}
+
+/* True if an older file of w's path is still to be read before it. */
+static int
+daemon_behind(const struct daemon *d, const struct watch *w)
+{
+	const struct watch *o;
+
+	if (!w->holding)
+		return 0;
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		o = d->slots[i];
+		if (o != NULL && o != w && o->f == w->f && o->holding &&
+		    (o->age < w->age || (o->age == w->age && o->slot < w->slot)))
+			return 1;
+	}
+	return 0;
+}
+
 /* Lets the current file of w's path be read once w no longer holds it. */
 static void
 daemon_release(struct daemon *d, struct watch *w)
@@ -177,8 +213,18 @@ daemon_release(struct daemon *d, struct watch *w)
 	if (!w->holding)
 		return;
 	w->holding = 0;
-	if (--f->hold > 0)
+	if (--f->hold > 0) {
+		/* The next older file of the path goes on. */
+		for (uint32_t i = 0; i < d->nslots; i++) {
+			struct watch *o = d->slots[i];
+			if (o != NULL && o->f == f && o->holding && o->dirty &&
+			    !o->busy && !daemon_behind(d, o)) {
+				o->dirty = 0;
+				daemon_wake(d, o);
+			}
+		}
 		return;
+	}
 	daemon_unpark(d, f);
 	if (f->hold == 0 && f->cur != NULL && f->cur->dirty &&
 	    f->cur->parked == NULL) {
@@ -206,7 +252,7 @@ daemon_remember(struct daemon *d, const char *path, uint64_t dev,
 		c->files[k++] = c->files[i];
 	}
 	c->nfiles = k;
-	state_add(c, path, dev, ino, offset, fp_len, fp_hash)->done = 1;
+	state_add(c, path, dev, ino, offset, fp_len, fp_hash)->kind = STATE_DONE;
 }
 
 /* The remembered file on (dev, ino) whose fingerprint the file open on fd
@@ -352,8 +398,7 @@ daemon_read_first(struct daemon *d, struct follow *f, int fd,
 	w->fp_hash = fp_hash;
 	w->draining = 1;
 	w->closing = 1;
-	w->holding = 1;
-	f->hold++;
+	daemon_hold(w);
 	if (d->once)
 		d->once_left++;
 	daemon_wake(d, w);
@@ -374,7 +419,12 @@ daemon_resume_rotated(struct daemon *d, struct follow *f, uint64_t cur_dev,
 
 	for (size_t i = 0; i < d->loaded.nfiles; i++) {
 		e = &d->loaded.files[i];
-		if (strcmp(e->path, f->path) != 0 || e->ino == 0 || e->done ||
+		if (strcmp(e->path, f->path) == 0 && e->kind == STATE_COPY) {
+			daemon_resume_copy(d, f, e);
+			continue;
+		}
+		if (strcmp(e->path, f->path) != 0 || e->ino == 0 ||
+		    e->kind != STATE_OPEN ||
 		    (e->dev == cur_dev && e->ino == cur_ino) ||
 		    daemon_watch_find(d, e->dev, e->ino) != NULL)
 			continue;
@@ -401,6 +451,15 @@ daemon_resume_rotated(struct daemon *d, struct follow *f, uint64_t cur_dev,
 	}
 }
 
+/* A truncated file's copy is looked for when lines were read from it (the
+ * copy holds the rest), or, when none were, when its fingerprint is a whole
+ * KiB: a shorter one could match an unrelated file. */
+static int
+daemon_copy_worth_seeking(uint64_t offset, uint32_t fp_len)
+{
+	return fp_len > 0 && (offset > 0 || fp_len == STATE_FP_MAX);
+}
+
 /* At start-up: the file at f's path has the checkpointed inode but not its
  * contents: truncated while tailmux was down (copytruncate), or a new file
  * on a reused inode.  If a copy of the old contents is in the directory,
@@ -414,7 +473,7 @@ daemon_resume_copy(struct daemon *d, struct follow *f,
 	char *name;
 	int fd;
 
-	if (e->fp_len == 0 || e->offset == 0)
+	if (!daemon_copy_worth_seeking(e->offset, e->fp_len))
 		return;
 	memset(&q, 0, sizeof q);
 	q.skip_ino = e->ino;
@@ -544,6 +603,11 @@ daemon_follow_open(struct daemon *d, struct follow *f, int initial)
 		w = watch_create(f, fd, &st, 0);
 		w->offset = w->committed =
 		    daemon_start_offset(d, f, fd, &st, initial, w);
+		/* Known from the first checkpoint on, so that a file truncated
+		 * (or replaced on its inode) before its first read is told
+		 * from the one checkpointed. */
+		if (w->fp_len == 0)
+			watch_fingerprint(fd, &w->fp_len, &w->fp_hash);
 		daemon_slot_add(d, w);
 		f->cur = w;
 		f->seen = 1;
@@ -657,8 +721,9 @@ daemon_maybe_close(struct daemon *d, struct watch *w)
 	log_debug("%s: closing the rotated file (inode %" PRIu64
 		  ") after %" PRIu64 " bytes",
 		  w->f->path, w->ino, w->offset);
-	daemon_remember(d, w->f->path, w->dev, w->ino, w->offset, w->fp_len,
-			w->fp_hash);
+	if (w->fd != -1)
+		daemon_remember(d, w->f->path, w->dev, w->ino, w->offset,
+				w->fp_len, w->fp_hash);
 	daemon_watch_remove(d, w);
 }
 
@@ -700,10 +765,7 @@ daemon_check_path(struct daemon *d, struct watch *w)
 	w->drain_at = daemon_now_ms() + f->input->rotate_wait;
 	/* What is left in the old file was written before anything in the
 	 * new one: read it to its end first. */
-	if (!w->holding) {
-		w->holding = 1;
-		f->hold++;
-	}
+	daemon_hold(w);
 	daemon_wake(d, w);
 	if (access(f->path, F_OK) == 0) {
 		log_info("%s was rotated; following the new file, and the old "
@@ -779,10 +841,10 @@ daemon_dispatch(struct daemon *d)
 static void
 daemon_wake(struct daemon *d, struct watch *w)
 {
-	if (d->stopping || w->done)
+	if (d->stopping || w->done || w->fd == -1)
 		return;
 	if (w->busy || w->parked != NULL ||
-	    (w->f->cur == w && w->f->hold > 0)) {
+	    (w->f->cur == w && w->f->hold > 0) || daemon_behind(d, w)) {
 		w->dirty = 1;
 		return;
 	}
@@ -807,23 +869,27 @@ daemon_find_done(struct pool_job *job)
 {
 	struct daemon_find_job *j = (struct daemon_find_job *)job;
 	struct daemon *d = j->d;
-	struct follow *f = j->f;
+	struct watch *old = daemon_lookup(d, j->slot, j->gen);
 
 	d->inflight--;
-	if (j->fd != -1) {
+	if (old == NULL) {
+		if (j->fd != -1)
+			close(j->fd);
+	} else if (j->fd != -1) {
 		log_info("%s: reading the lines it held past offset %" PRIu64
 			 " from its copy %s",
-			 f->path, j->offset, j->name);
-		daemon_read_first(d, f, j->fd, &j->st, j->offset, j->q.fp_len,
-				  j->q.fp_hash);
-	} else
+			 old->f->path, old->offset, j->name);
+		old->fd = j->fd;
+		old->dev = (uint64_t)j->st.st_dev;
+		old->ino = (uint64_t)j->st.st_ino;
+		daemon_mark_dirty(d);
+		daemon_wake(d, old); /* to its end; then it lets go */
+	} else {
 		log_info("%s: no copy of it found in %s; lines written just "
 			 "before the truncation, if any, were not read",
-			 f->path, j->dir);
-	/* The search itself held the path's current file. */
-	if (--f->hold == 0 && f->cur != NULL && f->cur->dirty) {
-		f->cur->dirty = 0;
-		daemon_wake(d, f->cur);
+			 old->f->path, j->dir);
+		daemon_release(d, old);
+		event_active(d->reap_ev, 0, 0);
 	}
 	free(j->name);
 	free(j->dir);
@@ -838,28 +904,45 @@ static void
 daemon_truncated(struct daemon *d, struct watch *w)
 {
 	struct daemon_find_job *j;
+	struct watch *old;
 
 	log_info("%s was truncated; reading it from its start", w->f->path);
-	if (w == w->f->cur && w->offset > 0 && w->fp_len > 0) {
+	if (w == w->f->cur && daemon_copy_worth_seeking(w->offset, w->fp_len)) {
+		/* The old contents keep w's slot and generation, so that the
+		 * lines of them still waiting for the output commit to them;
+		 * until their copy is found they have no file, and the
+		 * checkpoint names them as a "copy" to look for. */
+		old = xcalloc(1, sizeof *old);
+		*old = *w;
+		old->fd = -1;
+		old->file_reg = NULL;
+		old->moved = old->dirty = old->queued = 0;
+		old->draining = old->closing = old->holding = 1;
+		old->age = UINT64_MAX; /* the newest contents before */
+		old->f->hold++;
+		old->f->nwatches++;
+		d->slots[old->slot] = old;
+		w->f->nwatches--; /* daemon_slot_add counts w again */
+		daemon_slot_add(d, w);
+
 		j = xcalloc(1, sizeof *j);
 		j->job.run = daemon_find_run;
 		j->job.done = daemon_find_done;
 		j->d = d;
-		j->f = w->f;
+		j->slot = old->slot;
+		j->gen = old->gen;
 		j->dir = xstrdup(w->f->dir);
 		j->q.skip_ino = w->ino;
 		j->q.fp_len = w->fp_len;
 		j->q.fp_hash = w->fp_hash;
 		j->q.min_size = w->offset;
-		j->offset = w->offset;
 		j->fd = -1;
-		w->f->hold++;
 		d->inflight++;
 		pool_submit(d->pool, &j->job);
-	}
+	} else
+		w->gen = ++d->next_gen; /* old lines commit nothing */
 	w->offset = w->committed = 0;
 	w->fp_len = 0;
-	w->gen = ++d->next_gen; /* lines of the old contents commit nothing */
 	daemon_mark_dirty(d);
 }
 
@@ -877,10 +960,7 @@ daemon_old_has_more(struct daemon *d, struct follow *f)
 		if (o == NULL || o->f != f || o == f->cur ||
 		    fstat(o->fd, &st) == -1 || (uint64_t)st.st_size <= o->offset)
 			continue;
-		if (!o->holding) {
-			o->holding = 1;
-			f->hold++;
-		}
+		daemon_hold(o);
 		daemon_wake(d, o);
 		more = 1;
 	}
@@ -1072,13 +1152,14 @@ daemon_state_render(struct daemon *d, struct buf *out)
 		w = d->slots[i];
 		if (w != NULL)
 			state_add(&st, w->f->path, w->dev, w->ino, w->committed,
-				  w->fp_len, w->fp_hash);
+				  w->fp_len, w->fp_hash)
+			    ->kind = w->fd == -1 ? STATE_COPY : STATE_OPEN;
 	}
 	for (size_t i = 0; i < d->closed.nfiles; i++) {
 		const struct state_file *c = &d->closed.files[i];
 		state_add(&st, c->path, c->dev, c->ino, c->offset, c->fp_len,
 			  c->fp_hash)
-		    ->done = 1;
+		    ->kind = STATE_DONE;
 	}
 	/* A path with no file now is still known: whatever appears there is
 	 * read from its start. */
@@ -1373,10 +1454,8 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 			w->moved = w->f->cur == w;
 		/* Late lines in a rotated file were written before what the
 		 * path's new file got since: read them first. */
-		if (w->draining && !w->holding && (mask & IN_MODIFY)) {
-			w->holding = 1;
-			w->f->hold++;
-		}
+		if (w->draining && (mask & IN_MODIFY))
+			daemon_hold(w);
 	}
 	/* A read is asked for even when the file did not grow: it comes back
 	 * at the end of the file and then looks at what the path names. */
@@ -1606,7 +1685,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	}
 	for (size_t k = 0; k < d->loaded.nfiles; k++) {
 		const struct state_file *e = &d->loaded.files[k];
-		if (e->done)
+		if (e->kind == STATE_DONE)
 			daemon_remember(d, e->path, e->dev, e->ino, e->offset,
 					e->fp_len, e->fp_hash);
 	}

@@ -37,11 +37,18 @@
  *	output DEV INO LEN PATH
  *	file DEV INO OFFSET FPLEN FPHASH PATH
  *	done DEV INO OFFSET FPLEN FPHASH PATH
+ *	copy DEV INO OFFSET FPLEN FPHASH PATH
  *	end COUNT HASH
  *
  * A "done" file was read to its end and closed after rotation; it is kept
  * so that the file, found again under another name (a glob matching the
- * rotated name), goes on from its end instead of being read twice.
+ * rotated name), goes on from its end instead of being read twice.  A
+ * "copy" is the old contents of a file truncated in place (copytruncate)
+ * whose copy had not been found yet: at restart the copy is looked for as
+ * at run time, and read from OFFSET.  Until the copy is found, the lines
+ * of the old contents still waiting for the output commit to the copy
+ * entry, not to the file (which starts over at 0), so that a kill -9
+ * right after the truncation loses nothing.
  *
  * PATH is percent-encoded (bytes below '!', '%' and above '~').  HASH is
  * state_hash() of every byte before the "end" line. */
@@ -61,6 +68,9 @@
 #include "xmalloc.h"
 
 #define STATE_MAGIC "tailmux-state 1"
+
+/* The first word of an entry's line, by enum state_kind. */
+static const char *const state_kind_word[] = {"file", "done", "copy"};
 #define STATE_MAX_SIZE (64 * 1024 * 1024)
 
 uint64_t
@@ -90,7 +100,7 @@ state_add(struct state *st, const char *path, uint64_t dev, uint64_t ino,
 	f->offset = offset;
 	f->fp_len = fp_len;
 	f->fp_hash = fp_hash;
-	f->done = 0;
+	f->kind = STATE_OPEN;
 	return f;
 }
 
@@ -98,7 +108,8 @@ struct state_file *
 state_find(const struct state *st, uint64_t dev, uint64_t ino)
 {
 	for (size_t i = 0; i < st->nfiles; i++)
-		if (st->files[i].dev == dev && st->files[i].ino == ino)
+		if (st->files[i].dev == dev && st->files[i].ino == ino &&
+		    st->files[i].kind != STATE_COPY)
 			return &st->files[i];
 	return NULL;
 }
@@ -170,7 +181,7 @@ state_format(const struct state *st, struct buf *out)
 		n = snprintf(line, sizeof line,
 			     "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32
 			     " %016" PRIx64 " ",
-			     f->done ? "done" : "file", f->dev, f->ino,
+			     state_kind_word[f->kind], f->dev, f->ino,
 			     f->offset, f->fp_len, f->fp_hash);
 		buf_add(out, line, (size_t)n);
 		state_put_path(out, f->path);
@@ -188,7 +199,7 @@ state_parse_line(char *line, struct state *st, const char **why)
 	uint64_t dev, ino, a;
 	uint32_t fp_len;
 	uint64_t fp_hash;
-	int used = 0;
+	int used = 0, kind;
 
 	if (strncmp(line, "output ", 7) == 0) {
 		if (st->out_path != NULL) {
@@ -207,7 +218,11 @@ state_parse_line(char *line, struct state *st, const char **why)
 		st->out_path = xstrdup(line + used);
 		return 0;
 	}
-	if (strncmp(line, "file ", 5) == 0 || strncmp(line, "done ", 5) == 0) {
+	for (kind = 0; kind < 3; kind++)
+		if (strncmp(line, state_kind_word[kind], 4) == 0 &&
+		    line[4] == ' ')
+			break;
+	if (kind < 3) {
 		if (sscanf(line + 5,
 			   "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu32
 			   " %16" SCNx64 " %n",
@@ -218,7 +233,7 @@ state_parse_line(char *line, struct state *st, const char **why)
 			return -1;
 		}
 		state_add(st, line + 5 + used, dev, ino, a, fp_len, fp_hash)
-		    ->done = line[0] == 'd';
+		    ->kind = (enum state_kind)kind;
 		return 0;
 	}
 	*why = "unknown line";

@@ -16,6 +16,16 @@
  * has while it is shorter; the fingerprint grows with the file). */
 #define STATE_FP_MAX 1024
 
+/* What an entry stands for. */
+enum state_kind {
+	STATE_OPEN, /* "file": a file being read */
+	STATE_DONE, /* "done": read to its end and closed after rotation; found
+		       again under another name, it goes on from offset */
+	STATE_COPY, /* "copy": the old contents of a truncated file, whose
+		       copy (found by fingerprint, at least offset bytes long,
+		       not this inode) holds lines past offset not yet read */
+};
+
 /* One input file as checkpointed. */
 struct state_file {
 	char *path; /* the path it was tailed under */
@@ -24,8 +34,7 @@ struct state_file {
 	uint64_t offset; /* its bytes before this are in the output */
 	uint32_t fp_len; /* bytes hashed into fp_hash */
 	uint64_t fp_hash;
-	int done; /* read to its end and closed: if it is found again under
-		     another name, it goes on from offset */
+	enum state_kind kind;
 };
 
 struct state {
@@ -43,7 +52,7 @@ struct state_file *state_add(struct state *st, const char *path,
 			     uint64_t dev, uint64_t ino, uint64_t offset,
 			     uint32_t fp_len, uint64_t fp_hash);
 
-/* The entry for (dev, ino), or NULL. */
+/* The entry for (dev, ino) that is not a STATE_COPY, or NULL. */
 struct state_file *state_find(const struct state *st, uint64_t dev,
 			      uint64_t ino);
 

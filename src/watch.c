@@ -83,6 +83,19 @@ watch_fp_matches(int fd, uint32_t fp_len, uint64_t fp_hash)
 	return n == (ssize_t)fp_len && state_hash(head, fp_len) == fp_hash;
 }
 
+void
+watch_fingerprint(int fd, uint32_t *len, uint64_t *hash)
+{
+	char head[STATE_FP_MAX];
+	ssize_t n;
+
+	do
+		n = pread(fd, head, sizeof head, 0);
+	while (n == -1 && errno == EINTR);
+	*len = n > 0 ? (uint32_t)n : 0;
+	*hash = state_hash(head, *len);
+}
+
 int
 watch_find(const char *dir, const struct watch_find *q, struct stat *st,
 	   char **name)

@@ -36,6 +36,8 @@ struct watch {
 
 	struct notify_reg *file_reg;
 	uint64_t drain_at; /* draining: when rotate_wait ends (monotonic ms) */
+	uint64_t age;	   /* holding: its mtime in ns; the older of two files
+			      of one path that hold it is read first */
 
 	unsigned busy : 1;     /* a read job is in flight */
 	unsigned dirty : 1;    /* woken while busy: read again */
@@ -71,6 +73,10 @@ int watch_replaced(const struct watch *w, const char *path);
 /* 1 if the first fp_len bytes of the open file hash to fp_hash (always when
  * fp_len is 0), 0 if not.  Blocking (one small pread). */
 int watch_fp_matches(int fd, uint32_t fp_len, uint64_t fp_hash);
+
+/* Takes the fingerprint of the file open on fd (its first STATE_FP_MAX
+ * bytes, or all it has) into *len and *hash.  Blocking (one small pread). */
+void watch_fingerprint(int fd, uint32_t *len, uint64_t *hash);
 
 /* What watch_find() looks for in a directory: a regular file other than
  * `skip_ino' whose leading bytes match the fingerprint and which holds at

@@ -4,6 +4,7 @@
 #include "autoconf.h"
 
 #include "state.h"
+#include "xmalloc.h"
 
 #include <check.h>
 #include <errno.h>
@@ -68,8 +69,37 @@ ck_state_eq(const struct state *a, const struct state *b)
 		ck_assert_uint_eq(x->offset, y->offset);
 		ck_assert_uint_eq(x->fp_len, y->fp_len);
 		ck_assert_uint_eq(x->fp_hash, y->fp_hash);
+		ck_assert_int_eq(x->kind, y->kind);
 	}
 }
+
+/* Entries of each kind come back as the kind they were, and state_find()
+ * never returns a "copy" (it stands for contents no longer at its inode). */
+START_TEST(test_kinds)
+{
+	struct state st = {0}, back = {0};
+	struct buf b = {0};
+	char *cause = NULL;
+
+	st.out_path = xstrdup("/o");
+	state_add(&st, "/a", 1, 7, 10, 4, 0x1234)->kind = STATE_COPY;
+	state_add(&st, "/a", 1, 7, 20, 4, 0x5678)->kind = STATE_OPEN;
+	state_add(&st, "/a", 1, 8, 30, 4, 0x9abc)->kind = STATE_DONE;
+	state_format(&st, &b);
+	ck_assert_ptr_nonnull(strstr(b.data, "\ncopy 1 7 10 "));
+	ck_assert_ptr_nonnull(strstr(b.data, "\nfile 1 7 20 "));
+	ck_assert_ptr_nonnull(strstr(b.data, "\ndone 1 8 30 "));
+	ck_assert_int_eq(state_parse(b.data, b.len, &back, &cause), 0);
+	ck_state_eq(&st, &back);
+	ck_assert_uint_eq(state_find(&back, 1, 7)->offset, 20);
+	ck_assert_uint_eq(state_find(&back, 1, 8)->offset, 30);
+	st.files[1].kind = STATE_COPY;
+	ck_assert_ptr_null(state_find(&st, 1, 7));
+	state_clear(&st);
+	state_clear(&back);
+	buf_free(&b);
+}
+END_TEST
 
 /* The number of the line holding byte `i' of `text' (from 1). */
 static int
@@ -839,6 +869,7 @@ state_suite(void)
 
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_kinds);
 	tcase_add_test(tc, test_find_add);
 	tcase_add_test(tc, test_bad_magic);
 	tcase_add_test(tc, test_truncated_every_prefix);

@@ -357,7 +357,11 @@ def late_burst(t):
                     "the first 100 lines", daemon=d)
     os.rename(path, path + ".1")
     new = os.open(path, FLAGS | os.O_EXCL, 0o644)
-    d.wait_log("was rotated")
+    # Switched: at once ("was rotated"), or via "removed or renamed" when
+    # the rename was seen before the new file was there.
+    tmtest.wait_for(lambda: "was rotated" in d.stderr() or
+                    "app.log appeared" in d.stderr(),
+                    "tailmux to switch to the new app.log", daemon=d)
     data = tmtest.seq_lines(name, w.seq + 1, w.seq + 20000)
     tmtest.write_all(fd, data)          # the late burst, one write
     w.seq += 20000
