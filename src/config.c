@@ -57,12 +57,12 @@ enum key_id {
 static const struct config_key config_key_table[K_COUNT + 1] = {
     [K_WORKERS] = {CONFIG_SECTION_TAILMUX, "workers", NULL},
     [K_STATE_FILE] = {CONFIG_SECTION_TAILMUX, "state_file",
-		      TAILMUX_DEFAULT_STATE_FILE},
+                      TAILMUX_DEFAULT_STATE_FILE},
     [K_POLL_INTERVAL] = {CONFIG_SECTION_TAILMUX, "poll_interval", "1s"},
     [K_MAX_LINE] = {CONFIG_SECTION_TAILMUX, "max_line", "1M"},
     [K_LOG_LEVEL] = {CONFIG_SECTION_TAILMUX, "log_level", "info"},
     [K_CHECKPOINT_INTERVAL] = {CONFIG_SECTION_TAILMUX, "checkpoint_interval",
-			       "1s"},
+                               "1s"},
     [K_OUTPUT_PATH] = {CONFIG_SECTION_OUTPUT, "path", TAILMUX_DEFAULT_OUTPUT},
     [K_FORMAT] = {CONFIG_SECTION_OUTPUT, "format", "raw"},
     [K_INPUT_PATH] = {CONFIG_SECTION_INPUT, "path", NULL},
@@ -90,9 +90,9 @@ struct parse {
 	char *basedir;
 	FILE *fp;
 	int lineno;
-	int line_done;	/* the previous chunk ended its line */
-	size_t line_len;	/* bytes of the current line so far */
-	char head[512];		/* its start, to recognise a section header */
+	int line_done;   /* the previous chunk ended its line */
+	size_t line_len; /* bytes of the current line so far */
+	char head[512];  /* its start, to recognise a section header */
 	size_t head_len;
 	struct section *secs;
 	size_t nsecs;
@@ -136,8 +136,8 @@ config_errors_clear(struct config_errors *errs)
 	errs->n = 0;
 }
 
-static void LOG_PRINTF(2, 3) config_errors_add(struct config_errors *errs,
-					       const char *fmt, ...)
+static void LOG_PRINTF(2, 3)
+    config_errors_add(struct config_errors *errs, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -152,8 +152,8 @@ static void LOG_PRINTF(2, 3) config_errors_add(struct config_errors *errs,
 
 /* Records "FILE:LINE: [section] key: why"; key may be NULL. */
 static void LOG_PRINTF(5, 6)
-    parse_error(struct parse *p, int line, const char *section,
-		const char *key, const char *fmt, ...)
+    parse_error(struct parse *p, int line, const char *section, const char *key,
+                const char *fmt, ...)
 {
 	va_list ap;
 	char *why;
@@ -166,10 +166,10 @@ static void LOG_PRINTF(5, 6)
 		config_errors_add(p->errs, "%s:%d: %s", p->file, line, why);
 	else if (key == NULL)
 		config_errors_add(p->errs, "%s:%d: [%s]: %s", p->file, line,
-				  section, why);
+		                  section, why);
 	else
 		config_errors_add(p->errs, "%s:%d: [%s] %s: %s", p->file, line,
-				  section, key, why);
+		                  section, key, why);
 	free(why);
 }
 
@@ -179,8 +179,8 @@ config_parse_duration(const char *s, uint64_t *ms, const char **why)
 	static const struct {
 		const char *unit;
 		uint64_t ms;
-	} units[] = {{"", 1000},     {"ms", 1},	    {"s", 1000},
-		     {"m", 60000},   {"h", 3600000}, {"d", 86400000}};
+	} units[] = {{"", 1000},   {"ms", 1},      {"s", 1000},
+	             {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
 	char *end;
 	unsigned long long n;
 
@@ -319,8 +319,8 @@ parse_section(struct parse *p, const char *name, size_t len)
 	for (size_t i = 0; i + 1 < p->nsecs; i++) {
 		if (strcmp(p->secs[i].name, sec->name) == 0) {
 			parse_error(p, sec->line, sec->name, NULL,
-				    "section given twice (first at line %d)",
-				    p->secs[i].line);
+			            "section given twice (first at line %d)",
+			            p->secs[i].line);
 			return;
 		}
 	}
@@ -358,20 +358,20 @@ parse_look(struct parse *p)
 		return;
 	if (p->line_len > CONFIG_MAX_LINE - 3) {
 		parse_error(p, p->lineno, NULL, NULL,
-			    "line is longer than %d bytes",
-			    CONFIG_MAX_LINE - 3);
+		            "line is longer than %d bytes",
+		            CONFIG_MAX_LINE - 3);
 		return;
 	}
 	if (*s == '[') {
 		close = memchr(s, ']', (size_t)(end - s));
 		if (close == NULL) {
 			parse_error(p, p->lineno, NULL, NULL,
-				    "section header lacks its closing ']'");
+			            "section header lacks its closing ']'");
 			/* Its keys belong to no section: an invalid one with
 			 * a name no header can have makes the handler skip
 			 * them rather than blame the previous section. */
 			p->secs = xreallocarray(p->secs, p->nsecs + 1,
-						sizeof *p->secs);
+			                        sizeof *p->secs);
 			memset(&p->secs[p->nsecs], 0, sizeof p->secs[0]);
 			p->secs[p->nsecs].name = xstrdup("");
 			p->secs[p->nsecs++].line = p->lineno;
@@ -382,8 +382,9 @@ parse_look(struct parse *p)
 	}
 	if (memchr(s, '=', (size_t)(end - s)) == NULL &&
 	    memchr(s, ':', (size_t)(end - s)) == NULL)
-		parse_error(p, p->lineno, NULL, NULL,
-			    "expected \"key = value\", a [section] or a comment");
+		parse_error(
+		    p, p->lineno, NULL, NULL,
+		    "expected \"key = value\", a [section] or a comment");
 }
 
 /* inih's line source: fgets, counting lines and watching each whole line. */
@@ -426,7 +427,7 @@ parse_reader(char *str, int num, void *arg)
 		p->line_len = CONFIG_MAX_LINE;
 		p->line_done = 1;
 		parse_error(p, p->lineno, NULL, NULL,
-			    "line is longer than %d bytes", num - 2);
+		            "line is longer than %d bytes", num - 2);
 	}
 #endif
 	return str;
@@ -434,7 +435,7 @@ parse_reader(char *str, int num, void *arg)
 
 static int
 parse_uint(const char *s, unsigned long min, unsigned long max,
-	   unsigned long *out)
+           unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -453,7 +454,7 @@ parse_uint(const char *s, unsigned long min, unsigned long max,
  * else -1 with a reason (`range' when it is out of bounds). */
 static int
 parse_ms(const char *value, uint64_t min, uint64_t max, const char *range,
-	 uint64_t *out, const char **why)
+         uint64_t *out, const char **why)
 {
 	uint64_t ms;
 
@@ -470,7 +471,7 @@ parse_ms(const char *value, uint64_t min, uint64_t max, const char *range,
 /* Applies one key's value; returns 0, or -1 with a reason in *why. */
 static int
 parse_value(struct parse *p, struct section *sec, enum key_id k,
-	    const char *value, const char **why)
+            const char *value, const char **why)
 {
 	struct config *cfg = p->cfg;
 	struct config_input *in = NULL;
@@ -497,7 +498,8 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		cfg->state_file = parse_path(p, value);
 		return 0;
 	case K_POLL_INTERVAL:
-		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h", &cfg->poll_interval, why);
+		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h",
+		                &cfg->poll_interval, why);
 	case K_MAX_LINE:
 		if (config_parse_size(value, &u64, why) == -1)
 			return -1;
@@ -516,16 +518,18 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		cfg->log_level = level;
 		return 0;
 	case K_CHECKPOINT_INTERVAL:
-		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h", &cfg->checkpoint_interval, why);
+		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h",
+		                &cfg->checkpoint_interval, why);
 	case K_ROTATE_WAIT:
-		return parse_ms(value, 0, 86400000, "must be at most 1d", &in->rotate_wait, why);
+		return parse_ms(value, 0, 86400000, "must be at most 1d",
+		                &in->rotate_wait, why);
 	case K_EXCLUDE:
 		in->excludes = xreallocarray(in->excludes, in->nexcludes + 1,
-					     sizeof *in->excludes);
+		                             sizeof *in->excludes);
 		/* A pattern with no '/' is matched against file names. */
 		in->excludes[in->nexcludes++] = strchr(value, '/') == NULL
-						    ? xstrdup(value)
-						    : parse_path(p, value);
+		                                    ? xstrdup(value)
+		                                    : parse_path(p, value);
 		return 0;
 	case K_MAX_FILES:
 		if (parse_uint(value, 1, 1000000, &ul) == -1) {
@@ -535,7 +539,9 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		in->max_files = (unsigned)ul;
 		return 0;
 	case K_RESCAN_INTERVAL:
-		return parse_ms(value, 100, 86400000, "must be from 100ms to 1d", &in->rescan_interval, why);
+		return parse_ms(value, 100, 86400000,
+		                "must be from 100ms to 1d",
+		                &in->rescan_interval, why);
 	case K_OUTPUT_PATH:
 		free(cfg->output_path);
 		cfg->output_path = parse_path(p, value);
@@ -560,7 +566,7 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		in->paths =
 		    xreallocarray(in->paths, in->npaths + 1, sizeof *in->paths);
 		in->path_lines = xreallocarray(in->path_lines, in->npaths + 1,
-					       sizeof *in->path_lines);
+		                               sizeof *in->path_lines);
 		in->paths[in->npaths] = parse_path(p, value);
 		in->path_lines[in->npaths++] = p->lineno;
 		return 0;
@@ -600,7 +606,7 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 /* inih's callback: one key = value in the current section. */
 static int
 parse_handler(void *arg, const char *section, const char *name,
-	      const char *value)
+              const char *value)
 {
 	struct parse *p = arg;
 	struct section *sec;
@@ -609,7 +615,7 @@ parse_handler(void *arg, const char *section, const char *name,
 
 	if (p->nsecs == 0) {
 		parse_error(p, p->lineno, NULL, NULL,
-			    "\"%s\" appears before any [section]", name);
+		            "\"%s\" appears before any [section]", name);
 		return 1;
 	}
 	sec = &p->secs[p->nsecs - 1];
@@ -626,14 +632,14 @@ parse_handler(void *arg, const char *section, const char *name,
 	}
 	if (sec->key_line[k] != 0 && k != K_INPUT_PATH && k != K_EXCLUDE) {
 		parse_error(p, p->lineno, sec->name, name,
-			    "given twice (first at line %d)", sec->key_line[k]);
+		            "given twice (first at line %d)", sec->key_line[k]);
 		return 1;
 	}
 	if (sec->key_line[k] == 0)
 		sec->key_line[k] = p->lineno;
 	if (parse_value(p, sec, k, value, &why) == -1)
 		parse_error(p, p->lineno, sec->name, name, "%s: \"%s\"", why,
-			    value);
+		            value);
 	return 1;
 }
 
@@ -647,9 +653,9 @@ parse_validate(struct parse *p)
 	int have_out = stat(cfg->output_path, &out_st) == 0;
 
 	if (cfg->ninputs == 0)
-		config_errors_add(p->errs,
-				  "%s: no [input:NAME] section: nothing to tail",
-				  p->file);
+		config_errors_add(
+		    p->errs, "%s: no [input:NAME] section: nothing to tail",
+		    p->file);
 	for (size_t i = 0; i < cfg->ninputs; i++) {
 		struct config_input *in = &cfg->inputs[i];
 		char sec[300];
@@ -659,27 +665,28 @@ parse_validate(struct parse *p)
 			in->tag = xstrdup(in->name);
 		if (in->npaths == 0)
 			parse_error(p, in->line, sec, "path",
-				    "missing: give the file to tail");
+			            "missing: give the file to tail");
 		for (size_t j = 0; j < in->npaths; j++) {
 			const char *path = in->paths[j];
 			int line = in->path_lines[j];
 
 			if (strcmp(path, cfg->output_path) == 0 ||
 			    (config_is_glob(path) &&
-			     fnmatch(path, cfg->output_path, FNM_PATHNAME) == 0) ||
+			     fnmatch(path, cfg->output_path, FNM_PATHNAME) ==
+			         0) ||
 			    (have_out && stat(path, &st) == 0 &&
 			     st.st_dev == out_st.st_dev &&
 			     st.st_ino == out_st.st_ino))
 				parse_error(p, line, sec, "path",
-					    "%s is also the [output] path: "
-					    "tailmux would read its own output",
-					    path);
+				            "%s is also the [output] path: "
+				            "tailmux would read its own output",
+				            path);
 			if (strcmp(path, cfg->state_file) == 0 ||
 			    (config_is_glob(path) &&
 			     fnmatch(path, cfg->state_file, FNM_PATHNAME) == 0))
 				parse_error(p, line, sec, "path",
-					    "%s is also [tailmux] state_file",
-					    path);
+				            "%s is also [tailmux] state_file",
+				            path);
 			for (size_t a = 0; a <= i; a++) {
 				struct config_input *o = &cfg->inputs[a];
 				size_t lim = a == i ? j : o->npaths;
@@ -696,9 +703,9 @@ parse_validate(struct parse *p)
 	}
 	if (strcmp(cfg->state_file, cfg->output_path) == 0)
 		config_errors_add(p->errs,
-				  "%s: [tailmux] state_file and [output] path "
-				  "are both %s",
-				  p->file, cfg->output_path);
+		                  "%s: [tailmux] state_file and [output] path "
+		                  "are both %s",
+		                  p->file, cfg->output_path);
 }
 
 /* Fills in every default. */
@@ -712,13 +719,13 @@ config_defaults(struct config *cfg)
 	cfg->state_file = xstrdup(config_key_table[K_STATE_FILE].def);
 	cfg->output_path = xstrdup(config_key_table[K_OUTPUT_PATH].def);
 	if (config_parse_duration(config_key_table[K_POLL_INTERVAL].def,
-				  &cfg->poll_interval, &why) == -1 ||
+	                          &cfg->poll_interval, &why) == -1 ||
 	    config_parse_size(config_key_table[K_MAX_LINE].def, &cfg->max_line,
-			      &why) == -1 ||
+	                      &why) == -1 ||
 	    config_parse_duration(config_key_table[K_CHECKPOINT_INTERVAL].def,
-				  &cfg->checkpoint_interval, &why) == -1 ||
+	                          &cfg->checkpoint_interval, &why) == -1 ||
 	    config_parse_duration(config_key_table[K_ROTATE_WAIT].def,
-				  &cfg->rotate_wait_default, &why) == -1)
+	                          &cfg->rotate_wait_default, &why) == -1)
 		fatalx("internal error: bad default: %s", why);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->format = FORMAT_RAW;
@@ -733,7 +740,8 @@ config_basedir(const char *file)
 	if (real == NULL)
 		return xstrdup(".");
 	slash = strrchr(real, '/');
-	dir = slash == real ? xstrdup("/") : xstrndup(real, (size_t)(slash - real));
+	dir = slash == real ? xstrdup("/")
+	                    : xstrndup(real, (size_t)(slash - real));
 	free(real);
 	return dir;
 }
@@ -753,7 +761,7 @@ config_load(const char *file, struct config_errors *errs)
 	p.fp = fopen(file, "r");
 	if (p.fp == NULL) {
 		config_errors_add(errs, "%s: cannot open: %s", file,
-				  strerror(errno));
+		                  strerror(errno));
 		return NULL;
 	}
 	cfg = xcalloc(1, sizeof *cfg);
@@ -771,13 +779,13 @@ config_load(const char *file, struct config_errors *errs)
 	r = ini_parse_stream(parse_reader, &p, parse_handler, &p);
 	if (ferror(p.fp))
 		config_errors_add(errs, "%s: read error: %s", file,
-				  strerror(errno));
+		                  strerror(errno));
 	fclose(p.fp);
 	if (r == -2)
 		fatalx("out of memory parsing %s", file);
 	if (r != 0 && errs->n == before)
 		config_errors_add(errs, "%s:%d: cannot parse this line", file,
-				  r);
+		                  r);
 	parse_validate(&p);
 
 	for (size_t i = 0; i < p.nsecs; i++)

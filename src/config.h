@@ -27,9 +27,9 @@ struct config_input {
 	uint64_t rotate_wait; /* ms a rotated file stays open for late writes */
 	char **excludes;      /* globs; without '/', matched to file names */
 	size_t nexcludes;
-	unsigned max_files;	  /* files followed at once by its globs */
+	unsigned max_files;       /* files followed at once by its globs */
 	uint64_t rescan_interval; /* ms between looks for new glob matches */
-	int line;	      /* of the section header */
+	int line;                 /* of the section header */
 };
 
 /* A whole configuration.  Never changed once config_load() returns it. */
@@ -38,7 +38,7 @@ struct config {
 	unsigned workers;
 	char *state_file;
 	uint64_t poll_interval; /* milliseconds */
-	uint64_t max_line;	/* bytes */
+	uint64_t max_line;      /* bytes */
 	int log_level;
 	uint64_t checkpoint_interval; /* milliseconds */
 	uint64_t rotate_wait_default;

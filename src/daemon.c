@@ -87,8 +87,7 @@ struct daemon_save_job {
 };
 
 static void daemon_wake(struct daemon *d, struct watch *w);
-static void daemon_follow_open(struct daemon *d, struct follow *f,
-			       int initial);
+static void daemon_follow_open(struct daemon *d, struct follow *f, int initial);
 static void daemon_maybe_finish(struct daemon *d);
 static void daemon_maybe_close(struct daemon *d, struct watch *w);
 static void daemon_job_done(struct pool_job *job);
@@ -99,7 +98,7 @@ static uint64_t daemon_now_ms(void);
 static void daemon_check_path(struct daemon *d, struct watch *w);
 static void daemon_unpark(struct daemon *d, struct follow *f);
 static void daemon_resume_copy(struct daemon *d, struct follow *f,
-			       const struct state_file *e);
+                               const struct state_file *e);
 struct daemon_job;
 static void daemon_job_free(struct daemon_job *j);
 static void daemon_release(struct daemon *d, struct watch *w);
@@ -134,8 +133,8 @@ daemon_slot_add(struct daemon *d, struct watch *w)
 	for (i = 0; i < d->nslots && d->slots[i] != NULL; i++)
 		;
 	if (i == d->nslots) {
-		d->slots = xreallocarray(d->slots, d->nslots + 1,
-					 sizeof *d->slots);
+		d->slots =
+		    xreallocarray(d->slots, d->nslots + 1, sizeof *d->slots);
 		d->nslots++;
 	}
 	d->slots[i] = w;
@@ -165,7 +164,7 @@ daemon_follow_maybe_drop(struct daemon *d, struct follow *f)
 	    f->hold > 0 || access(f->path, F_OK) == 0)
 		return;
 	log_info("%s is gone and read to its end; no longer following it",
-		 f->path);
+	         f->path);
 	f->gone = 1;
 	event_active(d->reap_ev, 0, 0);
 }
@@ -182,9 +181,9 @@ daemon_hold(struct watch *w)
 	w->holding = 1;
 	w->f->hold++;
 	w->age = w->fd != -1 && fstat(w->fd, &st) == 0
-		     ? (uint64_t)st.st_mtim.tv_sec * 1000000000u +
-			   (uint64_t)st.st_mtim.tv_nsec
-		     : 0;
+	             ? (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+	                   (uint64_t)st.st_mtim.tv_nsec
+	             : 0;
 }
 
 /* True if an older file of w's path is still to be read before it. */
@@ -198,7 +197,8 @@ daemon_behind(const struct daemon *d, const struct watch *w)
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		o = d->slots[i];
 		if (o != NULL && o != w && o->f == w->f && o->holding &&
-		    (o->age < w->age || (o->age == w->age && o->slot < w->slot)))
+		    (o->age < w->age ||
+		     (o->age == w->age && o->slot < w->slot)))
 			return 1;
 	}
 	return 0;
@@ -236,9 +236,8 @@ daemon_release(struct daemon *d, struct watch *w)
 /* Remembers a file read to its end, so that found again under another
  * name it goes on from there; forgets the oldest past DAEMON_MAX_CLOSED. */
 static void
-daemon_remember(struct daemon *d, const char *path, uint64_t dev,
-		uint64_t ino, uint64_t offset, uint32_t fp_len,
-		uint64_t fp_hash)
+daemon_remember(struct daemon *d, const char *path, uint64_t dev, uint64_t ino,
+                uint64_t offset, uint32_t fp_len, uint64_t fp_hash)
 {
 	struct state *c = &d->closed;
 	size_t k = 0;
@@ -252,7 +251,8 @@ daemon_remember(struct daemon *d, const char *path, uint64_t dev,
 		c->files[k++] = c->files[i];
 	}
 	c->nfiles = k;
-	state_add(c, path, dev, ino, offset, fp_len, fp_hash)->kind = STATE_DONE;
+	state_add(c, path, dev, ino, offset, fp_len, fp_hash)->kind =
+	    STATE_DONE;
 }
 
 /* The remembered file on (dev, ino) whose fingerprint the file open on fd
@@ -266,8 +266,8 @@ daemon_recall(struct daemon *d, int fd, uint64_t dev, uint64_t ino)
 	if (e == NULL)
 		return -1;
 	offset = watch_fp_matches(fd, e->fp_len, e->fp_hash)
-		     ? (int64_t)e->offset
-		     : -1;
+	             ? (int64_t)e->offset
+	             : -1;
 	daemon_forget(d, e);
 	return offset;
 }
@@ -297,7 +297,7 @@ static int
 daemon_follow_needs_poll(const struct daemon *d, const struct follow *f)
 {
 	return !d->once && (f->polled || f->dir_lost ||
-			    (f->cur == NULL && f->dir_reg == NULL));
+	                    (f->cur == NULL && f->dir_reg == NULL));
 }
 
 /* Arms the poll timer while some path or file needs it, and only then: an
@@ -360,8 +360,8 @@ daemon_watch_dir(struct daemon *d, struct follow *f)
 
 	if (d->once || f->dir_reg != NULL)
 		return;
-	f->dir_reg = notify_add(d->notify, f->dir, NOTIFY_DIR_MASK, f,
-				OWNER_FOLLOW);
+	f->dir_reg =
+	    notify_add(d->notify, f->dir, NOTIFY_DIR_MASK, f, OWNER_FOLLOW);
 	if (f->dir_reg != NULL && stat(f->dir, &st) == 0) {
 		f->dir_dev = (uint64_t)st.st_dev;
 		f->dir_ino = (uint64_t)st.st_ino;
@@ -374,12 +374,12 @@ daemon_watch_notify(struct daemon *d, struct watch *w, const char *path)
 {
 	if (d->once)
 		return;
-	w->file_reg = notify_add(d->notify, path, NOTIFY_FILE_MASK, w,
-				 OWNER_WATCH);
+	w->file_reg =
+	    notify_add(d->notify, path, NOTIFY_FILE_MASK, w, OWNER_WATCH);
 	if (w->file_reg == NULL) {
 		log_warn("cannot watch %s with inotify; checking it every "
-			 "poll_interval",
-			 path);
+		         "poll_interval",
+		         path);
 		w->polled = 1;
 	}
 }
@@ -388,8 +388,8 @@ daemon_watch_notify(struct daemon *d, struct watch *w, const char *path)
  * truncated file) from `offset' to its end before f's current file. */
 static void
 daemon_read_first(struct daemon *d, struct follow *f, int fd,
-		  const struct stat *st, uint64_t offset, uint32_t fp_len,
-		  uint64_t fp_hash)
+                  const struct stat *st, uint64_t offset, uint32_t fp_len,
+                  uint64_t fp_hash)
 {
 	struct watch *w = watch_create(f, fd, st, offset);
 
@@ -409,7 +409,7 @@ daemon_read_first(struct daemon *d, struct follow *f, int fd,
  * directory and read its rest before the current file. */
 static void
 daemon_resume_rotated(struct daemon *d, struct follow *f, uint64_t cur_dev,
-		      uint64_t cur_ino)
+                      uint64_t cur_ino)
 {
 	struct state_file *e;
 	struct watch_find q;
@@ -435,19 +435,20 @@ daemon_resume_rotated(struct daemon *d, struct follow *f, uint64_t cur_dev,
 		q.fp_hash = e->fp_hash;
 		fd = watch_find(f->dir, &q, &st, &name);
 		if (fd == -1) {
-			log_warnx("%s: the file it named at the last checkpoint "
-				  "(inode %" PRIu64 ", offset %" PRIu64 ") is "
-				  "gone; lines it got after that checkpoint "
-				  "cannot be read",
-				  f->path, e->ino, e->offset);
+			log_warnx(
+			    "%s: the file it named at the last checkpoint "
+			    "(inode %" PRIu64 ", offset %" PRIu64 ") is "
+			    "gone; lines it got after that checkpoint "
+			    "cannot be read",
+			    f->path, e->ino, e->offset);
 			continue;
 		}
 		log_info("%s was rotated while tailmux was down; reading the "
-			 "rest of %s from offset %" PRIu64 " first",
-			 f->path, name, e->offset);
+		         "rest of %s from offset %" PRIu64 " first",
+		         f->path, name, e->offset);
 		free(name);
 		daemon_read_first(d, f, fd, &st, e->offset, e->fp_len,
-				  e->fp_hash);
+		                  e->fp_hash);
 	}
 }
 
@@ -466,7 +467,7 @@ daemon_copy_worth_seeking(uint64_t offset, uint32_t fp_len)
  * read its rest first. */
 static void
 daemon_resume_copy(struct daemon *d, struct follow *f,
-		   const struct state_file *e)
+                   const struct state_file *e)
 {
 	struct watch_find q;
 	struct stat st;
@@ -484,8 +485,8 @@ daemon_resume_copy(struct daemon *d, struct follow *f,
 	if (fd == -1)
 		return;
 	log_info("%s was truncated while tailmux was down; reading the rest "
-		 "of its copy %s from offset %" PRIu64 " first",
-		 f->path, name, e->offset);
+	         "of its copy %s from offset %" PRIu64 " first",
+	         f->path, name, e->offset);
 	free(name);
 	daemon_read_first(d, f, fd, &st, e->offset, e->fp_len, e->fp_hash);
 }
@@ -493,7 +494,7 @@ daemon_resume_copy(struct daemon *d, struct follow *f,
 /* Where to start reading a file found at f's path. */
 static uint64_t
 daemon_start_offset(struct daemon *d, struct follow *f, int fd,
-		    const struct stat *st, int initial, struct watch *w)
+                    const struct stat *st, int initial, struct watch *w)
 {
 	struct state_file *e;
 	int64_t known;
@@ -502,34 +503,34 @@ daemon_start_offset(struct daemon *d, struct follow *f, int fd,
 		/* Appeared or replaced while we watched: all new, unless it is
 		 * a file we read to its end under another name. */
 		known = daemon_recall(d, fd, (uint64_t)st->st_dev,
-				      (uint64_t)st->st_ino);
+		                      (uint64_t)st->st_ino);
 		if (known < 0 || (uint64_t)known > (uint64_t)st->st_size)
 			return 0;
 		log_info("%s is a file already read under another name; going "
-			 "on from offset %" PRId64,
-			 f->path, known);
+		         "on from offset %" PRId64,
+		         f->path, known);
 		return (uint64_t)known;
 	}
 	e = state_find(&d->loaded, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
 	if (e != NULL && watch_fp_matches(fd, e->fp_len, e->fp_hash) &&
 	    e->offset <= (uint64_t)st->st_size) {
 		log_debug("%s: resuming at offset %" PRIu64, f->path,
-			  e->offset);
+		          e->offset);
 		w->fp_len = e->fp_len;
 		w->fp_hash = e->fp_hash;
 		return e->offset;
 	}
 	if (e != NULL) {
 		log_info("%s holds new contents on the checkpointed inode; "
-			 "reading it from its start",
-			 f->path);
+		         "reading it from its start",
+		         f->path);
 		daemon_resume_copy(d, f, e);
 		return 0;
 	}
 	if (f->seen) {
 		log_info("%s is a new file since the last checkpoint; reading "
-			 "it from its start",
-			 f->path);
+		         "it from its start",
+		         f->path);
 		return 0;
 	}
 	return f->input->start == START_END ? (uint64_t)st->st_size : 0;
@@ -541,10 +542,10 @@ daemon_start_offset(struct daemon *d, struct follow *f, int fd,
  * Returns 1 if it dealt with the file (closing fd), 0 if it is new. */
 static int
 daemon_follow_adopt(struct daemon *d, struct follow *f, int fd,
-		    const struct stat *st)
+                    const struct stat *st)
 {
-	struct watch *w = daemon_watch_find(d, (uint64_t)st->st_dev,
-					    (uint64_t)st->st_ino);
+	struct watch *w =
+	    daemon_watch_find(d, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
 	struct follow *old;
 
 	if (w == NULL || w->f == f)
@@ -555,13 +556,13 @@ daemon_follow_adopt(struct daemon *d, struct follow *f, int fd,
 	if (!w->draining) {
 		if (f->reported != EEXIST)
 			log_warnx("%s is the file %s, already followed; not "
-				  "reading it twice",
-				  f->path, w->f->path);
+			          "reading it twice",
+			          f->path, w->f->path);
 		f->reported = EEXIST;
 		return 1;
 	}
 	log_info("%s was renamed to %s; following it under that name",
-		 w->f->path, f->path);
+	         w->f->path, f->path);
 	daemon_release(d, w);
 	old = w->f;
 	old->nwatches--;
@@ -594,10 +595,10 @@ daemon_follow_open(struct daemon *d, struct follow *f, int initial)
 			break;
 		if (initial)
 			daemon_resume_rotated(d, f, (uint64_t)st.st_dev,
-					      (uint64_t)st.st_ino);
+			                      (uint64_t)st.st_ino);
 		else if (f->reported == ENOENT)
 			log_info("%s appeared; reading it from its start",
-				 f->path);
+			         f->path);
 		f->reported = 0;
 		f->polled = 0;
 		w = watch_create(f, fd, &st, 0);
@@ -621,7 +622,7 @@ daemon_follow_open(struct daemon *d, struct follow *f, int initial)
 			daemon_resume_rotated(d, f, 0, 0);
 		if (d->once) {
 			log_warnx("%s does not exist; nothing to read from it",
-				  f->path);
+			          f->path);
 			d->once_left--;
 			break;
 		}
@@ -631,7 +632,7 @@ daemon_follow_open(struct daemon *d, struct follow *f, int initial)
 		}
 		if (initial || f->reported != ENOENT)
 			log_warnx("%s does not exist yet; waiting for it",
-				  f->path);
+			          f->path);
 		f->reported = ENOENT;
 		daemon_watch_dir(d, f);
 		break;
@@ -643,15 +644,14 @@ daemon_follow_open(struct daemon *d, struct follow *f, int initial)
 		}
 		if (f->reported != errno)
 			log_warn("cannot read %s; trying again every "
-				 "poll_interval",
-				 f->path);
+			         "poll_interval",
+			         f->path);
 		f->reported = errno;
 		f->polled = 1;
 		break;
 	}
 	daemon_poll_update(d);
 }
-
 
 static uint64_t
 daemon_now_ms(void)
@@ -672,7 +672,8 @@ daemon_drain_update(struct daemon *d)
 
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		w = d->slots[i];
-		if (w != NULL && w->draining && !w->closing && w->drain_at < next)
+		if (w != NULL && w->draining && !w->closing &&
+		    w->drain_at < next)
 			next = w->drain_at;
 	}
 	evtimer_del(d->drain_ev);
@@ -698,7 +699,8 @@ daemon_drain_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		w = d->slots[i];
-		if (w == NULL || !w->draining || w->closing || w->drain_at > now)
+		if (w == NULL || !w->draining || w->closing ||
+		    w->drain_at > now)
 			continue;
 		w->closing = 1;
 		w->dirty = 1; /* one more read, even if inotify was quiet */
@@ -719,11 +721,11 @@ daemon_maybe_close(struct daemon *d, struct watch *w)
 	    w->parked != NULL || w->committed != w->offset)
 		return;
 	log_debug("%s: closing the rotated file (inode %" PRIu64
-		  ") after %" PRIu64 " bytes",
-		  w->f->path, w->ino, w->offset);
+	          ") after %" PRIu64 " bytes",
+	          w->f->path, w->ino, w->offset);
 	if (w->fd != -1)
 		daemon_remember(d, w->f->path, w->dev, w->ino, w->offset,
-				w->fp_len, w->fp_hash);
+		                w->fp_len, w->fp_hash);
 	daemon_watch_remove(d, w);
 }
 
@@ -769,12 +771,12 @@ daemon_check_path(struct daemon *d, struct watch *w)
 	daemon_wake(d, w);
 	if (access(f->path, F_OK) == 0) {
 		log_info("%s was rotated; following the new file, and the old "
-			 "one for %" PRIu64 " ms more",
-			 f->path, f->input->rotate_wait);
+		         "one for %" PRIu64 " ms more",
+		         f->path, f->input->rotate_wait);
 		f->reported = 0;
 	} else {
 		log_info("%s was removed or renamed; waiting for a new file",
-			 f->path);
+		         f->path);
 		f->reported = ENOENT; /* said just now */
 		daemon_check_dir(d, f);
 	}
@@ -877,8 +879,8 @@ daemon_find_done(struct pool_job *job)
 			close(j->fd);
 	} else if (j->fd != -1) {
 		log_info("%s: reading the lines it held past offset %" PRIu64
-			 " from its copy %s",
-			 old->f->path, old->offset, j->name);
+		         " from its copy %s",
+		         old->f->path, old->offset, j->name);
 		old->fd = j->fd;
 		old->dev = (uint64_t)j->st.st_dev;
 		old->ino = (uint64_t)j->st.st_ino;
@@ -886,8 +888,8 @@ daemon_find_done(struct pool_job *job)
 		daemon_wake(d, old); /* to its end; then it lets go */
 	} else {
 		log_info("%s: no copy of it found in %s; lines written just "
-			 "before the truncation, if any, were not read",
-			 old->f->path, j->dir);
+		         "before the truncation, if any, were not read",
+		         old->f->path, j->dir);
 		daemon_release(d, old);
 		event_active(d->reap_ev, 0, 0);
 	}
@@ -958,7 +960,8 @@ daemon_old_has_more(struct daemon *d, struct follow *f)
 	for (uint32_t i = 0; i < d->nslots && f->nwatches > 1; i++) {
 		o = d->slots[i];
 		if (o == NULL || o->f != f || o == f->cur ||
-		    fstat(o->fd, &st) == -1 || (uint64_t)st.st_size <= o->offset)
+		    fstat(o->fd, &st) == -1 ||
+		    (uint64_t)st.st_size <= o->offset)
 			continue;
 		daemon_hold(o);
 		daemon_wake(d, o);
@@ -989,10 +992,10 @@ daemon_job_apply(struct daemon *d, struct watch *w, struct daemon_job *j)
 		d->newline_added += res->stats.newline_added;
 		if (res->stats.splits > 0) {
 			d->splits += res->stats.splits;
-			log_warnx("%s: split lines longer than max_line (%" PRIu64
-				  " bytes): %" PRIu64 " cuts",
-				  w->f->path, d->cfg->max_line,
-				  res->stats.splits);
+			log_warnx(
+			    "%s: split lines longer than max_line (%" PRIu64
+			    " bytes): %" PRIu64 " cuts",
+			    w->f->path, d->cfg->max_line, res->stats.splits);
 		}
 		mark.slot = w->slot;
 		mark.gen = w->gen;
@@ -1054,7 +1057,7 @@ daemon_job_done(struct pool_job *job)
 		w->busy = 0;
 		if (w->reported != j->res.err)
 			log_warnx("cannot read %s: %s", w->f->path,
-				  strerror(j->res.err));
+			          strerror(j->res.err));
 		w->reported = j->res.err;
 		w->polled = 1;
 		daemon_job_free(j);
@@ -1152,13 +1155,13 @@ daemon_state_render(struct daemon *d, struct buf *out)
 		w = d->slots[i];
 		if (w != NULL)
 			state_add(&st, w->f->path, w->dev, w->ino, w->committed,
-				  w->fp_len, w->fp_hash)
+			          w->fp_len, w->fp_hash)
 			    ->kind = w->fd == -1 ? STATE_COPY : STATE_OPEN;
 	}
 	for (size_t i = 0; i < d->closed.nfiles; i++) {
 		const struct state_file *c = &d->closed.files[i];
 		state_add(&st, c->path, c->dev, c->ino, c->offset, c->fp_len,
-			  c->fp_hash)
+		          c->fp_hash)
 		    ->kind = STATE_DONE;
 	}
 	/* A path with no file now is still known: whatever appears there is
@@ -1192,8 +1195,8 @@ daemon_save_done(struct pool_job *job)
 	if (j->err != 0) {
 		if (d->save_failed != j->err)
 			log_errx("cannot save the checkpoint: %s; retrying "
-				 "(a restart now would repeat lines)",
-				 j->cause);
+			         "(a restart now would repeat lines)",
+			         j->cause);
 		d->save_failed = j->err;
 		daemon_mark_dirty(d);
 	} else if (d->save_failed != 0) {
@@ -1254,7 +1257,7 @@ daemon_mark_dirty(struct daemon *d)
 /* Adds a follow of `path' for `in'. */
 static struct follow *
 daemon_follow_add(struct daemon *d, const char *path,
-		  const struct config_input *in, int from_glob)
+                  const struct config_input *in, int from_glob)
 {
 	struct follow *f = follow_create(path, in);
 
@@ -1274,7 +1277,8 @@ static struct follow *
 daemon_follow_get(const struct daemon *d, const char *path)
 {
 	for (size_t i = 0; i < d->nfollows; i++)
-		if (!d->follows[i]->gone && strcmp(d->follows[i]->path, path) == 0)
+		if (!d->follows[i]->gone &&
+		    strcmp(d->follows[i]->path, path) == 0)
 			return d->follows[i];
 	return NULL;
 }
@@ -1284,13 +1288,14 @@ daemon_follow_get(const struct daemon *d, const char *path)
 static int
 daemon_excluded(const struct config_input *in, const char *path)
 {
-	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	const char *slash = strrchr(path, '/'),
+	           *base = slash ? slash + 1 : path;
 
 	for (size_t i = 0; i < in->nexcludes; i++) {
 		const char *ex = in->excludes[i];
 		if (strchr(ex, '/') != NULL
-			? fnmatch(ex, path, FNM_PATHNAME) == 0
-			: fnmatch(ex, base, 0) == 0)
+		        ? fnmatch(ex, path, FNM_PATHNAME) == 0
+		        : fnmatch(ex, base, 0) == 0)
 			return 1;
 	}
 	return 0;
@@ -1315,9 +1320,10 @@ daemon_glob_found(struct daemon *d, struct daemon_glob *g, const char *path)
 		return NULL;
 	if (d->input_files[idx] >= in->max_files) {
 		if (!d->input_full[idx])
-			log_warnx("[input:%s] follows max_files (%u) files; not "
-				  "following %s or any more new ones",
-				  in->name, in->max_files, path);
+			log_warnx(
+			    "[input:%s] follows max_files (%u) files; not "
+			    "following %s or any more new ones",
+			    in->name, in->max_files, path);
 		d->input_full[idx] = 1;
 		return NULL;
 	}
@@ -1336,7 +1342,7 @@ daemon_glob_scan(struct daemon *d, struct daemon_glob *g, int initial)
 	r = glob(g->pattern, GLOB_NOSORT, NULL, &gl);
 	if (r != 0 && r != GLOB_NOMATCH) {
 		log_warnx("[input:%s] cannot expand %s", g->input->name,
-			  g->pattern);
+		          g->pattern);
 		return;
 	}
 	for (size_t i = 0; r == 0 && i < gl.gl_pathc; i++) {
@@ -1348,7 +1354,7 @@ daemon_glob_scan(struct daemon *d, struct daemon_glob *g, int initial)
 		globfree(&gl);
 	if (g->dir != NULL && g->dir_reg == NULL && !d->once)
 		g->dir_reg = notify_add(d->notify, g->dir, NOTIFY_DIR_MASK, g,
-					OWNER_GLOB);
+		                        OWNER_GLOB);
 }
 
 /* Looks for new glob matches every rescan_interval (the shortest of the
@@ -1389,7 +1395,7 @@ daemon_globs_init(struct daemon *d)
 			if (!config_is_glob(in->paths[k]))
 				continue;
 			d->globs = xreallocarray(d->globs, d->nglobs + 1,
-						 sizeof *d->globs);
+			                         sizeof *d->globs);
 			g = &d->globs[d->nglobs++];
 			memset(g, 0, sizeof *g);
 			g->input = in;
@@ -1397,7 +1403,7 @@ daemon_globs_init(struct daemon *d)
 			slash = strrchr(g->pattern, '/');
 			if (slash != NULL) {
 				g->dir = xstrndup(g->pattern,
-						  (size_t)(slash - g->pattern));
+				                  (size_t)(slash - g->pattern));
 				if (config_is_glob(g->dir) || *g->dir == '\0') {
 					free(g->dir);
 					g->dir = NULL;
@@ -1409,7 +1415,7 @@ daemon_globs_init(struct daemon *d)
 
 static void
 daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
-		 const char *name)
+                 const char *name)
 {
 	struct daemon *d = arg;
 	struct daemon_glob *g;
@@ -1473,25 +1479,25 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGINT:
 		if (d->stopping) {
 			log_warnx("%s again: exiting now with %zu bytes not "
-				  "written",
-				  strsignal((int)sig), output_pending(d->out));
+			          "written",
+			          strsignal((int)sig), output_pending(d->out));
 			d->exit_code = 1;
 			event_base_loopbreak(d->base);
 			return;
 		}
 		log_info("%s: stopping once the reads in flight are written",
-			 strsignal((int)sig));
+		         strsignal((int)sig));
 		d->stopping = 1;
 		daemon_maybe_finish(d);
 		break;
 	case SIGHUP:
 		log_notice("SIGHUP: reloading the configuration is not "
-			   "supported yet; going on with %s as loaded",
-			   d->cfg->file);
+		           "supported yet; going on with %s as loaded",
+		           d->cfg->file);
 		break;
 	case SIGUSR1:
 		log_notice("SIGUSR1: reopening the output is not supported "
-			   "yet; ignored");
+		           "yet; ignored");
 		break;
 	}
 }
@@ -1518,8 +1524,8 @@ daemon_state_load(struct daemon *d)
 	if (r == -2) {
 		aside = xasprintf("%s.bad", path);
 		log_errx("%s: %s; starting without a checkpoint (the file is "
-			 "kept as %s)",
-			 path, cause, aside);
+		         "kept as %s)",
+		         path, cause, aside);
 		if (rename(path, aside) == -1 && errno != ENOENT)
 			log_warn("cannot rename %s to %s", path, aside);
 		free(aside);
@@ -1527,7 +1533,7 @@ daemon_state_load(struct daemon *d)
 		return;
 	}
 	log_info("resuming from the checkpoint in %s (%zu files)", path,
-		 d->loaded.nfiles);
+	         d->loaded.nfiles);
 }
 
 /* Brings the output back to the length the checkpoint names, so that the
@@ -1549,28 +1555,31 @@ daemon_output_resume(struct daemon *d)
 	if (dev == st->out_dev && ino == st->out_ino) {
 		cut = output_truncate(d->out, st->out_len);
 		if (cut < 0) {
-			log_warn("cannot cut %s back to its checkpointed length",
-				 d->cfg->output_path);
+			log_warn(
+			    "cannot cut %s back to its checkpointed length",
+			    d->cfg->output_path);
 			return -1;
 		}
 		if (cut > 0)
-			log_notice("%s: cut %" PRId64 " bytes written after the "
-				   "last checkpoint; their lines are read again",
-				   d->cfg->output_path, cut);
+			log_notice(
+			    "%s: cut %" PRId64 " bytes written after the "
+			    "last checkpoint; their lines are read again",
+			    d->cfg->output_path, cut);
 		if ((uint64_t)output_committed(d->out) < st->out_len)
 			log_warnx("%s is shorter than the checkpoint says "
-				  "(%" PRIu64 " < %" PRIu64 " bytes): lines may "
-				  "have been lost (a power failure without "
-				  "fsync?)",
-				  d->cfg->output_path,
-				  output_committed(d->out), st->out_len);
+			          "(%" PRIu64 " < %" PRIu64
+			          " bytes): lines may "
+			          "have been lost (a power failure without "
+			          "fsync?)",
+			          d->cfg->output_path, output_committed(d->out),
+			          st->out_len);
 		return 0;
 	}
 	/* The output was replaced: find the one the checkpoint names. */
 	slash = strrchr(st->out_path, '/');
-	dir = slash == NULL ? xstrdup(".")
-			    : xstrndup(st->out_path,
-				       (size_t)(slash - st->out_path));
+	dir = slash == NULL
+	          ? xstrdup(".")
+	          : xstrndup(st->out_path, (size_t)(slash - st->out_path));
 	memset(&q, 0, sizeof q);
 	q.dev = st->out_dev;
 	q.ino = st->out_ino;
@@ -1578,22 +1587,23 @@ daemon_output_resume(struct daemon *d)
 	free(dir);
 	if (fd == -1) {
 		log_warnx("the output the checkpoint names (inode %" PRIu64
-			  ") is gone; lines written after that checkpoint may "
-			  "appear twice",
-			  st->out_ino);
+		          ") is gone; lines written after that checkpoint may "
+		          "appear twice",
+		          st->out_ino);
 		return 0;
 	}
 	close(fd);
 	if ((uint64_t)sb.st_size > st->out_len) {
 		if (truncate(name, (off_t)st->out_len) == -1) {
-			log_warn("cannot cut %s back to its checkpointed length",
-				 name);
+			log_warn(
+			    "cannot cut %s back to its checkpointed length",
+			    name);
 			free(name);
 			return -1;
 		}
 		log_notice("%s: cut %" PRIu64 " bytes written after the last "
-			   "checkpoint; their lines are read again",
-			   name, (uint64_t)sb.st_size - st->out_len);
+		           "checkpoint; their lines are read again",
+		           name, (uint64_t)sb.st_size - st->out_len);
 	}
 	free(name);
 	return 0;
@@ -1637,8 +1647,10 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		d->sig_ev[i] = evsignal_new(d->base, sigs[i], daemon_signal_cb, d);
-		if (d->sig_ev[i] == NULL || event_add(d->sig_ev[i], NULL) == -1) {
+		d->sig_ev[i] =
+		    evsignal_new(d->base, sigs[i], daemon_signal_cb, d);
+		if (d->sig_ev[i] == NULL ||
+		    event_add(d->sig_ev[i], NULL) == -1) {
 			log_errx("cannot handle signal %d", sigs[i]);
 			return -1;
 		}
@@ -1687,7 +1699,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		const struct state_file *e = &d->loaded.files[k];
 		if (e->kind == STATE_DONE)
 			daemon_remember(d, e->path, e->dev, e->ino, e->offset,
-					e->fp_len, e->fp_hash);
+			                e->fp_len, e->fp_hash);
 	}
 	daemon_globs_init(d);
 	d->rescan_ev = evtimer_new(d->base, daemon_rescan_cb, d);
@@ -1733,9 +1745,9 @@ daemon_run(struct daemon *d)
 		d->save_failed = errno != 0 ? errno : EIO; /* said; retried */
 		daemon_mark_dirty(d);
 	}
-	log_info("%s %zu files into %s (%s)",
-		 d->once ? "merging" : "following", d->nfollows,
-		 d->cfg->output_path, config_format_name(d->cfg->format));
+	log_info("%s %zu files into %s (%s)", d->once ? "merging" : "following",
+	         d->nfollows, d->cfg->output_path,
+	         config_format_name(d->cfg->format));
 	daemon_maybe_finish(d);
 	if (event_base_dispatch(d->base) == -1) {
 		log_errx("the event loop failed");
@@ -1745,15 +1757,16 @@ daemon_run(struct daemon *d)
 	if (!d->once && d->exit_code == 0 && daemon_save_now(d) == -1)
 		d->exit_code = 1;
 	log_info("stopped: %" PRIu64 " bytes written, %" PRIu64
-		 " cuts at max_line, %" PRIu64 " lines completed with a newline",
-		 output_written(d->out), d->splits, d->newline_added);
+	         " cuts at max_line, %" PRIu64
+	         " lines completed with a newline",
+	         output_written(d->out), d->splits, d->newline_added);
 	return d->exit_code;
 }
 
 void
 daemon_free(struct daemon *d)
 {
-	d->stopping = 1; /* the pool's last callbacks submit nothing */
+	d->stopping = 1;    /* the pool's last callbacks submit nothing */
 	pool_free(d->pool); /* first: its last callbacks use the rest */
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		struct watch *w = d->slots[i];

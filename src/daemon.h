@@ -32,7 +32,7 @@ struct daemon {
 	struct event *poll_ev;
 	struct event *save_ev;
 	struct event *drain_ev; /* the next rotate_wait to end */
-	struct event *reap_ev;	/* closes rotated files that are done */
+	struct event *reap_ev;  /* closes rotated files that are done */
 
 	struct follow **follows;
 	size_t nfollows;
@@ -54,9 +54,9 @@ struct daemon {
 
 	struct state loaded; /* the checkpoint found at start */
 	struct state closed; /* files read to their end and closed, newest
-				last, at most DAEMON_MAX_CLOSED */
-	int save_dirty;	     /* something changed since the last save */
-	int save_busy;	     /* a save is in the pool */
+	                        last, at most DAEMON_MAX_CLOSED */
+	int save_dirty;      /* something changed since the last save */
+	int save_busy;       /* a save is in the pool */
 	int save_failed;     /* errno of the last failed save, or 0 */
 
 	int stopping;

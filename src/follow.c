@@ -20,8 +20,8 @@ follow_create(const char *path, const struct config_input *input)
 		f->base = f->path;
 	} else {
 		f->dir = slash == f->path
-			     ? xstrdup("/")
-			     : xstrndup(f->path, (size_t)(slash - f->path));
+		             ? xstrdup("/")
+		             : xstrndup(f->path, (size_t)(slash - f->path));
 		f->base = slash + 1;
 	}
 	f->input = input;

@@ -11,7 +11,7 @@ struct watch;
 
 struct follow {
 	char *path;
-	char *dir;	  /* the directory holding path */
+	char *dir;        /* the directory holding path */
 	const char *base; /* path's last component, inside path */
 	const struct config_input *input;
 
@@ -19,23 +19,23 @@ struct follow {
 	struct notify_reg *dir_reg;
 	uint64_t dir_dev; /* the directory dir_reg watches */
 	uint64_t dir_ino;
-	unsigned hold;	/* older files of this path to read to their end
-			   before cur is read */
-	unsigned seen : 1;   /* known before: a file here now is new, read
-				from its start whatever `start' says */
-	unsigned polled : 1; /* inotify cannot watch the directory */
-	unsigned dir_lost : 1; /* the directory watched was removed or moved:
-				  watch its path again */
+	unsigned hold;          /* older files of this path to read to their end
+	                           before cur is read */
+	unsigned seen : 1;      /* known before: a file here now is new, read
+	                           from its start whatever `start' says */
+	unsigned polled : 1;    /* inotify cannot watch the directory */
+	unsigned dir_lost : 1;  /* the directory watched was removed or moved:
+	                           watch its path again */
 	unsigned from_glob : 1; /* found by a glob: dropped once its file is
-				   gone and read to its end */
-	unsigned gone : 1;	/* dropped; freed on the next reap */
-	unsigned nwatches;	/* open files of this path, current or not */
-	int reported;	     /* errno already logged for the path, or 0 */
+	                           gone and read to its end */
+	unsigned gone : 1;      /* dropped; freed on the next reap */
+	unsigned nwatches;      /* open files of this path, current or not */
+	int reported;           /* errno already logged for the path, or 0 */
 };
 
 /* A follow of `path' for `input', with no file yet. */
 struct follow *follow_create(const char *path,
-			     const struct config_input *input);
+                             const struct config_input *input);
 
 /* Frees it; its watches and registrations must be gone. */
 void follow_free(struct follow *f);

@@ -16,12 +16,12 @@ format_time(char out[FORMAT_TIME_LEN + 1], const struct timespec *ts)
 	gmtime_r(&ts->tv_sec, &tm);
 	n = strftime(out, FORMAT_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out + n, FORMAT_TIME_LEN + 1 - n, ".%06ldZ",
-		 (long)(ts->tv_nsec / 1000));
+	         (long)(ts->tv_nsec / 1000));
 }
 
 void
 format_ctx_init(struct format_ctx *ctx, enum format format, const char *tag,
-		const char *path, const struct timespec *now)
+                const char *path, const struct timespec *now)
 {
 	memset(ctx, 0, sizeof *ctx);
 	ctx->format = format;
@@ -118,8 +118,9 @@ format_json_escape(struct buf *out, const char *s, size_t len)
 				continue;
 			}
 			{
-				char esc[6] = {'\\', 'u', '0', '0',
-					       hex[p[i] >> 4], hex[p[i] & 15]};
+				char esc[6] = {
+				    '\\',           'u',           '0', '0',
+				    hex[p[i] >> 4], hex[p[i] & 15]};
 				buf_add(out, esc, sizeof esc);
 			}
 		}
@@ -129,7 +130,7 @@ format_json_escape(struct buf *out, const char *s, size_t len)
 
 void
 format_line(struct buf *out, const struct format_ctx *ctx, const char *line,
-	    size_t len)
+            size_t len)
 {
 	switch (ctx->format) {
 	case FORMAT_RAW:

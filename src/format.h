@@ -22,8 +22,8 @@ struct format_ctx {
 
 /* Prepares a context; the tag and path must outlive it. */
 void format_ctx_init(struct format_ctx *ctx, enum format format,
-		     const char *tag, const char *path,
-		     const struct timespec *now);
+                     const char *tag, const char *path,
+                     const struct timespec *now);
 
 /* Frees what format_ctx_init() allocated. */
 void format_ctx_free(struct format_ctx *ctx);
@@ -34,7 +34,7 @@ void format_time(char out[FORMAT_TIME_LEN + 1], const struct timespec *ts);
 /* Appends one rendered line and its newline.  `line' excludes the newline;
  * raw and tagged copy its bytes as they are, json escapes them. */
 void format_line(struct buf *out, const struct format_ctx *ctx,
-		 const char *line, size_t len);
+                 const char *line, size_t len);
 
 /* Appends the body of a JSON string for bytes s[0..len): quotes,
  * backslashes and control characters escaped; bytes that are not valid

@@ -53,9 +53,9 @@ log_level_parse(const char *name)
 		const char *name;
 		enum log_level level;
 	} names[] = {
-	    {"err", LOG_LEVEL_ERR},	      {"error", LOG_LEVEL_ERR},
+	    {"err", LOG_LEVEL_ERR},         {"error", LOG_LEVEL_ERR},
 	    {"warning", LOG_LEVEL_WARNING}, {"notice", LOG_LEVEL_NOTICE},
-	    {"info", LOG_LEVEL_INFO},	      {"debug", LOG_LEVEL_DEBUG},
+	    {"info", LOG_LEVEL_INFO},       {"debug", LOG_LEVEL_DEBUG},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(names[i].name, name) == 0)
@@ -65,12 +65,11 @@ log_level_parse(const char *name)
 
 /* Formats one message and writes it with a single write(2). */
 static void
-log_vwrite(enum log_level level, int with_errno, const char *fmt,
-	   va_list ap)
+log_vwrite(enum log_level level, int with_errno, const char *fmt, va_list ap)
 {
 	static const char *const words[] = {
-	    [LOG_LEVEL_ERR] = "error: ",     [LOG_LEVEL_WARNING] = "warning: ",
-	    [LOG_LEVEL_NOTICE] = "",	     [LOG_LEVEL_INFO] = "",
+	    [LOG_LEVEL_ERR] = "error: ",   [LOG_LEVEL_WARNING] = "warning: ",
+	    [LOG_LEVEL_NOTICE] = "",       [LOG_LEVEL_INFO] = "",
 	    [LOG_LEVEL_DEBUG] = "debug: ",
 	};
 	char line[2048];
@@ -90,7 +89,8 @@ log_vwrite(enum log_level level, int with_errno, const char *fmt,
 	if (n > sizeof line - 2)
 		n = sizeof line - 2;
 	if (with_errno) {
-		r = snprintf(line + n, sizeof line - n, ": %s", strerror(saved));
+		r = snprintf(line + n, sizeof line - n, ": %s",
+		             strerror(saved));
 		n = r < 0 ? n : n + (size_t)r;
 		if (n > sizeof line - 2)
 			n = sizeof line - 2;

@@ -25,15 +25,15 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: tailmux [-c FILE] [-t|--check-config] [--once] "
-		"[-V|--version] [-h|--help]\n"
-		"  -c, --config FILE   configuration file (default %s)\n"
-		"  -t, --check-config  check the configuration and exit\n"
-		"      --once          merge what the inputs hold now, then "
-		"exit\n"
-		"  -V, --version       print the version and exit\n"
-		"  -h, --help          print this help and exit\n",
-		TAILMUX_CONFIG_FILE);
+	        "usage: tailmux [-c FILE] [-t|--check-config] [--once] "
+	        "[-V|--version] [-h|--help]\n"
+	        "  -c, --config FILE   configuration file (default %s)\n"
+	        "  -t, --check-config  check the configuration and exit\n"
+	        "      --once          merge what the inputs hold now, then "
+	        "exit\n"
+	        "  -V, --version       print the version and exit\n"
+	        "  -h, --help          print this help and exit\n",
+	        TAILMUX_CONFIG_FILE);
 }
 
 /* Loads the configuration, printing every error; NULL if there were any. */
@@ -104,7 +104,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc) {
 		fprintf(stderr, "tailmux: unexpected argument: %s\n",
-			argv[optind]);
+		        argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}

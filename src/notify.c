@@ -120,7 +120,8 @@ static void
 notify_drain(struct notify *n)
 {
 	int fd = n->fd;
-	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[16384]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	struct notify_wd *w;
 	struct notify_reg *r, *next;
@@ -132,19 +133,19 @@ notify_drain(struct notify *n)
 			continue;
 		if (len <= 0)
 			return;
-		for (char *p = buf; p < buf + len;
-		     p += sizeof *ev + ev->len) {
+		for (char *p = buf; p < buf + len; p += sizeof *ev + ev->len) {
 			ev = (const struct inotify_event *)p;
 			if (ev->mask & IN_Q_OVERFLOW) {
 				log_warnx("inotify queue overflowed; checking "
-					  "every file");
+				          "every file");
 				for (int i = 0; i < NOTIFY_BUCKETS; i++)
 					for (w = n->buckets[i]; w; w = w->next)
 						for (r = w->regs; r; r = next) {
 							next = r->next;
-							n->fn(n->arg, r->owner, r->kind,
+							n->fn(n->arg, r->owner,
+							      r->kind,
 							      IN_MODIFY |
-								  IN_ATTRIB,
+							          IN_ATTRIB,
 							      NULL);
 						}
 				continue;
@@ -184,7 +185,7 @@ notify_create(struct event_base *base, notify_fn fn, void *arg)
 
 struct notify_reg *
 notify_add(struct notify *n, const char *path, uint32_t mask, void *owner,
-	   int kind)
+           int kind)
 {
 	struct notify_wd **slot, *w;
 	struct notify_reg *r;

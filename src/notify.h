@@ -14,14 +14,13 @@ struct notify_reg;
 
 /* `name' is the entry's name for a directory event, NULL otherwise. */
 typedef void (*notify_fn)(void *arg, void *owner, int kind, uint32_t mask,
-			  const char *name);
+                          const char *name);
 
 /* What a tailed file and its directory are watched for. */
-#define NOTIFY_FILE_MASK                                                       \
-	(IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
+#define NOTIFY_FILE_MASK (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
 #define NOTIFY_DIR_MASK                                                        \
-	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | \
-	 IN_MOVE_SELF | IN_ONLYDIR)
+	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |                 \
+	 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
 /* Opens an inotify instance read by the loop.  NULL with errno on failure. */
 struct notify *notify_create(struct event_base *base, notify_fn fn, void *arg);
@@ -29,8 +28,8 @@ struct notify *notify_create(struct event_base *base, notify_fn fn, void *arg);
 /* Watches `path' for `mask' on behalf of `owner', whose `kind' (the
  * caller's own tag) comes back with each event.  Returns the registration,
  * or NULL with errno (ENOENT, EACCES, ENOSPC when out of watches, ...). */
-struct notify_reg *notify_add(struct notify *n, const char *path,
-			      uint32_t mask, void *owner, int kind);
+struct notify_reg *notify_add(struct notify *n, const char *path, uint32_t mask,
+                              void *owner, int kind);
 
 /* Ends a registration; never from inside a notify_fn.  NULL is fine. */
 void notify_rm(struct notify *n, struct notify_reg *reg);

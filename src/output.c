@@ -32,14 +32,15 @@ struct output_chunk {
 struct output {
 	char *path;
 	int fd;
-	struct event *flush_ev; /* lowest priority: runs when the loop is idle */
+	struct event
+	    *flush_ev; /* lowest priority: runs when the loop is idle */
 	struct event *retry_ev;
 	int retry_ms;
 	int failing; /* errno of the failure being retried, 0 if none */
 	struct output_chunk *head, **tail;
 	size_t pending;
 	uint64_t written;
-	uint64_t length; /* of the file, as far as we wrote it */
+	uint64_t length;    /* of the file, as far as we wrote it */
 	uint64_t committed; /* length after the last chunk written whole */
 	uint64_t dev, ino;
 	struct output_cbs cbs;
@@ -74,7 +75,7 @@ output_flush_cb(evutil_socket_t fd, short what, void *arg)
 
 struct output *
 output_open(struct event_base *base, const char *path,
-	    const struct output_cbs *cbs, char **cause)
+            const struct output_cbs *cbs, char **cause)
 {
 	struct output *out;
 	struct stat st;
@@ -82,7 +83,7 @@ output_open(struct event_base *base, const char *path,
 
 	if (output_mkdirs(path) == -1) {
 		*cause = xasprintf("cannot create the directory of %s: %s",
-				   path, strerror(errno));
+		                   path, strerror(errno));
 		return NULL;
 	}
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -112,8 +113,7 @@ output_open(struct event_base *base, const char *path,
 }
 
 void
-output_append(struct output *out, struct buf *b,
-	      const struct output_mark *mark)
+output_append(struct output *out, struct buf *b, const struct output_mark *mark)
 {
 	struct output_chunk *c;
 
@@ -174,11 +174,11 @@ output_fail(struct output *out, int err)
 
 	if (out->failing != err)
 		log_errx("cannot write %s: %s; holding %zu bytes and reading "
-			 "no more input until it can be written",
-			 out->path, strerror(err), out->pending);
+		         "no more input until it can be written",
+		         out->path, strerror(err), out->pending);
 	out->failing = err;
-	out->retry_ms = out->retry_ms == 0 ? OUTPUT_RETRY_MIN_MS
-					   : out->retry_ms * 2;
+	out->retry_ms =
+	    out->retry_ms == 0 ? OUTPUT_RETRY_MIN_MS : out->retry_ms * 2;
 	if (out->retry_ms > OUTPUT_RETRY_MAX_MS)
 		out->retry_ms = OUTPUT_RETRY_MAX_MS;
 	tv.tv_sec = out->retry_ms / 1000;

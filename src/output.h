@@ -28,7 +28,7 @@ struct output_cbs {
 	/* A buffer was written whole; `length' is the output's length after
 	 * it. */
 	void (*committed)(void *arg, const struct output_mark *mark,
-			  uint64_t length);
+	                  uint64_t length);
 	/* Bytes were written: the owner may read again if the backlog was
 	 * full. */
 	void (*written)(void *arg);
@@ -38,12 +38,12 @@ struct output_cbs {
 /* Opens `path' for appending, creating it and its directory as needed.
  * Returns NULL with a message in *cause (the caller frees it). */
 struct output *output_open(struct event_base *base, const char *path,
-			   const struct output_cbs *cbs, char **cause);
+                           const struct output_cbs *cbs, char **cause);
 
 /* Takes the bytes of `b' (leaving it empty) to write after those before;
  * `mark' is reported once they are written. */
 void output_append(struct output *out, struct buf *b,
-		   const struct output_mark *mark);
+                   const struct output_mark *mark);
 
 /* Cuts the file back to `length' bytes when it is longer (nothing may be
  * pending).  Returns the bytes cut, or -1 with errno. */

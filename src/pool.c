@@ -133,7 +133,7 @@ pool_create(struct event_base *base, unsigned nthreads)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (; pool->nthreads < nthreads; pool->nthreads++) {
 		r = pthread_create(&pool->threads[pool->nthreads], NULL,
-				   pool_worker, pool);
+		                   pool_worker, pool);
 		if (r != 0) {
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			pool_free(pool);

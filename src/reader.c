@@ -11,7 +11,7 @@
 
 size_t
 reader_split(const char *data, size_t len, size_t max_line, int final,
-	     reader_line_fn fn, void *arg, struct reader_stats *st)
+             reader_line_fn fn, void *arg, struct reader_stats *st)
 {
 	size_t pos = 0, avail, n;
 	const char *nl;
@@ -63,7 +63,7 @@ reader_pread(int fd, struct buf *in, size_t want, uint64_t off)
 
 	do
 		n = pread(fd, in->data + in->len, want - in->len,
-			  (off_t)(off + in->len));
+		          (off_t)(off + in->len));
 	while (n == -1 && errno == EINTR);
 	if (n > 0)
 		in->len += (size_t)n;
@@ -94,9 +94,9 @@ reader_head(const struct reader_req *req, struct reader_result *res)
 		return;
 	}
 	res->fp_len = reader_fingerprint(head, (size_t)n, &res->fp_hash);
-	res->fp_changed = req->fp_len > 0 &&
-			  ((size_t)n < req->fp_len ||
-			   state_hash(head, req->fp_len) != req->fp_hash);
+	res->fp_changed =
+	    req->fp_len > 0 && ((size_t)n < req->fp_len ||
+	                        state_hash(head, req->fp_len) != req->fp_hash);
 }
 
 void
@@ -136,14 +136,14 @@ reader_run(const struct reader_req *req, struct reader_result *res)
 		 * max_line piece, or the end of the file. */
 		if (nl != NULL || res->eof || in.len > req->max_line)
 			break;
-		want = want * 2 > req->max_line + 1 ? req->max_line + 1
-						    : want * 2;
+		want =
+		    want * 2 > req->max_line + 1 ? req->max_line + 1 : want * 2;
 		buf_reserve(&in, want + 1 - in.len);
 	}
 	if (res->err != 0) {
 		buf_free(&in);
 	} else if (req->format == FORMAT_RAW && in.len <= req->max_line &&
-		   !(req->final && res->eof)) {
+	           !(req->final && res->eof)) {
 		/* No line here can be over max_line: for raw output the bytes
 		 * up to the last newline are the output as they are. */
 		consumed = nl ? (size_t)(nl - in.data) + 1 : 0;
@@ -155,10 +155,9 @@ reader_run(const struct reader_req *req, struct reader_result *res)
 		render.out = &res->out;
 		render.ctx = &ctx;
 		buf_reserve(&res->out, in.len + in.len / 4 + 256);
-		consumed = reader_split(in.data, in.len, req->max_line,
-					req->final && res->eof,
-					reader_render_line, &render,
-					&res->stats);
+		consumed = reader_split(
+		    in.data, in.len, req->max_line, req->final && res->eof,
+		    reader_render_line, &render, &res->stats);
 		format_ctx_free(&ctx);
 		buf_free(&in);
 	}

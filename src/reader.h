@@ -22,8 +22,8 @@
 #define READER_SLACK 4096
 
 struct reader_stats {
-	uint64_t lines;	       /* lines rendered */
-	uint64_t splits;       /* pieces cut from lines over max_line */
+	uint64_t lines;         /* lines rendered */
+	uint64_t splits;        /* pieces cut from lines over max_line */
 	uint64_t newline_added; /* final lines that lacked their newline */
 };
 
@@ -33,8 +33,8 @@ struct reader_req {
 	uint64_t offset; /* where a line starts */
 	size_t chunk;
 	size_t max_line;
-	int final; /* at end of file, emit a last partial line too */
-	uint32_t fp_len;  /* the file's known fingerprint (0: none yet) */
+	int final;       /* at end of file, emit a last partial line too */
+	uint32_t fp_len; /* the file's known fingerprint (0: none yet) */
 	uint64_t fp_hash;
 	enum format format;
 	const char *tag;
@@ -43,14 +43,14 @@ struct reader_req {
 
 /* What one read found. */
 struct reader_result {
-	struct buf out;	      /* rendered lines, for the output as they are */
+	struct buf out;       /* rendered lines, for the output as they are */
 	uint64_t next_offset; /* where the next read starts */
-	int eof;	      /* the read reached the end of the file */
-	int err;	      /* errno of a failed read, or 0 */
-	struct stat st;	      /* fstat() of the file before the read */
-	int fp_changed;	      /* after the read, the file's leading bytes no
-				 longer match req's fingerprint: it was
-				 truncated (and perhaps refilled) */
+	int eof;              /* the read reached the end of the file */
+	int err;              /* errno of a failed read, or 0 */
+	struct stat st;       /* fstat() of the file before the read */
+	int fp_changed;       /* after the read, the file's leading bytes no
+	                         longer match req's fingerprint: it was
+	                         truncated (and perhaps refilled) */
 	uint32_t fp_len;      /* the fingerprint after the read */
 	uint64_t fp_hash;
 	struct reader_stats stats;
@@ -63,7 +63,7 @@ typedef void (*reader_line_fn)(void *arg, const char *line, size_t len);
  * `final', the trailing partial line.  Returns the bytes consumed; an
  * unconsumed tail is a partial line shorter than max_line. */
 size_t reader_split(const char *data, size_t len, size_t max_line, int final,
-		    reader_line_fn fn, void *arg, struct reader_stats *st);
+                    reader_line_fn fn, void *arg, struct reader_stats *st);
 
 /* Reads from req->offset and renders the whole lines found into res.
  * res->out is empty when there was nothing whole to read.  Also takes the

@@ -88,7 +88,7 @@ state_hash(const void *data, size_t len)
 
 struct state_file *
 state_add(struct state *st, const char *path, uint64_t dev, uint64_t ino,
-	  uint64_t offset, uint32_t fp_len, uint64_t fp_hash)
+          uint64_t offset, uint32_t fp_len, uint64_t fp_hash)
 {
 	struct state_file *f;
 
@@ -171,24 +171,25 @@ state_format(const struct state *st, struct buf *out)
 	int n;
 
 	buf_add(out, STATE_MAGIC "\n", sizeof STATE_MAGIC);
-	n = snprintf(line, sizeof line, "output %" PRIu64 " %" PRIu64 " %" PRIu64 " ",
-		     st->out_dev, st->out_ino, st->out_len);
+	n = snprintf(line, sizeof line,
+	             "output %" PRIu64 " %" PRIu64 " %" PRIu64 " ", st->out_dev,
+	             st->out_ino, st->out_len);
 	buf_add(out, line, (size_t)n);
 	state_put_path(out, st->out_path ? st->out_path : "-");
 	buf_add_byte(out, '\n');
 	for (size_t i = 0; i < st->nfiles; i++) {
 		const struct state_file *f = &st->files[i];
 		n = snprintf(line, sizeof line,
-			     "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32
-			     " %016" PRIx64 " ",
-			     state_kind_word[f->kind], f->dev, f->ino,
-			     f->offset, f->fp_len, f->fp_hash);
+		             "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32
+		             " %016" PRIx64 " ",
+		             state_kind_word[f->kind], f->dev, f->ino,
+		             f->offset, f->fp_len, f->fp_hash);
 		buf_add(out, line, (size_t)n);
 		state_put_path(out, f->path);
 		buf_add_byte(out, '\n');
 	}
 	n = snprintf(line, sizeof line, "end %zu %016" PRIx64 "\n", st->nfiles,
-		     state_hash(out->data + start, out->len - start));
+	             state_hash(out->data + start, out->len - start));
 	buf_add(out, line, (size_t)n);
 }
 
@@ -206,8 +207,9 @@ state_parse_line(char *line, struct state *st, const char **why)
 			*why = "second output line";
 			return -1;
 		}
-		if (sscanf(line, "output %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
-			   &dev, &ino, &a, &used) != 3 ||
+		if (sscanf(line,
+		           "output %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
+		           &dev, &ino, &a, &used) != 3 ||
 		    used == 0 || state_get_path(line + used) == -1) {
 			*why = "malformed output line";
 			return -1;
@@ -224,9 +226,9 @@ state_parse_line(char *line, struct state *st, const char **why)
 			break;
 	if (kind < 3) {
 		if (sscanf(line + 5,
-			   "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu32
-			   " %16" SCNx64 " %n",
-			   &dev, &ino, &a, &fp_len, &fp_hash, &used) != 5 ||
+		           "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu32
+		           " %16" SCNx64 " %n",
+		           &dev, &ino, &a, &fp_len, &fp_hash, &used) != 5 ||
 		    used == 0 || fp_len > STATE_FP_MAX ||
 		    state_get_path(line + 5 + used) == -1) {
 			*why = "malformed file line";
@@ -265,13 +267,13 @@ state_parse(const char *text, size_t len, struct state *st, char **cause)
 				why = "not a tailmux state file (version 1)";
 		} else if (strncmp(line, "end ", 4) == 0) {
 			char canon[64];
-			if (sscanf(line, "end %llu %16" SCNx64, &count, &hash) !=
-			    2)
+			if (sscanf(line, "end %llu %16" SCNx64, &count,
+			           &hash) != 2)
 				why = "malformed end line";
 			else if (snprintf(canon, sizeof canon,
-					  "end %llu %016" PRIx64, count,
-					  hash) < 0 ||
-				 strcmp(canon, line) != 0)
+			                  "end %llu %016" PRIx64, count,
+			                  hash) < 0 ||
+			         strcmp(canon, line) != 0)
 				why = "malformed end line";
 			else if (count != st->nfiles)
 				why = "file count does not match";
@@ -345,9 +347,9 @@ static int
 state_sync_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL ? xstrdup(".")
-		    : slash == path ? xstrdup("/")
-				    : xstrndup(path, (size_t)(slash - path));
+	char *dir = slash == NULL   ? xstrdup(".")
+	            : slash == path ? xstrdup("/")
+	                            : xstrndup(path, (size_t)(slash - path));
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = -1;
 
 	if (fd != -1) {
@@ -402,8 +404,8 @@ fail:
 		close(fd);
 	unlink(tmp);
 	*cause = xasprintf("cannot %s %s: %s", what,
-			   strcmp(what, "rename") == 0 ? tmp : path,
-			   strerror(saved));
+	                   strcmp(what, "rename") == 0 ? tmp : path,
+	                   strerror(saved));
 	free(tmp);
 	errno = saved;
 	return -1;

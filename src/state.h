@@ -20,10 +20,10 @@
 enum state_kind {
 	STATE_OPEN, /* "file": a file being read */
 	STATE_DONE, /* "done": read to its end and closed after rotation; found
-		       again under another name, it goes on from offset */
+	               again under another name, it goes on from offset */
 	STATE_COPY, /* "copy": the old contents of a truncated file, whose
-		       copy (found by fingerprint, at least offset bytes long,
-		       not this inode) holds lines past offset not yet read */
+	               copy (found by fingerprint, at least offset bytes long,
+	               not this inode) holds lines past offset not yet read */
 };
 
 /* One input file as checkpointed. */
@@ -42,19 +42,19 @@ struct state {
 	uint64_t out_dev;
 	uint64_t out_ino;
 	uint64_t out_len; /* the output's first out_len bytes hold exactly the
-			     lines before each file's offset */
+	                     lines before each file's offset */
 	struct state_file *files;
 	size_t nfiles;
 };
 
 /* Appends a file entry (copying path). */
-struct state_file *state_add(struct state *st, const char *path,
-			     uint64_t dev, uint64_t ino, uint64_t offset,
-			     uint32_t fp_len, uint64_t fp_hash);
+struct state_file *state_add(struct state *st, const char *path, uint64_t dev,
+                             uint64_t ino, uint64_t offset, uint32_t fp_len,
+                             uint64_t fp_hash);
 
 /* The entry for (dev, ino) that is not a STATE_COPY, or NULL. */
 struct state_file *state_find(const struct state *st, uint64_t dev,
-			      uint64_t ino);
+                              uint64_t ino);
 
 /* Frees every entry and leaves an empty state. */
 void state_clear(struct state *st);

@@ -23,7 +23,7 @@ watch_open(const char *path, int *fdp, struct stat *st)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
 		return errno == ENOENT || errno == ENOTDIR ? WATCH_MISSING
-							   : WATCH_FAILED;
+		                                           : WATCH_FAILED;
 	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
 		saved = S_ISREG(st->st_mode) ? errno : EINVAL;
 		close(fd);
@@ -98,7 +98,7 @@ watch_fingerprint(int fd, uint32_t *len, uint64_t *hash)
 
 int
 watch_find(const char *dir, const struct watch_find *q, struct stat *st,
-	   char **name)
+           char **name)
 {
 	struct dirent *de;
 	DIR *dp;
@@ -116,12 +116,12 @@ watch_find(const char *dir, const struct watch_find *q, struct stat *st,
 		if (de->d_ino == q->skip_ino)
 			continue;
 		fd = openat(dfd, de->d_name,
-			    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd == -1)
 			continue;
 		if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
 		    (q->ino != 0 && ((uint64_t)st->st_dev != q->dev ||
-				     (uint64_t)st->st_ino != q->ino)) ||
+		                     (uint64_t)st->st_ino != q->ino)) ||
 		    (uint64_t)st->st_ino == q->skip_ino ||
 		    (uint64_t)st->st_size < q->min_size ||
 		    !watch_fp_matches(fd, q->fp_len, q->fp_hash)) {

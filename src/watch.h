@@ -21,9 +21,9 @@ enum watch_open_result {
 };
 
 struct watch {
-	uint32_t slot; /* index in the daemon's table */
-	uint32_t gen;  /* changes when the slot is reused or the file's
-			  contents start over (truncation) */
+	uint32_t slot;    /* index in the daemon's table */
+	uint32_t gen;     /* changes when the slot is reused or the file's
+	                     contents start over (truncation) */
 	struct follow *f; /* the path it was found under */
 
 	int fd;
@@ -36,21 +36,21 @@ struct watch {
 
 	struct notify_reg *file_reg;
 	uint64_t drain_at; /* draining: when rotate_wait ends (monotonic ms) */
-	uint64_t age;	   /* holding: its mtime in ns; the older of two files
-			      of one path that hold it is read first */
+	uint64_t age;      /* holding: its mtime in ns; the older of two files
+	                      of one path that hold it is read first */
 
-	unsigned busy : 1;     /* a read job is in flight */
-	unsigned dirty : 1;    /* woken while busy: read again */
-	unsigned queued : 1;   /* in the ready queue */
-	unsigned moved : 1;    /* the path may name another file now */
-	unsigned done : 1;     /* --once: read to its end */
-	unsigned polled : 1;   /* inotify cannot watch it: stat-polled */
-	unsigned draining : 1; /* no longer at its path: read late lines */
-	unsigned closing : 1;  /* rotate_wait is over: close at the end */
-	unsigned holding : 1;  /* its path's current file waits for it */
-	int reported;	       /* errno already logged for it, or 0 */
+	unsigned busy : 1;         /* a read job is in flight */
+	unsigned dirty : 1;        /* woken while busy: read again */
+	unsigned queued : 1;       /* in the ready queue */
+	unsigned moved : 1;        /* the path may name another file now */
+	unsigned done : 1;         /* --once: read to its end */
+	unsigned polled : 1;       /* inotify cannot watch it: stat-polled */
+	unsigned draining : 1;     /* no longer at its path: read late lines */
+	unsigned closing : 1;      /* rotate_wait is over: close at the end */
+	unsigned holding : 1;      /* its path's current file waits for it */
+	int reported;              /* errno already logged for it, or 0 */
 	struct daemon_job *parked; /* a read held back until older files of
-				      its path are read (daemon.c) */
+	                              its path are read (daemon.c) */
 
 	TAILQ_ENTRY(watch) ready_entry;
 };
@@ -61,7 +61,7 @@ enum watch_open_result watch_open(const char *path, int *fd, struct stat *st);
 
 /* A watch of `f' on an open file (taking fd), starting at `offset'. */
 struct watch *watch_create(struct follow *f, int fd, const struct stat *st,
-			   uint64_t offset);
+                           uint64_t offset);
 
 /* Closes its file and frees it; registrations must be gone. */
 void watch_free(struct watch *w);
@@ -94,6 +94,6 @@ struct watch_find {
  * fd with *st and its name in *name (the caller frees it), or -1.  Blocking:
  * safe on a worker thread. */
 int watch_find(const char *dir, const struct watch_find *q, struct stat *st,
-	       char **name);
+               char **name);
 
 #endif

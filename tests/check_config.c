@@ -58,8 +58,7 @@ made_add(char *path)
 }
 
 /* printf into a new string. */
-static char *__attribute__((format(printf, 1, 2)))
-str(const char *fmt, ...)
+static char *__attribute__((format(printf, 1, 2))) str(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -110,7 +109,7 @@ errs_joined(void)
 	all[0] = '\0';
 	for (size_t i = 0; i < errs.n && off < sizeof all - 1; i++)
 		off += (size_t)snprintf(all + off, sizeof all - off, "\n  %s",
-					errs.msgs[i]);
+		                        errs.msgs[i]);
 	return all;
 }
 
@@ -120,7 +119,7 @@ errs_joined(void)
  * `why'. */
 static void
 expect_error(const char *text, int line, const char *section, const char *key,
-	     const char *why)
+             const char *why)
 {
 	char *path, *prefix;
 	struct config *cfg = load(text, &path);
@@ -128,7 +127,7 @@ expect_error(const char *text, int line, const char *section, const char *key,
 	/* Only the start of the text: Check cuts long messages short. */
 	ck_assert_msg(cfg == NULL, "loaded a bad file:\n%.300s", text);
 	ck_assert_msg(errs.n == 1, "%zu errors, want 1:%.2000s\nfor:\n%.300s",
-		      errs.n, errs_joined(), text);
+	              errs.n, errs_joined(), text);
 	if (section == NULL)
 		prefix = str("%s:%d: ", path, line);
 	else if (key == NULL)
@@ -136,11 +135,11 @@ expect_error(const char *text, int line, const char *section, const char *key,
 	else
 		prefix = str("%s:%d: [%s] %s: ", path, line, section, key);
 	ck_assert_msg(strncmp(errs.msgs[0], prefix, strlen(prefix)) == 0,
-		      "message \"%.300s\" does not start with \"%s\"",
-		      errs.msgs[0], prefix);
+	              "message \"%.300s\" does not start with \"%s\"",
+	              errs.msgs[0], prefix);
 	ck_assert_msg(strstr(errs.msgs[0] + strlen(prefix), why) != NULL,
-		      "message \"%.300s\" does not say \"%s\"", errs.msgs[0],
-		      why);
+	              "message \"%.300s\" does not say \"%s\"", errs.msgs[0],
+	              why);
 	free(prefix);
 	config_errors_clear(&errs);
 }
@@ -151,26 +150,26 @@ expect_error(const char *text, int line, const char *section, const char *key,
 START_TEST(test_good)
 {
 	static const char text[] = "; a full configuration\n"
-				   "# comments of both kinds\n"
-				   "[tailmux]\n"
-				   "workers = 3\n"
-				   "state_file = state/tailmux.state\n"
-				   "poll_interval = 250ms\n"
-				   "max_line = 64K\n"
-				   "log_level = debug\n"
-				   "\n"
-				   "[output]\n"
-				   "path = /var/log/merged.log\n"
-				   "format = json\n"
-				   "\n"
-				   "[input:web]\n"
-				   "path = /var/log/nginx/access.log\n"
-				   "path = logs/error.log\n"
-				   "tag = nginx\n"
-				   "start = end\n"
-				   "\n"
-				   "[input:sys.log-2_x]\n"
-				   "path = /var/log/syslog\n";
+	                           "# comments of both kinds\n"
+	                           "[tailmux]\n"
+	                           "workers = 3\n"
+	                           "state_file = state/tailmux.state\n"
+	                           "poll_interval = 250ms\n"
+	                           "max_line = 64K\n"
+	                           "log_level = debug\n"
+	                           "\n"
+	                           "[output]\n"
+	                           "path = /var/log/merged.log\n"
+	                           "format = json\n"
+	                           "\n"
+	                           "[input:web]\n"
+	                           "path = /var/log/nginx/access.log\n"
+	                           "path = logs/error.log\n"
+	                           "tag = nginx\n"
+	                           "start = end\n"
+	                           "\n"
+	                           "[input:sys.log-2_x]\n"
+	                           "path = /var/log/syslog\n";
 	char *path, *want;
 	struct config *cfg = load(text, &path);
 	struct config_input *in;
@@ -255,10 +254,11 @@ END_TEST
 START_TEST(test_keys)
 {
 	static const char *const want[] = {
-	    "workers", "state_file", "poll_interval", "max_line",
-	    "log_level", "checkpoint_interval", "path", "format", "path",
-	    "tag", "start", "rotate_wait", "exclude", "max_files",
-	    "rescan_interval"};
+	    "workers",  "state_file", "poll_interval",
+	    "max_line", "log_level",  "checkpoint_interval",
+	    "path",     "format",     "path",
+	    "tag",      "start",      "rotate_wait",
+	    "exclude",  "max_files",  "rescan_interval"};
 	const struct config_key *k = config_keys();
 	size_t n = 0;
 
@@ -279,8 +279,8 @@ START_TEST(test_edges_accepted)
 	struct config *cfg;
 
 	cfg = load("[tailmux]\nworkers = 1\npoll_interval = 10ms\n"
-		   "max_line = 16\nlog_level = err\n" INPUT,
-		   NULL);
+	           "max_line = 16\nlog_level = err\n" INPUT,
+	           NULL);
 	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
 	ck_assert_uint_eq(cfg->workers, 1);
 	ck_assert_uint_eq(cfg->poll_interval, 10);
@@ -289,9 +289,9 @@ START_TEST(test_edges_accepted)
 	config_free(cfg);
 
 	cfg = load("[tailmux]\nworkers = 256\npoll_interval = 1h\n"
-		   "max_line = 1G\nlog_level = warning\n"
-		   "[output]\nformat = tagged\n" INPUT "start = head\n",
-		   NULL);
+	           "max_line = 1G\nlog_level = warning\n"
+	           "[output]\nformat = tagged\n" INPUT "start = head\n",
+	           NULL);
 	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
 	ck_assert_uint_eq(cfg->workers, 256);
 	ck_assert_uint_eq(cfg->poll_interval, 3600000);
@@ -301,8 +301,8 @@ START_TEST(test_edges_accepted)
 	config_free(cfg);
 
 	cfg = load("[tailmux]\npoll_interval = 5\nlog_level = notice\n"
-		   "[output]\nformat = raw\n" INPUT,
-		   NULL);
+	           "[output]\nformat = raw\n" INPUT,
+	           NULL);
 	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
 	ck_assert_uint_eq(cfg->poll_interval, 5000);
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_NOTICE);
@@ -320,7 +320,7 @@ START_TEST(test_relative_file)
 
 	ck_assert_int_ne(cwd, -1);
 	path = write_file(INPUT "path = rel.log\n",
-			  strlen(INPUT "path = rel.log\n"));
+	                  strlen(INPUT "path = rel.log\n"));
 	base = strrchr(path, '/') + 1;
 	ck_assert_int_eq(chdir(tmp_dir), 0);
 	config_errors_clear(&errs);
@@ -337,16 +337,15 @@ END_TEST
 
 START_TEST(test_inline_comments)
 {
-	struct config *cfg =
-	    load("[tailmux] ; the daemon\n"
-		 "workers = 7 ; seven\n"
-		 "log_level = debug ; chatty\n"
-		 "[output]\n"
-		 "format = tagged ; with tags\n"
-		 "[input:a]\n"
-		 "path = /var/log/a.log ; the file\n"
-		 "tag = t ; short\n",
-		 NULL);
+	struct config *cfg = load("[tailmux] ; the daemon\n"
+	                          "workers = 7 ; seven\n"
+	                          "log_level = debug ; chatty\n"
+	                          "[output]\n"
+	                          "format = tagged ; with tags\n"
+	                          "[input:a]\n"
+	                          "path = /var/log/a.log ; the file\n"
+	                          "tag = t ; short\n",
+	                          NULL);
 
 	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
 	ck_assert_uint_eq(cfg->workers, 7);
@@ -360,8 +359,8 @@ END_TEST
 /* A UTF-8 byte order mark, which inih skips, is no error either. */
 START_TEST(test_bom)
 {
-	struct config *cfg = load("\xef\xbb\xbf[tailmux]\nworkers = 2\n" INPUT,
-				  NULL);
+	struct config *cfg =
+	    load("\xef\xbb\xbf[tailmux]\nworkers = 2\n" INPUT, NULL);
 
 	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
 	ck_assert_uint_eq(cfg->workers, 2);
@@ -372,8 +371,8 @@ END_TEST
 START_TEST(test_crlf_file)
 {
 	struct config *cfg = load("[tailmux]\r\nworkers = 2\r\n"
-				  "[input:a]\r\npath = /var/log/a.log\r\n",
-				  NULL);
+	                          "[input:a]\r\npath = /var/log/a.log\r\n",
+	                          NULL);
 
 	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
 	ck_assert_uint_eq(cfg->workers, 2);
@@ -395,8 +394,8 @@ START_TEST(test_long_value)
 		name[i] = i % 100 == 0 ? '/' : (char)('a' + i % 26);
 	name[n] = '\0';
 	text = str("[tailmux]\nworkers = 2\n[input:a]\npath = %s\n"
-		   "tag = after\n[input:b]\npath = /b.log\n",
-		   name);
+	           "tag = after\n[input:b]\npath = /b.log\n",
+	           name);
 	cfg = load(text, NULL);
 	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
 	ck_assert_uint_eq(cfg->inputs[0].npaths, 1);
@@ -445,8 +444,8 @@ END_TEST
 /* Longer lines are an error naming the line, never a cut value. */
 START_TEST(test_line_too_long)
 {
-	static const size_t lens[] = {65534, 65535, 65536, 65537, 70000,
-				      200000};
+	static const size_t lens[] = {65534, 65535, 65536,
+	                              65537, 70000, 200000};
 	char *text = long_line_file(lens[_i]);
 
 	expect_error(text, 2, NULL, NULL, "line is longer than 65533 bytes");
@@ -465,7 +464,7 @@ START_TEST(test_missing_file)
 	ck_assert_uint_eq(errs.n, 1);
 	want = str("%s: cannot open: ", path);
 	ck_assert_msg(strncmp(errs.msgs[0], want, strlen(want)) == 0,
-		      "message \"%s\"", errs.msgs[0]);
+	              "message \"%s\"", errs.msgs[0]);
 	ck_assert_ptr_nonnull(strstr(errs.msgs[0], strerror(ENOENT)));
 	config_errors_clear(&errs);
 	ck_assert_uint_eq(errs.n, 0);
@@ -484,7 +483,7 @@ START_TEST(test_no_input)
 	ck_assert_uint_eq(errs.n, 1);
 	want = str("%s: no [input:NAME] section", path);
 	ck_assert_msg(strncmp(errs.msgs[0], want, strlen(want)) == 0,
-		      "message \"%s\"", errs.msgs[0]);
+	              "message \"%s\"", errs.msgs[0]);
 	free(want);
 }
 END_TEST
@@ -493,9 +492,9 @@ START_TEST(test_err_unknown_section)
 {
 	/* Its keys are not reported again. */
 	expect_error(INPUT "[bogus]\nfoo = 1\nworkers = 2\n", 3, "bogus", NULL,
-		     "unknown section");
+	             "unknown section");
 	expect_error("[Tailmux]\n" INPUT, 1, "Tailmux", NULL,
-		     "unknown section");
+	             "unknown section");
 	expect_error(INPUT "[]\n", 3, "", NULL, "unknown section");
 }
 END_TEST
@@ -503,85 +502,86 @@ END_TEST
 START_TEST(test_err_unknown_key)
 {
 	expect_error("[tailmux]\nworkerz = 2\n" INPUT, 2, "tailmux", "workerz",
-		     "unknown key");
+	             "unknown key");
 	/* A key of another section. */
 	expect_error("[tailmux]\nformat = raw\n" INPUT, 2, "tailmux", "format",
-		     "unknown key");
+	             "unknown key");
 	expect_error("[output]\nworkers = 2\n" INPUT, 2, "output", "workers",
-		     "unknown key");
+	             "unknown key");
 	expect_error(INPUT "state_file = /x\n", 3, "input:a", "state_file",
-		     "unknown key");
+	             "unknown key");
 }
 END_TEST
 
 START_TEST(test_err_workers)
 {
-	static const char *const bad[] = {"0", "257", "abc", "-1", "4x",
-					  "1.5", "99999999999999999999"};
+	static const char *const bad[] = {
+	    "0", "257", "abc", "-1", "4x", "1.5", "99999999999999999999"};
 	char *text;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		text = str("[tailmux]\n\nworkers = %s\n" INPUT, bad[i]);
 		expect_error(text, 3, "tailmux", "workers",
-			     "expected a whole number from 1 to 256");
+		             "expected a whole number from 1 to 256");
 		ck_assert_ptr_nonnull(strstr(text, bad[i]));
 		free(text);
 	}
 	expect_error("[tailmux]\nworkers =\n" INPUT, 2, "tailmux", "workers",
-		     "value is empty");
+	             "value is empty");
 }
 END_TEST
 
 START_TEST(test_err_poll_interval)
 {
 	expect_error("[tailmux]\npoll_interval = 5x\n" INPUT, 2, "tailmux",
-		     "poll_interval", "unknown duration unit");
+	             "poll_interval", "unknown duration unit");
 	expect_error("[tailmux]\npoll_interval = 5ms\n" INPUT, 2, "tailmux",
-		     "poll_interval", "must be from 10ms to 1h");
+	             "poll_interval", "must be from 10ms to 1h");
 	expect_error("[tailmux]\npoll_interval = 9ms\n" INPUT, 2, "tailmux",
-		     "poll_interval", "must be from 10ms to 1h");
+	             "poll_interval", "must be from 10ms to 1h");
 	expect_error("[tailmux]\npoll_interval = 0\n" INPUT, 2, "tailmux",
-		     "poll_interval", "must be from 10ms to 1h");
+	             "poll_interval", "must be from 10ms to 1h");
 	expect_error("[tailmux]\npoll_interval = 61m\n" INPUT, 2, "tailmux",
-		     "poll_interval", "must be from 10ms to 1h");
+	             "poll_interval", "must be from 10ms to 1h");
 	expect_error("[tailmux]\npoll_interval = 3600001ms\n" INPUT, 2,
-		     "tailmux", "poll_interval", "must be from 10ms to 1h");
+	             "tailmux", "poll_interval", "must be from 10ms to 1h");
 	expect_error("[tailmux]\npoll_interval = fast\n" INPUT, 2, "tailmux",
-		     "poll_interval", "expected a duration");
+	             "poll_interval", "expected a duration");
 }
 END_TEST
 
 START_TEST(test_err_max_line)
 {
 	expect_error("[tailmux]\nmax_line = 15\n" INPUT, 2, "tailmux",
-		     "max_line", "must be from 16 bytes to 1G");
+	             "max_line", "must be from 16 bytes to 1G");
 	expect_error("[tailmux]\nmax_line = 0\n" INPUT, 2, "tailmux",
-		     "max_line", "must be from 16 bytes to 1G");
+	             "max_line", "must be from 16 bytes to 1G");
 	expect_error("[tailmux]\nmax_line = 2G\n" INPUT, 2, "tailmux",
-		     "max_line", "must be from 16 bytes to 1G");
+	             "max_line", "must be from 16 bytes to 1G");
 	expect_error("[tailmux]\nmax_line = 1073741825\n" INPUT, 2, "tailmux",
-		     "max_line", "must be from 16 bytes to 1G");
+	             "max_line", "must be from 16 bytes to 1G");
 	expect_error("[tailmux]\nmax_line = lots\n" INPUT, 2, "tailmux",
-		     "max_line", "expected a size");
+	             "max_line", "expected a size");
 	expect_error("[tailmux]\nmax_line = 64Q\n" INPUT, 2, "tailmux",
-		     "max_line", "unknown size unit");
+	             "max_line", "unknown size unit");
 	expect_error("[tailmux]\nmax_line = 64KBytes\n" INPUT, 2, "tailmux",
-		     "max_line", "unknown size unit");
+	             "max_line", "unknown size unit");
 }
 END_TEST
 
 START_TEST(test_err_enums)
 {
 	expect_error("[output]\nformat = xml\n" INPUT, 2, "output", "format",
-		     "expected raw, tagged or json: \"xml\"");
+	             "expected raw, tagged or json: \"xml\"");
 	expect_error("[output]\nformat = JSON\n" INPUT, 2, "output", "format",
-		     "expected raw, tagged or json");
+	             "expected raw, tagged or json");
 	expect_error(INPUT "start = middle\n", 3, "input:a", "start",
-		     "expected head or end: \"middle\"");
+	             "expected head or end: \"middle\"");
 	expect_error("[tailmux]\nlog_level = loud\n" INPUT, 2, "tailmux",
-		     "log_level", "expected err, warning, notice, info or debug");
+	             "log_level",
+	             "expected err, warning, notice, info or debug");
 	expect_error("[output]\nformat =\n" INPUT, 2, "output", "format",
-		     "value is empty");
+	             "value is empty");
 }
 END_TEST
 
@@ -590,11 +590,11 @@ START_TEST(test_err_tag)
 	char *text, long_tag[300];
 
 	expect_error(INPUT "tag = a b\n", 3, "input:a", "tag",
-		     "may not hold spaces");
+	             "may not hold spaces");
 	expect_error(INPUT "tag = a\tb\n", 3, "input:a", "tag",
-		     "may not hold spaces");
+	             "may not hold spaces");
 	expect_error(INPUT "tag = a\x01z\n", 3, "input:a", "tag",
-		     "control characters");
+	             "control characters");
 	memset(long_tag, 'x', 257);
 	long_tag[257] = '\0';
 	text = str(INPUT "tag = %s\n", long_tag);
@@ -611,41 +611,41 @@ END_TEST
 START_TEST(test_err_duplicate_key)
 {
 	expect_error("[tailmux]\nworkers = 2\n\nworkers = 3\n" INPUT, 4,
-		     "tailmux", "workers", "given twice (first at line 2)");
+	             "tailmux", "workers", "given twice (first at line 2)");
 	expect_error("[output]\nformat = raw\nformat = raw\n" INPUT, 3,
-		     "output", "format", "given twice (first at line 2)");
+	             "output", "format", "given twice (first at line 2)");
 	expect_error(INPUT "tag = x\ntag = y\n", 4, "input:a", "tag",
-		     "given twice (first at line 3)");
+	             "given twice (first at line 3)");
 }
 END_TEST
 
 START_TEST(test_err_duplicate_section)
 {
-	expect_error("[tailmux]\nworkers = 2\n[tailmux]\nlog_level = info\n"
-		     INPUT,
-		     3, "tailmux", NULL, "section given twice (first at line 1)");
+	expect_error(
+	    "[tailmux]\nworkers = 2\n[tailmux]\nlog_level = info\n" INPUT, 3,
+	    "tailmux", NULL, "section given twice (first at line 1)");
 	expect_error(INPUT "[input:b]\npath = /b\n[input:a]\npath = /c\n", 5,
-		     "input:a", NULL, "section given twice (first at line 1)");
+	             "input:a", NULL, "section given twice (first at line 1)");
 }
 END_TEST
 
 START_TEST(test_err_input_names)
 {
 	expect_error(INPUT "[input:]\npath = /x\n", 3, "input:", NULL,
-		     "an input needs a name");
+	             "an input needs a name");
 	expect_error(INPUT "[input:a/b]\npath = /x\n", 3, "input:a/b", NULL,
-		     "only letters, digits");
+	             "only letters, digits");
 	expect_error(INPUT "[input:a b]\npath = /x\n", 3, "input:a b", NULL,
-		     "only letters, digits");
+	             "only letters, digits");
 	expect_error(INPUT "[input:é]\npath = /x\n", 3, "input:é", NULL,
-		     "only letters, digits");
+	             "only letters, digits");
 }
 END_TEST
 
 START_TEST(test_err_input_without_path)
 {
 	expect_error(INPUT "\n[input:b]\ntag = b\n", 4, "input:b", "path",
-		     "missing");
+	             "missing");
 }
 END_TEST
 
@@ -661,9 +661,9 @@ START_TEST(test_err_input_empty_path)
 	want[1] = str("%s:3: [input:b] path: missing", path);
 	for (int i = 0; i < 2; i++) {
 		ck_assert_msg(strncmp(errs.msgs[i], want[i], strlen(want[i])) ==
-				  0,
-			      "message %d \"%s\", want \"%s...\"", i,
-			      errs.msgs[i], want[i]);
+		                  0,
+		              "message %d \"%s\", want \"%s...\"", i,
+		              errs.msgs[i], want[i]);
 		free(want[i]);
 	}
 }
@@ -674,13 +674,13 @@ START_TEST(test_err_output_is_input)
 	char *text, *real, *lnk;
 
 	expect_error("[output]\npath = /var/log/x.log\n"
-		     "[input:a]\npath = /var/log/x.log\n",
-		     4, "input:a", "path",
-		     "/var/log/x.log is also the [output] path");
+	             "[input:a]\npath = /var/log/x.log\n",
+	             4, "input:a", "path",
+	             "/var/log/x.log is also the [output] path");
 	/* Relative and absolute spellings of one file. */
 	text = str("[output]\npath = %s/out.log\n[input:a]\npath = /y.log\n"
-		   "path = out.log\n",
-		   real_dir);
+	           "path = out.log\n",
+	           real_dir);
 	expect_error(text, 5, "input:a", "path", "is also the [output] path");
 	free(text);
 	/* Two names of one existing file. */
@@ -693,46 +693,46 @@ START_TEST(test_err_output_is_input)
 	free(text);
 	/* The state file is no input either. */
 	expect_error("[tailmux]\nstate_file = /s\n[input:a]\npath = /s\n", 4,
-		     "input:a", "path", "is also [tailmux] state_file");
+	             "input:a", "path", "is also [tailmux] state_file");
 }
 END_TEST
 
 START_TEST(test_err_path_twice)
 {
 	expect_error("[input:a]\npath = /x.log\n\n[input:b]\npath = /y.log\n"
-		     "path = /x.log\n",
-		     6, "input:b", "path",
-		     "/x.log is already tailed by [input:a] (line 2)");
+	             "path = /x.log\n",
+	             6, "input:b", "path",
+	             "/x.log is already tailed by [input:a] (line 2)");
 	expect_error("[input:a]\npath = /x.log\npath = /x.log\n", 3, "input:a",
-		     "path", "/x.log is already tailed by [input:a] (line 2)");
+	             "path", "/x.log is already tailed by [input:a] (line 2)");
 }
 END_TEST
 
 START_TEST(test_err_before_section)
 {
 	expect_error("workers = 2\n" INPUT, 1, NULL, NULL,
-		     "\"workers\" appears before any [section]");
+	             "\"workers\" appears before any [section]");
 	expect_error("; comment\n\nfoo = bar\n" INPUT, 3, NULL, NULL,
-		     "\"foo\" appears before any [section]");
+	             "\"foo\" appears before any [section]");
 }
 END_TEST
 
 START_TEST(test_err_syntax)
 {
 	expect_error(INPUT "just some words\n", 3, NULL, NULL,
-		     "expected \"key = value\"");
+	             "expected \"key = value\"");
 	expect_error("[tailmux]\nworkers\n" INPUT, 2, NULL, NULL,
-		     "expected \"key = value\"");
+	             "expected \"key = value\"");
 }
 END_TEST
 
 START_TEST(test_err_unterminated_section)
 {
 	expect_error(INPUT "[output\n", 3, NULL, NULL,
-		     "section header lacks its closing ']'");
+	             "section header lacks its closing ']'");
 	/* Its keys belong to no section: not reported against the last. */
 	expect_error("[tailmux]\nworkers = 2\n[output\nformat = json\n" INPUT,
-		     3, NULL, NULL, "section header lacks its closing ']'");
+	             3, NULL, NULL, "section header lacks its closing ']'");
 }
 END_TEST
 
@@ -741,11 +741,11 @@ START_TEST(test_all_errors)
 {
 	char *path, *want[3];
 	struct config *cfg = load("[tailmux]\n"
-				  "workers = 0\n"
-				  "bogus = 1\n"
-				  "[output]\n"
-				  "format = xml\n" INPUT,
-				  &path);
+	                          "workers = 0\n"
+	                          "bogus = 1\n"
+	                          "[output]\n"
+	                          "format = xml\n" INPUT,
+	                          &path);
 
 	ck_assert_ptr_null(cfg);
 	ck_assert_msg(errs.n == 3, "%zu errors:%s", errs.n, errs_joined());
@@ -754,25 +754,25 @@ START_TEST(test_all_errors)
 	want[2] = str("%s:5: [output] format: ", path);
 	for (int i = 0; i < 3; i++) {
 		ck_assert_msg(strncmp(errs.msgs[i], want[i], strlen(want[i])) ==
-				  0,
-			      "message %d \"%s\", want \"%s...\"", i,
-			      errs.msgs[i], want[i]);
+		                  0,
+		              "message %d \"%s\", want \"%s...\"", i,
+		              errs.msgs[i], want[i]);
 		free(want[i]);
 	}
 
 	/* Errors of every kind at once. */
 	cfg = load("x = 1\n"
-		   "[tailmux]\n"
-		   "workers = abc\n"
-		   "no equals sign\n"
-		   "[nope]\n"
-		   "[input:a]\n"
-		   "path = /a\n"
-		   "start = sideways\n"
-		   "[input:b]\n"
-		   "[input:a]\n"
-		   "[unterminated\n",
-		   &path);
+	           "[tailmux]\n"
+	           "workers = abc\n"
+	           "no equals sign\n"
+	           "[nope]\n"
+	           "[input:a]\n"
+	           "path = /a\n"
+	           "start = sideways\n"
+	           "[input:b]\n"
+	           "[input:a]\n"
+	           "[unterminated\n",
+	           &path);
 	ck_assert_ptr_null(cfg);
 	ck_assert_msg(errs.n == 8, "%zu errors:%s", errs.n, errs_joined());
 }
@@ -802,10 +802,10 @@ ck_duration(const char *s, uint64_t want)
 	uint64_t ms = 12345;
 	const char *why = NULL;
 
-	ck_assert_msg(config_parse_duration(s, &ms, &why) == 0,
-		      "\"%s\": %s", s, why);
+	ck_assert_msg(config_parse_duration(s, &ms, &why) == 0, "\"%s\": %s", s,
+	              why);
 	ck_assert_msg(ms == want, "\"%s\": %llu, want %llu", s,
-		      (unsigned long long)ms, (unsigned long long)want);
+	              (unsigned long long)ms, (unsigned long long)want);
 }
 
 /* Asserts config_parse_duration(s) fails with a reason. */
@@ -816,8 +816,7 @@ ck_duration_bad(const char *s)
 	const char *why = NULL;
 
 	ck_assert_msg(config_parse_duration(s, &ms, &why) == -1,
-		      "\"%s\" was accepted as %llu", s,
-		      (unsigned long long)ms);
+	              "\"%s\" was accepted as %llu", s, (unsigned long long)ms);
 	ck_assert_ptr_nonnull(why);
 	ck_assert_uint_gt(strlen(why), 0);
 	ck_assert_uint_eq(ms, 12345);
@@ -865,9 +864,9 @@ ck_size(const char *s, uint64_t want)
 	const char *why = NULL;
 
 	ck_assert_msg(config_parse_size(s, &b, &why) == 0, "\"%s\": %s", s,
-		      why);
+	              why);
 	ck_assert_msg(b == want, "\"%s\": %llu, want %llu", s,
-		      (unsigned long long)b, (unsigned long long)want);
+	              (unsigned long long)b, (unsigned long long)want);
 }
 
 /* Asserts config_parse_size(s) fails with a reason. */
@@ -878,7 +877,7 @@ ck_size_bad(const char *s)
 	const char *why = NULL;
 
 	ck_assert_msg(config_parse_size(s, &b, &why) == -1,
-		      "\"%s\" was accepted as %llu", s, (unsigned long long)b);
+	              "\"%s\" was accepted as %llu", s, (unsigned long long)b);
 	ck_assert_ptr_nonnull(why);
 	ck_assert_uint_gt(strlen(why), 0);
 	ck_assert_uint_eq(b, 12345);

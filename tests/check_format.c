@@ -139,7 +139,7 @@ json_string(const char *s, size_t len, size_t *pos, struct buf *out)
  * the order given, or -1 if the line is not what tailmux must write. */
 static int
 json_line(const char *s, size_t len, const char *const names[],
-	  struct buf vals[], size_t nnames)
+          struct buf vals[], size_t nnames)
 {
 	size_t pos = 0, k = 0;
 	struct buf key = {0};
@@ -165,7 +165,8 @@ json_line(const char *s, size_t len, const char *const names[],
 		}
 		break;
 	}
-	if (k == nnames && pos + 2 == len && s[pos] == '}' && s[pos + 1] == '\n')
+	if (k == nnames && pos + 2 == len && s[pos] == '}' &&
+	    s[pos + 1] == '\n')
 		r = 0;
 out:
 	buf_free(&key);
@@ -286,7 +287,7 @@ START_TEST(test_ctx)
 	struct format_ctx ctx;
 
 	format_ctx_init(&ctx, FORMAT_JSON, "web", "/var/log/\"a\"\\b.log",
-			&t_now);
+	                &t_now);
 	ck_assert_str_eq(ctx.time, T_STR);
 	ck_assert_uint_eq(ctx.tag_len, 3);
 	ck_buf_eq(&ctx.path_json, "/var/log/\\\"a\\\"\\\\b.log", 21);
@@ -324,7 +325,7 @@ START_TEST(test_tagged)
 
 	b = render(FORMAT_TAGGED, "web", "/p", "hello world", 11);
 	ck_buf_eq(&b, T_STR " web hello world\n",
-		  strlen(T_STR " web hello world\n"));
+	          strlen(T_STR " web hello world\n"));
 	buf_free(&b);
 
 	b = render(FORMAT_TAGGED, "x", "/p", "", 0);
@@ -333,7 +334,7 @@ START_TEST(test_tagged)
 
 	b = render(FORMAT_TAGGED, "web", "/p", "a\0\"\xff\r", 5);
 	ck_buf_eq(&b, T_STR " web a\0\"\xff\r\n",
-		  sizeof(T_STR " web a\0\"\xff\r\n") - 1);
+	          sizeof(T_STR " web a\0\"\xff\r\n") - 1);
 	buf_free(&b);
 }
 END_TEST
@@ -342,20 +343,22 @@ START_TEST(test_json)
 {
 	static const char want[] =
 	    "{\"time\":\"" T_STR "\",\"tag\":\"web\",\"path\":"
-	    "\"/var/log/a \\\"b\\\".log\",\"line\":\"say \\\"hi\\\"\\t\\\\\"}\n";
+	    "\"/var/log/a \\\"b\\\".log\",\"line\":\"say "
+	    "\\\"hi\\\"\\t\\\\\"}\n";
 	struct buf b;
 
-	b = render(FORMAT_JSON, "web", "/var/log/a \"b\".log",
-		   "say \"hi\"\t\\", 10);
+	b = render(FORMAT_JSON, "web", "/var/log/a \"b\".log", "say \"hi\"\t\\",
+	           10);
 	ck_buf_eq(&b, want, sizeof want - 1);
 	buf_free(&b);
 
 	b = render(FORMAT_JSON, "web", "/p", "", 0);
-	ck_buf_eq(&b,
-		  "{\"time\":\"" T_STR
-		  "\",\"tag\":\"web\",\"path\":\"/p\",\"line\":\"\"}\n",
-		  strlen("{\"time\":\"" T_STR
-			 "\",\"tag\":\"web\",\"path\":\"/p\",\"line\":\"\"}\n"));
+	ck_buf_eq(
+	    &b,
+	    "{\"time\":\"" T_STR
+	    "\",\"tag\":\"web\",\"path\":\"/p\",\"line\":\"\"}\n",
+	    strlen("{\"time\":\"" T_STR
+	           "\",\"tag\":\"web\",\"path\":\"/p\",\"line\":\"\"}\n"));
 	buf_free(&b);
 }
 END_TEST
@@ -382,11 +385,11 @@ END_TEST
 START_TEST(test_crlf)
 {
 	static const char jwant[] = "{\"time\":\"" T_STR "\",\"tag\":\"t\","
-				    "\"path\":\"/p\",\"line\":\"abc\"}\n";
+	                            "\"path\":\"/p\",\"line\":\"abc\"}\n";
 	static const char jwant2[] = "{\"time\":\"" T_STR "\",\"tag\":\"t\","
-				     "\"path\":\"/p\",\"line\":\"a\\rb\\r\"}\n";
+	                             "\"path\":\"/p\",\"line\":\"a\\rb\\r\"}\n";
 	static const char jwant3[] = "{\"time\":\"" T_STR "\",\"tag\":\"t\","
-				     "\"path\":\"/p\",\"line\":\"\"}\n";
+	                             "\"path\":\"/p\",\"line\":\"\"}\n";
 	struct buf b;
 
 	b = render(FORMAT_JSON, "t", "/p", "abc\r", 4);
@@ -417,8 +420,8 @@ END_TEST
 START_TEST(test_json_every_byte)
 {
 	static const char *const names[] = {"time", "tag", "path", "line"};
-	const char *pre = "{\"time\":\"" T_STR
-			  "\",\"tag\":\"t\",\"path\":\"/p\",\"line\":\"";
+	const char *pre =
+	    "{\"time\":\"" T_STR "\",\"tag\":\"t\",\"path\":\"/p\",\"line\":\"";
 	char c = (char)_i, esc[8], want[128];
 	struct buf b, vals[4];
 
@@ -432,8 +435,8 @@ START_TEST(test_json_every_byte)
 
 	memset(vals, 0, sizeof vals);
 	ck_assert_msg(json_line(b.data, b.len, names, vals, 4) == 0,
-		      "byte 0x%02x: not valid json: %.*s", _i, (int)b.len,
-		      b.data);
+	              "byte 0x%02x: not valid json: %.*s", _i, (int)b.len,
+	              b.data);
 	ck_assert_uint_eq(vals[0].len, FORMAT_TIME_LEN);
 	ck_assert_mem_eq(vals[0].data, T_STR, FORMAT_TIME_LEN);
 	if (c == '\r')
@@ -458,8 +461,8 @@ START_TEST(test_escape_table)
 		expected_escape((unsigned char)i, esc);
 		got = escape(&c, 1);
 		ck_assert_msg(strcmp(got, esc) == 0,
-			      "byte 0x%02x: got \"%s\", want \"%s\"", i, got,
-			      esc);
+		              "byte 0x%02x: got \"%s\", want \"%s\"", i, got,
+		              esc);
 		free(got);
 	}
 	ck_escape("\x7f", "\x7f");
@@ -484,7 +487,7 @@ START_TEST(test_utf8_valid)
 	ck_escape("\xf0\x90\x80\x80", "\xf0\x90\x80\x80");
 	ck_escape("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");
 	ck_escape("a\xc3\xa9\"\xe2\x82\xac\n\xf0\x9f\x98\x80z",
-		  "a\xc3\xa9\\\"\xe2\x82\xac\\n\xf0\x9f\x98\x80z");
+	          "a\xc3\xa9\\\"\xe2\x82\xac\\n\xf0\x9f\x98\x80z");
 }
 END_TEST
 
@@ -510,7 +513,9 @@ START_TEST(test_utf8_invalid)
 	ck_escape("\xc3", "\\u00c3");
 	ck_escape("\xe2\x82", "\\u00e2\\u0082");
 	ck_escape("\xf0\x9f\x98", "\\u00f0\\u009f\\u0098");
-	ck_escape("\xe2\x82" "A", "\\u00e2\\u0082A");
+	ck_escape("\xe2\x82"
+	          "A",
+	          "\\u00e2\\u0082A");
 	ck_escape("\xf0\x9f\x98\"", "\\u00f0\\u009f\\u0098\\\"");
 	/* A truncated lead followed by a whole character keeps the latter. */
 	ck_escape("\xe2\xc3\xa9", "\\u00e2\xc3\xa9");
@@ -522,8 +527,9 @@ END_TEST
  * exactly, and the result is always a valid json string. */
 START_TEST(test_escape_roundtrip)
 {
-	static const char alphabet[] = "ab\"\\\n\r\t\x01\x7f\x80\xbf\xc2\xc3"
-				       "\xe0\xe2\xed\xef\xf0\xf4\xff\x82\xa0\x9f";
+	static const char alphabet[] =
+	    "ab\"\\\n\r\t\x01\x7f\x80\xbf\xc2\xc3"
+	    "\xe0\xe2\xed\xef\xf0\xf4\xff\x82\xa0\x9f";
 	unsigned seed = 12345;
 	char in[64];
 	struct buf esc = {0}, dec = {0};
@@ -534,8 +540,8 @@ START_TEST(test_escape_roundtrip)
 		for (size_t i = 0; i < len; i++) {
 			int r = rand_r(&seed);
 			in[i] = r & 1 ? (char)(r >> 8)
-				      : alphabet[(r >> 8) %
-						 (int)(sizeof alphabet - 1)];
+			              : alphabet[(r >> 8) %
+			                         (int)(sizeof alphabet - 1)];
 		}
 		esc.len = dec.len = 0;
 		buf_add_byte(&esc, '"');
@@ -546,7 +552,8 @@ START_TEST(test_escape_roundtrip)
 		    pos != esc.len)
 			ck_abort_msg("iteration %d: invalid json", iter);
 		if (dec.len != len || (len > 0 && memcmp(dec.data, in, len)))
-			ck_abort_msg("iteration %d: does not decode back", iter);
+			ck_abort_msg("iteration %d: does not decode back",
+			             iter);
 	}
 	buf_free(&esc);
 	buf_free(&dec);
@@ -570,8 +577,8 @@ START_TEST(test_long_line)
 	buf_free(&b);
 	b = render(FORMAT_JSON, "t", "/p", line, n);
 	ck_assert_uint_eq(b.len, strlen("{\"time\":\"" T_STR "\",\"tag\":\"t\","
-					"\"path\":\"/p\",\"line\":\"\"}\n") +
-				     n);
+	                                "\"path\":\"/p\",\"line\":\"\"}\n") +
+	                             n);
 	buf_free(&b);
 	free(line);
 }

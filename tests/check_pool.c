@@ -25,11 +25,11 @@ struct world {
 	struct event *deadline;
 	struct pool *pool;
 	pthread_t loop_thread;
-	size_t want;	  /* done callbacks to wait for */
+	size_t want; /* done callbacks to wait for */
 	size_t ndone;
 	int timed_out;
 	int wrong_thread; /* a done ran off the loop thread */
-	size_t *order;	  /* ids in the order their done ran */
+	size_t *order;    /* ids in the order their done ran */
 	size_t norder;
 	pthread_t workers[64];
 	size_t nworkers;
@@ -96,7 +96,7 @@ world_wait(struct world *w)
 	if (w->ndone < w->want)
 		event_base_loop(w->base, 0);
 	ck_assert_msg(!w->timed_out, "timed out: %zu of %zu jobs done",
-		      w->ndone, w->want);
+	              w->ndone, w->want);
 }
 
 /* A job's work on a worker: a little arithmetic, and notes. */
@@ -146,7 +146,7 @@ job_done(struct pool_job *pj)
 /* Makes `n' jobs for world w. */
 static struct job *
 jobs_new(struct world *w, size_t n, void (*run)(struct pool_job *),
-	 void (*done)(struct pool_job *))
+         void (*done)(struct pool_job *))
 {
 	struct job *jobs = calloc(n, sizeof *jobs);
 
@@ -171,13 +171,11 @@ jobs_check(struct world *w, struct job *jobs, size_t n, int times)
 		uint64_t x = i + 1;
 
 		for (int k = 0; k < 200; k++)
-			x = x * 6364136223846793005ULL +
-			    1442695040888963407ULL;
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 		if (atomic_load(&jobs[i].runs) != times ||
 		    jobs[i].dones != times)
 			ck_abort_msg("job %zu: ran %d times, done %d times", i,
-				     atomic_load(&jobs[i].runs),
-				     jobs[i].dones);
+			             atomic_load(&jobs[i].runs), jobs[i].dones);
 		if (jobs[i].work != x)
 			ck_abort_msg("job %zu: wrong result", i);
 		if (pthread_equal(jobs[i].ran_on, w->loop_thread))

@@ -65,15 +65,15 @@ ck_piece(const struct pieces *p, size_t i, const char *s, size_t len)
 		ck_abort_msg("piece %zu missing (only %zu)", i, p->n);
 	if (p->len[i] != len)
 		ck_abort_msg("piece %zu: length %zu, want %zu", i, p->len[i],
-			     len);
+		             len);
 	if (len > 0 && memcmp(p->data[i], s, len) != 0)
 		ck_abort_msg("piece %zu: other bytes than expected", i);
 }
 
 /* Splits a string literal; returns the bytes consumed. */
 static size_t
-split(const char *s, size_t len, size_t max_line, int final,
-      struct pieces *p, struct reader_stats *st)
+split(const char *s, size_t len, size_t max_line, int final, struct pieces *p,
+      struct reader_stats *st)
 {
 	return reader_split(s, len, max_line, final, pieces_add, p, st);
 }
@@ -98,7 +98,7 @@ START_TEST(test_split_lines)
 	struct reader_stats st = {0};
 
 	ck_assert_uint_eq(split(S("\n\none\n\ntwo\r\n\r\n"), 16, 0, &p, &st),
-			  14);
+	                  14);
 	ck_assert_uint_eq(p.n, 6);
 	ck_piece(&p, 0, S(""));
 	ck_piece(&p, 1, S(""));
@@ -118,8 +118,7 @@ START_TEST(test_split_nul)
 	struct pieces p = {0};
 	struct reader_stats st = {0};
 
-	ck_assert_uint_eq(split(S("a\0b\n\0\n\0\0\0x\n"), 16, 0, &p, &st),
-			  11);
+	ck_assert_uint_eq(split(S("a\0b\n\0\n\0\0\0x\n"), 16, 0, &p, &st), 11);
 	ck_assert_uint_eq(p.n, 3);
 	ck_piece(&p, 0, S("a\0b"));
 	ck_piece(&p, 1, S("\0"));
@@ -282,9 +281,9 @@ START_TEST(test_split_chunk_boundaries)
 	ck_assert(data != NULL && pend != NULL);
 	while (len < cap - 4 * max - 10) {
 		int r = rand_r(&seed);
-		size_t l = r % 10 == 0	 ? (size_t)rand_r(&seed) % (4 * max + 1)
-			   : r % 3 == 0 ? max + (size_t)(r >> 8) % 3 - 1
-					: (size_t)(r >> 8) % (max + 1);
+		size_t l = r % 10 == 0  ? (size_t)rand_r(&seed) % (4 * max + 1)
+		           : r % 3 == 0 ? max + (size_t)(r >> 8) % 3 - 1
+		                        : (size_t)(r >> 8) % (max + 1);
 		const char *line = data + len;
 
 		for (size_t i = 0; i < l; i++) {
@@ -322,7 +321,7 @@ START_TEST(test_split_chunk_boundaries)
 		if (used > plen || plen - used > max ||
 		    memchr(pend + used, '\n', plen - used) != NULL)
 			ck_abort_msg("consumed %zu of %zu, max_line %zu", used,
-				     plen, max);
+			             plen, max);
 		memmove(pend, pend + used, plen - used);
 		plen -= used;
 	}
@@ -401,7 +400,7 @@ static void
 ck_buf_eq(const struct buf *b, const char *s, size_t len)
 {
 	ck_assert_msg(b->len == len, "output length %zu, want %zu", b->len,
-		      len);
+	              len);
 	if (len > 0)
 		ck_assert_mem_eq(b->data, s, len);
 }
@@ -543,11 +542,11 @@ START_TEST(test_run_tagged)
 		nl = memchr(p, '\n', res.out.len - (size_t)(p - res.out.data));
 		ck_assert_ptr_nonnull(nl);
 		ck_assert_uint_eq((size_t)(nl - p),
-				  FORMAT_TIME_LEN + 3 + strlen(want[i]));
+		                  FORMAT_TIME_LEN + 3 + strlen(want[i]));
 		ck_assert_int_eq(p[FORMAT_TIME_LEN - 1], 'Z');
 		ck_assert_mem_eq(p + FORMAT_TIME_LEN, " t ", 3);
 		ck_assert_mem_eq(p + FORMAT_TIME_LEN + 3, want[i],
-				 strlen(want[i]));
+		                 strlen(want[i]));
 		p = nl + 1;
 	}
 	ck_assert_ptr_eq(p, res.out.data + res.out.len);
@@ -559,8 +558,7 @@ END_TEST
 /* Reads the whole file in jobs as the daemon would, from offset 0 until a
  * job brings nothing new at the end of the file; returns the runs taken. */
 static int
-run_all(struct reader_req req, struct buf *all,
-	struct reader_stats *st)
+run_all(struct reader_req req, struct buf *all, struct reader_stats *st)
 {
 	struct reader_result res;
 	int runs = 0;
@@ -687,8 +685,7 @@ START_TEST(test_run_long_line)
 	ck_assert_ptr_nonnull(memmem(res.out.data, res.out.len, data + 6, l));
 	ck_assert_int_eq(res.out.data[res.out.len - 1], '\n');
 	{
-		const char *first_nl =
-		    memchr(res.out.data, '\n', res.out.len);
+		const char *first_nl = memchr(res.out.data, '\n', res.out.len);
 		ck_assert_ptr_nonnull(first_nl);
 		ck_assert_uint_gt((size_t)(first_nl - res.out.data), l);
 	}

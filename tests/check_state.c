@@ -42,11 +42,13 @@ make_state(struct state *st, const char *out_path, size_t nfiles)
 	st->out_ino = UINT64_MAX;
 	st->out_len = 123456789012345ULL;
 	for (size_t i = 0; i < nfiles; i++)
-		state_add(st, awkward_paths[i % NAWKWARD], 64768 + i,
-			  (i == 0 ? UINT64_MAX : 1000 + i * 7),
-			  (i == 1 ? 0 : (uint64_t)i * 1000003),
-			  (uint32_t)(i == 2 ? 0 : (i * 131) % (STATE_FP_MAX + 1)),
-			  0x0123456789abcdefULL ^ (uint64_t)i * 0x9e3779b97f4a7c15ULL);
+		state_add(
+		    st, awkward_paths[i % NAWKWARD], 64768 + i,
+		    (i == 0 ? UINT64_MAX : 1000 + i * 7),
+		    (i == 1 ? 0 : (uint64_t)i * 1000003),
+		    (uint32_t)(i == 2 ? 0 : (i * 131) % (STATE_FP_MAX + 1)),
+		    0x0123456789abcdefULL ^
+		        (uint64_t)i * 0x9e3779b97f4a7c15ULL);
 }
 
 /* Asserts two states hold the same things. */
@@ -147,11 +149,11 @@ ck_parse_fails(const char *text, size_t len, int lo, int hi, const char *what)
 	if (sscanf(cause, "line %d: %n", &line, &used) != 1 || used == 0 ||
 	    cause[used] == '\0')
 		ck_abort_msg("%s: the message does not name the line: \"%s\"",
-			     what, cause);
+		             what, cause);
 	if (line < lo || line > hi)
 		ck_abort_msg("%s: the message names line %d, expected %d..%d: "
-			     "\"%s\"",
-			     what, line, lo, hi, cause);
+		             "\"%s\"",
+		             what, line, lo, hi, cause);
 	/* The state is left empty. */
 	ck_assert_ptr_null(st.out_path);
 	ck_assert_ptr_null(st.files);
@@ -163,7 +165,7 @@ ck_parse_fails(const char *text, size_t len, int lo, int hi, const char *what)
 /* Like ck_parse_fails, and the message also says `why'. */
 static void
 ck_parse_fails_why(const char *text, size_t len, int line, const char *why,
-		   const char *what)
+                   const char *what)
 {
 	struct state st;
 	char *cause = NULL;
@@ -172,7 +174,7 @@ ck_parse_fails_why(const char *text, size_t len, int line, const char *why,
 	ck_assert_int_eq(state_parse(text, len, &st, &cause), -1);
 	if (strstr(cause, why) == NULL)
 		ck_abort_msg("%s: the message \"%s\" does not say \"%s\"", what,
-			     cause, why);
+		             cause, why);
 	free(cause);
 }
 
@@ -205,7 +207,7 @@ reseal(struct buf *b, size_t count)
 	ck_assert_ptr_nonnull(end);
 	b->len = (size_t)(end - b->data);
 	n = snprintf(line, sizeof line, "end %zu %016llx\n", count,
-		     (unsigned long long)state_hash(b->data, b->len));
+	             (unsigned long long)state_hash(b->data, b->len));
 	buf_add(b, line, (size_t)n);
 }
 
@@ -226,13 +228,13 @@ START_TEST(test_round_trip)
 			if (b.data[k] != '\n' &&
 			    (b.data[k] < ' ' || b.data[k] > '~'))
 				ck_abort_msg("%zu files: byte %zu is 0x%02x, "
-					     "not printable ASCII",
-					     n, k, (unsigned char)b.data[k]);
+				             "not printable ASCII",
+				             n, k, (unsigned char)b.data[k]);
 		ck_assert_int_eq(b.data[b.len - 1], '\n');
 		if (state_parse(b.data, b.len, &back, &cause) != 0)
 			ck_abort_msg("%zu files: the rendered state does not "
-				     "parse: %s",
-				     n, cause);
+			             "parse: %s",
+			             n, cause);
 		ck_state_eq(&st, &back);
 		/* Formatting it again gives the same bytes. */
 		{
@@ -267,8 +269,12 @@ END_TEST
 START_TEST(test_bad_magic)
 {
 	static const char *const magics[] = {
-	    "tailmux-state 2", "tailmux-state", "tailmux-state 1 ",
-	    "Tailmux-state 1", "", "output 1 2 3 /o",
+	    "tailmux-state 2",
+	    "tailmux-state",
+	    "tailmux-state 1 ",
+	    "Tailmux-state 1",
+	    "",
+	    "output 1 2 3 /o",
 	};
 	struct buf b, t;
 	char *nl;
@@ -281,7 +287,7 @@ START_TEST(test_bad_magic)
 		buf_add(&t, magics[i], strlen(magics[i]));
 		buf_add(&t, nl, b.len - (size_t)(nl - b.data));
 		ck_parse_fails_why(t.data, t.len, 1, "not a tailmux state file",
-				   magics[i]);
+		                   magics[i]);
 		buf_free(&t);
 	}
 	buf_free(&b);
@@ -297,7 +303,8 @@ START_TEST(test_truncated_every_prefix)
 
 	valid_text(&b);
 	for (size_t k = 0; k < b.len; k++) {
-		snprintf(what, sizeof what, "cut to %zu of %zu bytes", k, b.len);
+		snprintf(what, sizeof what, "cut to %zu of %zu bytes", k,
+		         b.len);
 		m = count_lines(b.data, k); /* whole lines kept */
 		/* The line named is the cut one, or the last whole one. */
 		ck_parse_fails(b.data, k, m, m + 1, what);
@@ -320,13 +327,13 @@ START_TEST(test_flipped_byte)
 			unsigned char was = (unsigned char)b.data[i];
 			b.data[i] = (char)(was ^ (1u << bit));
 			snprintf(what, sizeof what,
-				 "byte %zu (line %d) 0x%02x flipped to 0x%02x",
-				 i, line_of(b.data, i), was,
-				 (unsigned char)b.data[i]);
+			         "byte %zu (line %d) 0x%02x flipped to 0x%02x",
+			         i, line_of(b.data, i), was,
+			         (unsigned char)b.data[i]);
 			/* Found on its own line, or by the checksum on the
 			 * end line. */
 			ck_parse_fails(b.data, b.len, line_of(b.data, i),
-				       nlines, what);
+			               nlines, what);
 			b.data[i] = (char)was;
 		}
 	buf_free(&b);
@@ -387,7 +394,7 @@ START_TEST(test_wrong_count)
 			continue;
 		reseal(&b, c);
 		ck_parse_fails_why(b.data, b.len, nlines,
-				   "file count does not match", "wrong count");
+		                   "file count does not match", "wrong count");
 	}
 	reseal(&b, 4);
 	/* A file line taken out, the checksum made right again: the count
@@ -396,14 +403,16 @@ START_TEST(test_wrong_count)
 		char *l3 = b.data, *l4;
 		for (int k = 0; k < 3; k++)
 			l3 = (char *)memchr(l3, '\n',
-					    b.len - (size_t)(l3 - b.data)) + 1;
-		l4 = (char *)memchr(l3, '\n', b.len - (size_t)(l3 - b.data)) + 1;
+			                    b.len - (size_t)(l3 - b.data)) +
+			     1;
+		l4 =
+		    (char *)memchr(l3, '\n', b.len - (size_t)(l3 - b.data)) + 1;
 		memmove(l3, l4, b.len - (size_t)(l4 - b.data));
 		b.len -= (size_t)(l4 - l3);
 		reseal(&b, 4);
 		ck_parse_fails_why(b.data, b.len, nlines - 1,
-				   "file count does not match",
-				   "a file line missing");
+		                   "file count does not match",
+		                   "a file line missing");
 	}
 	buf_free(&b);
 }
@@ -423,7 +432,7 @@ START_TEST(test_bad_checksum)
 		char was = h[k];
 		h[k] = was == '0' ? '1' : '0';
 		ck_parse_fails_why(b.data, b.len, nlines,
-				   "checksum does not match", "hash digit");
+		                   "checksum does not match", "hash digit");
 		h[k] = was;
 	}
 	/* A body byte changed and the (old) checksum kept. */
@@ -435,9 +444,12 @@ END_TEST
 
 START_TEST(test_garbage_after_end)
 {
-	static const char *const tails[] = {"x", "\n", " ", "\0",
-					    "end 4 0000000000000000\n",
-					    "tailmux-state 1\n"};
+	static const char *const tails[] = {"x",
+	                                    "\n",
+	                                    " ",
+	                                    "\0",
+	                                    "end 4 0000000000000000\n",
+	                                    "tailmux-state 1\n"};
 	struct buf b, t;
 	int nlines;
 
@@ -448,7 +460,7 @@ START_TEST(test_garbage_after_end)
 		buf_add(&t, b.data, b.len);
 		buf_add(&t, tails[i], i == 3 ? 1 : strlen(tails[i]));
 		ck_parse_fails_why(t.data, t.len, nlines,
-				   "bytes after the end line", tails[i]);
+		                   "bytes after the end line", tails[i]);
 		buf_free(&t);
 	}
 	/* Bytes after the hash on the end line itself. */
@@ -461,8 +473,8 @@ START_TEST(test_garbage_after_end)
 			buf_add(&t, junk[i], strlen(junk[i]));
 			buf_add_byte(&t, '\n');
 			snprintf(what, sizeof what,
-				 "\"%s\" after the hash on the end line",
-				 i == 4 ? "\\r" : junk[i]);
+			         "\"%s\" after the hash on the end line",
+			         i == 4 ? "\\r" : junk[i]);
 			ck_parse_fails(t.data, t.len, nlines, nlines, what);
 			buf_free(&t);
 		}
@@ -472,7 +484,7 @@ START_TEST(test_garbage_after_end)
 	buf_add(&t, b.data, b.len);
 	buf_add(&t, b.data, b.len);
 	ck_parse_fails_why(t.data, t.len, nlines, "bytes after the end line",
-			   "two states");
+	                   "two states");
 	buf_free(&t);
 	buf_free(&b);
 }
@@ -510,7 +522,7 @@ START_TEST(test_malformed_lines)
 		/* A bad output line replaces line 2; any other goes in as
 		 * line 3, after the good output line. */
 		replace = strstr(bad[i].why, "output line") != NULL &&
-			  strncmp(bad[i].why, "second", 6) != 0;
+		          strncmp(bad[i].why, "second", 6) != 0;
 		memset(&t, 0, sizeof t);
 		buf_add(&t, b.data, (size_t)((replace ? l2 : l3) - b.data));
 		buf_add(&t, bad[i].line, strlen(bad[i].line));
@@ -518,7 +530,7 @@ START_TEST(test_malformed_lines)
 		buf_add(&t, l3, b.len - (size_t)(l3 - b.data));
 		reseal(&t, 4);
 		ck_parse_fails_why(t.data, t.len, replace ? 2 : 3, bad[i].why,
-				   bad[i].line);
+		                   bad[i].line);
 		buf_free(&t);
 	}
 	/* No output line at all. */
@@ -529,7 +541,7 @@ START_TEST(test_malformed_lines)
 		buf_add(&t, "end 0 0\n", 8);
 		reseal(&t, 0);
 		ck_parse_fails_why(t.data, t.len, 2, "no output line",
-				   "no output line");
+		                   "no output line");
 		buf_free(&t);
 	}
 	buf_free(&b);
@@ -666,7 +678,7 @@ START_TEST(test_read_unreadable)
 	ck_assert_int_eq(state_read(path, &st, &cause), -1);
 	ck_assert_ptr_nonnull(cause);
 	ck_assert_msg(strstr(cause, strerror(EISDIR)) != NULL, "cause: %s",
-		      cause);
+	              cause);
 	ck_assert_ptr_null(st.out_path);
 	free(cause);
 	cause = NULL;
@@ -680,7 +692,7 @@ START_TEST(test_read_unreadable)
 	ck_assert_int_eq(state_read(path, &st, &cause), -1);
 	ck_assert_ptr_nonnull(cause);
 	ck_assert_msg(strstr(cause, strerror(ENOTDIR)) != NULL, "cause: %s",
-		      cause);
+	              cause);
 	free(cause);
 	cause = NULL;
 	free(path);
@@ -692,14 +704,15 @@ START_TEST(test_read_unreadable)
 	fd = open(path, O_RDONLY);
 	if (fd != -1) {
 		close(fd);
-		fprintf(stderr, "check_state: skipping the unreadable-file "
-				"check: permissions do not apply to uid %d\n",
-			(int)geteuid());
+		fprintf(stderr,
+		        "check_state: skipping the unreadable-file "
+		        "check: permissions do not apply to uid %d\n",
+		        (int)geteuid());
 	} else {
 		ck_assert_int_eq(state_read(path, &st, &cause), -1);
 		ck_assert_ptr_nonnull(cause);
 		ck_assert_msg(strstr(cause, strerror(EACCES)) != NULL,
-			      "cause: %s", cause);
+		              "cause: %s", cause);
 		free(cause);
 	}
 	free(path);
@@ -740,7 +753,7 @@ START_TEST(test_write_atomic)
 	ck_assert_msg(!exists(tmp), "%s is left behind", tmp);
 	ck_assert_int_eq(stat(path, &s2), 0);
 	ck_assert_msg(s1.st_ino != s2.st_ino,
-		      "the state file was rewritten in place");
+	              "the state file was rewritten in place");
 	got = get_file(path, &len);
 	ck_assert_uint_eq(len, b2.len);
 	ck_assert_int_eq(memcmp(got, b2.data, len), 0);
@@ -749,7 +762,7 @@ START_TEST(test_write_atomic)
 		char *oldbuf = malloc(b1.len + 1);
 		ck_assert_ptr_nonnull(oldbuf);
 		ck_assert_int_eq(pread(old, oldbuf, b1.len + 1, 0),
-				 (ssize_t)b1.len);
+		                 (ssize_t)b1.len);
 		ck_assert_int_eq(memcmp(oldbuf, b1.data, b1.len), 0);
 		free(oldbuf);
 	}
@@ -791,10 +804,10 @@ ck_write_fails(const char *path, int want_errno, const char *tmp)
 	ck_assert_int_eq(errno, want_errno);
 	ck_assert_ptr_nonnull(cause);
 	ck_assert_msg(strstr(cause, path) != NULL,
-		      "the message does not name %s: %s", path, cause);
+	              "the message does not name %s: %s", path, cause);
 	ck_assert_msg(strstr(cause, strerror(want_errno)) != NULL,
-		      "the message does not say \"%s\": %s",
-		      strerror(want_errno), cause);
+	              "the message does not say \"%s\": %s",
+	              strerror(want_errno), cause);
 	if (tmp != NULL)
 		ck_assert_msg(!exists(tmp), "%s is left behind", tmp);
 	free(cause);
@@ -847,9 +860,10 @@ START_TEST(test_write_fails)
 	if (fd != -1) {
 		close(fd);
 		unlink(tmp);
-		fprintf(stderr, "check_state: skipping the read-only directory "
-				"check: permissions do not apply to uid %d\n",
-			(int)geteuid());
+		fprintf(stderr,
+		        "check_state: skipping the read-only directory "
+		        "check: permissions do not apply to uid %d\n",
+		        (int)geteuid());
 	} else {
 		ck_write_fails(path, EACCES, tmp);
 		ck_assert_msg(!exists(path), "%s was created", path);
