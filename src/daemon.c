@@ -96,6 +96,7 @@ static void daemon_watch_dir(struct daemon *d, struct follow *f);
 static void daemon_drain_update(struct daemon *d);
 static uint64_t daemon_now_ms(void);
 static void daemon_check_path(struct daemon *d, struct watch *w);
+static void daemon_follow_maybe_drop(struct daemon *d, struct follow *f);
 static void daemon_unpark(struct daemon *d, struct follow *f);
 static void daemon_resume_copy(struct daemon *d, struct follow *f,
                                const struct state_file *e);
@@ -179,7 +180,8 @@ daemon_hold(struct watch *w)
 	if (w->holding)
 		return;
 	w->holding = 1;
-	w->f->hold++;
+	w->held = w->f;
+	w->held->hold++;
 	w->age = w->fd != -1 && fstat(w->fd, &st) == 0
 	             ? (uint64_t)st.st_mtim.tv_sec * 1000000000u +
 	                   (uint64_t)st.st_mtim.tv_nsec
@@ -196,7 +198,7 @@ daemon_behind(const struct daemon *d, const struct watch *w)
 		return 0;
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		o = d->slots[i];
-		if (o != NULL && o != w && o->f == w->f && o->holding &&
+		if (o != NULL && o != w && o->held == w->held && o->holding &&
 		    (o->age < w->age ||
 		     (o->age == w->age && o->slot < w->slot)))
 			return 1;
@@ -204,21 +206,23 @@ daemon_behind(const struct daemon *d, const struct watch *w)
 	return 0;
 }
 
-/* Lets the current file of w's path be read once w no longer holds it. */
+/* Lets the current file of the path w holds be read once w no longer
+ * holds it. */
 static void
 daemon_release(struct daemon *d, struct watch *w)
 {
-	struct follow *f = w->f;
+	struct follow *f = w->held;
 
 	if (!w->holding)
 		return;
 	w->holding = 0;
+	w->held = NULL;
 	if (--f->hold > 0) {
 		/* The next older file of the path goes on. */
 		for (uint32_t i = 0; i < d->nslots; i++) {
 			struct watch *o = d->slots[i];
-			if (o != NULL && o->f == f && o->holding && o->dirty &&
-			    !o->busy && !daemon_behind(d, o)) {
+			if (o != NULL && o->held == f && o->holding &&
+			    o->dirty && !o->busy && !daemon_behind(d, o)) {
 				o->dirty = 0;
 				daemon_wake(d, o);
 			}
@@ -231,6 +235,7 @@ daemon_release(struct daemon *d, struct watch *w)
 		f->cur->dirty = 0;
 		daemon_wake(d, f->cur);
 	}
+	daemon_follow_maybe_drop(d, f);
 }
 
 /* Remembers a file read to its end, so that found again under another
@@ -563,7 +568,8 @@ daemon_follow_adopt(struct daemon *d, struct follow *f, int fd,
 	}
 	log_info("%s was renamed to %s; following it under that name",
 	         w->f->path, f->path);
-	daemon_release(d, w);
+	/* It goes on holding its old path's current file, if it did: its
+	 * unread lines were written before those. */
 	old = w->f;
 	old->nwatches--;
 	w->f = f;
@@ -920,6 +926,7 @@ daemon_truncated(struct daemon *d, struct watch *w)
 		old->file_reg = NULL;
 		old->moved = old->dirty = old->queued = 0;
 		old->draining = old->closing = old->holding = 1;
+		old->held = old->f;
 		old->age = UINT64_MAX; /* the newest contents before */
 		old->f->hold++;
 		old->f->nwatches++;

@@ -36,8 +36,9 @@ struct watch {
 
 	struct notify_reg *file_reg;
 	uint64_t drain_at; /* draining: when rotate_wait ends (monotonic ms) */
-	uint64_t age;      /* holding: its mtime in ns; the older of two files
-	                      of one path that hold it is read first */
+	struct follow *held; /* holding: the path whose current file waits */
+	uint64_t age;        /* holding: its mtime in ns; the older of two files
+	                        of one path that hold it is read first */
 
 	unsigned busy : 1;         /* a read job is in flight */
 	unsigned dirty : 1;        /* woken while busy: read again */
