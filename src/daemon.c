@@ -97,6 +97,8 @@ static void daemon_drain_update(struct daemon *d);
 static uint64_t daemon_now_ms(void);
 static void daemon_check_path(struct daemon *d, struct watch *w);
 static void daemon_follow_maybe_drop(struct daemon *d, struct follow *f);
+static void daemon_try_reopen(struct daemon *d);
+static int daemon_save_now(struct daemon *d);
 static void daemon_unpark(struct daemon *d, struct follow *f);
 static void daemon_resume_copy(struct daemon *d, struct follow *f,
                                const struct state_file *e);
@@ -1114,6 +1116,7 @@ daemon_written(void *arg)
 {
 	struct daemon *d = arg;
 
+	daemon_try_reopen(d);
 	daemon_dispatch(d);
 	daemon_maybe_finish(d);
 }
@@ -1214,6 +1217,7 @@ daemon_save_done(struct pool_job *job)
 	free(j->path);
 	buf_free(&j->data);
 	free(j);
+	daemon_try_reopen(d);
 	daemon_maybe_finish(d);
 }
 
@@ -1420,6 +1424,35 @@ daemon_globs_init(struct daemon *d)
 	}
 }
 
+/* SIGUSR1 asked for the output path to be opened anew.  As a barrier:
+ * everything read is written to the old file and a checkpoint names it at
+ * its final length, then the new file is opened and a checkpoint names it,
+ * before anything is written to it.  Waits (and is called again) while
+ * bytes are pending or a save is in the pool. */
+static void
+daemon_try_reopen(struct daemon *d)
+{
+	char *cause;
+
+	if (!d->reopen)
+		return;
+	if (output_pending(d->out) > 0 && output_flush(d->out) == -1)
+		return; /* daemon_written() calls again */
+	if (d->save_busy)
+		return; /* daemon_save_done() calls again */
+	d->reopen = 0;
+	if (!d->once)
+		(void)daemon_save_now(d);
+	if (output_reopen(d->out, &cause) == -1) {
+		log_errx("SIGUSR1: cannot reopen the output: %s", cause);
+		free(cause);
+		return;
+	}
+	log_notice("SIGUSR1: reopened %s", d->cfg->output_path);
+	if (!d->once)
+		(void)daemon_save_now(d);
+}
+
 static void
 daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
                  const char *name)
@@ -1503,8 +1536,8 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		           d->cfg->file);
 		break;
 	case SIGUSR1:
-		log_notice("SIGUSR1: reopening the output is not supported "
-		           "yet; ignored");
+		d->reopen = 1;
+		daemon_try_reopen(d);
 		break;
 	}
 }

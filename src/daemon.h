@@ -59,6 +59,7 @@ struct daemon {
 	int save_busy;       /* a save is in the pool */
 	int save_failed;     /* errno of the last failed save, or 0 */
 
+	int reopen; /* SIGUSR1: open the output path anew when possible */
 	int stopping;
 	int exit_code;
 

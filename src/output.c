@@ -73,6 +73,41 @@ output_flush_cb(evutil_socket_t fd, short what, void *arg)
 	output_flush(arg);
 }
 
+/* Opens `path' for appending (creating it and its directory); returns the
+ * descriptor with *st, or -1 with a message in *cause. */
+static int
+output_open_file(const char *path, struct stat *st, char **cause)
+{
+	int fd;
+
+	if (output_mkdirs(path) == -1) {
+		*cause = xasprintf("cannot create the directory of %s: %s",
+		                   path, strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		*cause = xasprintf("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) == -1) {
+		*cause = xasprintf("cannot stat %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Makes the output write to the file open on fd from now on. */
+static void
+output_use(struct output *out, int fd, const struct stat *st)
+{
+	out->fd = fd;
+	out->dev = (uint64_t)st->st_dev;
+	out->ino = (uint64_t)st->st_ino;
+	out->length = out->committed = (uint64_t)st->st_size;
+}
+
 struct output *
 output_open(struct event_base *base, const char *path,
             const struct output_cbs *cbs, char **cause)
@@ -81,35 +116,40 @@ output_open(struct event_base *base, const char *path,
 	struct stat st;
 	int fd;
 
-	if (output_mkdirs(path) == -1) {
-		*cause = xasprintf("cannot create the directory of %s: %s",
-		                   path, strerror(errno));
+	fd = output_open_file(path, &st, cause);
+	if (fd == -1)
 		return NULL;
-	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd == -1) {
-		*cause = xasprintf("cannot open %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		*cause = xasprintf("cannot stat %s: %s", path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
 	out = xcalloc(1, sizeof *out);
 	out->path = xstrdup(path);
-	out->fd = fd;
 	out->tail = &out->head;
 	out->cbs = *cbs;
-	out->dev = (uint64_t)st.st_dev;
-	out->ino = (uint64_t)st.st_ino;
-	out->length = out->committed = (uint64_t)st.st_size;
+	output_use(out, fd, &st);
 	out->flush_ev = event_new(base, -1, 0, output_flush_cb, out);
 	out->retry_ev = evtimer_new(base, output_flush_cb, out);
 	if (out->flush_ev == NULL || out->retry_ev == NULL)
 		fatalx("cannot create the output's events");
 	event_priority_set(out->flush_ev, 2); /* below the default, 1 */
 	return out;
+}
+
+int
+output_reopen(struct output *out, char **cause)
+{
+	struct stat st;
+	int fd;
+
+	if (out->pending > 0) {
+		*cause = xasprintf("%zu bytes for %s are not written yet",
+		                   out->pending, out->path);
+		return -1;
+	}
+	fd = output_open_file(out->path, &st, cause);
+	if (fd == -1)
+		return -1;
+	if (close(out->fd) == -1)
+		log_warn("closing the old %s", out->path);
+	output_use(out, fd, &st);
+	return 0;
 }
 
 void

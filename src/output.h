@@ -65,6 +65,11 @@ size_t output_pending(const struct output *out);
 /* Bytes written to the file since it was opened. */
 uint64_t output_written(const struct output *out);
 
+/* Opens the path anew (after an outside rotation renamed the file), once
+ * nothing is pending.  Returns 0, or -1 with a message in *cause; the old
+ * file stays in use then. */
+int output_reopen(struct output *out, char **cause);
+
 /* Closes the file; bytes still pending are dropped, so flush first. */
 void output_close(struct output *out);
 
