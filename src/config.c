@@ -44,6 +44,7 @@ enum key_id {
 	K_CHECKPOINT_INTERVAL,
 	K_OUTPUT_PATH,
 	K_FORMAT,
+	K_MAX_PENDING,
 	K_INPUT_PATH,
 	K_TAG,
 	K_START,
@@ -65,6 +66,7 @@ static const struct config_key config_key_table[K_COUNT + 1] = {
                                "1s"},
     [K_OUTPUT_PATH] = {CONFIG_SECTION_OUTPUT, "path", TAILMUX_DEFAULT_OUTPUT},
     [K_FORMAT] = {CONFIG_SECTION_OUTPUT, "format", "raw"},
+    [K_MAX_PENDING] = {CONFIG_SECTION_OUTPUT, "max_pending", "16M"},
     [K_INPUT_PATH] = {CONFIG_SECTION_INPUT, "path", NULL},
     [K_TAG] = {CONFIG_SECTION_INPUT, "tag", NULL},
     [K_START] = {CONFIG_SECTION_INPUT, "start", "head"},
@@ -546,6 +548,15 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		free(cfg->output_path);
 		cfg->output_path = parse_path(p, value);
 		return 0;
+	case K_MAX_PENDING:
+		if (config_parse_size(value, &u64, why) == -1)
+			return -1;
+		if (u64 < 64 * 1024 || u64 > (1ULL << 32)) {
+			*why = "must be from 64K to 4G";
+			return -1;
+		}
+		cfg->max_pending = u64;
+		return 0;
 	case K_FORMAT:
 		if (strcmp(value, "raw") == 0)
 			cfg->format = FORMAT_RAW;
@@ -725,7 +736,9 @@ config_defaults(struct config *cfg)
 	    config_parse_duration(config_key_table[K_CHECKPOINT_INTERVAL].def,
 	                          &cfg->checkpoint_interval, &why) == -1 ||
 	    config_parse_duration(config_key_table[K_ROTATE_WAIT].def,
-	                          &cfg->rotate_wait_default, &why) == -1)
+	                          &cfg->rotate_wait_default, &why) == -1 ||
+	    config_parse_size(config_key_table[K_MAX_PENDING].def,
+	                      &cfg->max_pending, &why) == -1)
 		fatalx("internal error: bad default: %s", why);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->format = FORMAT_RAW;

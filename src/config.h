@@ -44,6 +44,7 @@ struct config {
 	uint64_t rotate_wait_default;
 	char *output_path;
 	enum format format;
+	uint64_t max_pending; /* output bytes waiting before reads pause */
 	struct config_input *inputs;
 	size_t ninputs;
 };

@@ -37,7 +37,6 @@
 #include "state.h"
 #include "xmalloc.h"
 
-#define DAEMON_MAX_PENDING (16 * 1024 * 1024)
 #define DAEMON_MAX_CLOSED 1024
 
 /* What a notify registration belongs to. */
@@ -1679,7 +1678,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->once = once;
 	TAILQ_INIT(&d->ready);
 	d->max_inflight = (size_t)cfg->workers * 2;
-	d->max_pending = DAEMON_MAX_PENDING;
+	d->max_pending = (size_t)cfg->max_pending;
 
 	d->base = event_base_new();
 	if (d->base == NULL || event_base_priority_init(d->base, 3) == -1) {

@@ -244,6 +244,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg->checkpoint_interval, 1000);
 	ck_assert_uint_eq(cfg->inputs[0].rotate_wait, 5000);
 	ck_assert_uint_eq(cfg->inputs[0].max_files, 1024);
+	ck_assert_uint_eq(cfg->max_pending, 16 * 1024 * 1024);
 	ck_assert_uint_eq(cfg->inputs[0].rescan_interval, 10000);
 	ck_assert_uint_eq(cfg->inputs[0].nexcludes, 0);
 	config_free(cfg);
@@ -254,11 +255,12 @@ END_TEST
 START_TEST(test_keys)
 {
 	static const char *const want[] = {
-	    "workers",  "state_file", "poll_interval",
-	    "max_line", "log_level",  "checkpoint_interval",
-	    "path",     "format",     "path",
-	    "tag",      "start",      "rotate_wait",
-	    "exclude",  "max_files",  "rescan_interval"};
+	    "workers",        "state_file", "poll_interval",
+	    "max_line",       "log_level",  "checkpoint_interval",
+	    "path",           "format",     "max_pending",
+	    "path",           "tag",        "start",
+	    "rotate_wait",    "exclude",    "max_files",
+	    "rescan_interval"};
 	const struct config_key *k = config_keys();
 	size_t n = 0;
 
@@ -547,6 +549,17 @@ START_TEST(test_err_poll_interval)
 	             "tailmux", "poll_interval", "must be from 10ms to 1h");
 	expect_error("[tailmux]\npoll_interval = fast\n" INPUT, 2, "tailmux",
 	             "poll_interval", "expected a duration");
+}
+END_TEST
+
+START_TEST(test_err_max_pending)
+{
+	expect_error("[output]\nmax_pending = 63K\n" INPUT, 2, "output",
+	             "max_pending", "must be from 64K to 4G");
+	expect_error("[output]\nmax_pending = 5G\n" INPUT, 2, "output",
+	             "max_pending", "must be from 64K to 4G");
+	expect_error("[output]\nmax_pending = lots\n" INPUT, 2, "output",
+	             "max_pending", "expected a size");
 }
 END_TEST
 
@@ -951,6 +964,7 @@ config_suite(void)
 	tcase_add_test(tc, test_err_workers);
 	tcase_add_test(tc, test_err_poll_interval);
 	tcase_add_test(tc, test_err_max_line);
+	tcase_add_test(tc, test_err_max_pending);
 	tcase_add_test(tc, test_err_enums);
 	tcase_add_test(tc, test_err_tag);
 	tcase_add_test(tc, test_err_duplicate_key);
