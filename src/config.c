@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "path.h"
 #include "xmalloc.h"
 
 #ifndef TAILMUX_DEFAULT_STATE_FILE
@@ -748,13 +749,11 @@ config_defaults(struct config *cfg)
 static char *
 config_basedir(const char *file)
 {
-	char *real = realpath(file, NULL), *slash, *dir;
+	char *real = realpath(file, NULL), *dir;
 
 	if (real == NULL)
 		return xstrdup(".");
-	slash = strrchr(real, '/');
-	dir = slash == real ? xstrdup("/")
-	                    : xstrndup(real, (size_t)(slash - real));
+	dir = path_dir(real);
 	free(real);
 	return dir;
 }

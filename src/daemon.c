@@ -32,6 +32,7 @@
 #include "log.h"
 #include "notify.h"
 #include "output.h"
+#include "path.h"
 #include "pool.h"
 #include "reader.h"
 #include "state.h"
@@ -1298,8 +1299,7 @@ daemon_follow_get(const struct daemon *d, const char *path)
 static int
 daemon_excluded(const struct config_input *in, const char *path)
 {
-	const char *slash = strrchr(path, '/'),
-	           *base = slash ? slash + 1 : path;
+	const char *base = path_base(path);
 
 	for (size_t i = 0; i < in->nexcludes; i++) {
 		const char *ex = in->excludes[i];
@@ -1397,7 +1397,6 @@ daemon_globs_init(struct daemon *d)
 {
 	const struct config_input *in;
 	struct daemon_glob *g;
-	const char *slash;
 
 	for (size_t i = 0; i < d->cfg->ninputs; i++) {
 		in = &d->cfg->inputs[i];
@@ -1410,14 +1409,15 @@ daemon_globs_init(struct daemon *d)
 			memset(g, 0, sizeof *g);
 			g->input = in;
 			g->pattern = in->paths[k];
-			slash = strrchr(g->pattern, '/');
-			if (slash != NULL) {
-				g->dir = xstrndup(g->pattern,
-				                  (size_t)(slash - g->pattern));
-				if (config_is_glob(g->dir) || *g->dir == '\0') {
-					free(g->dir);
-					g->dir = NULL;
-				}
+			/* Left to the rescan: a directory part with
+			 * wildcards, or the root (names there would be
+			 * joined as "//name"). */
+			g->dir = path_dir(g->pattern);
+			if (config_is_glob(g->dir) ||
+			    strcmp(g->dir, "/") == 0 ||
+			    strcmp(g->dir, ".") == 0) {
+				free(g->dir);
+				g->dir = NULL;
 			}
 		}
 	}
@@ -1584,7 +1584,7 @@ daemon_output_resume(struct daemon *d)
 	struct watch_find q;
 	uint64_t dev, ino;
 	struct stat sb;
-	char *name, *dir, *slash;
+	char *name, *dir;
 	int64_t cut;
 	int fd;
 
@@ -1615,10 +1615,7 @@ daemon_output_resume(struct daemon *d)
 		return 0;
 	}
 	/* The output was replaced: find the one the checkpoint names. */
-	slash = strrchr(st->out_path, '/');
-	dir = slash == NULL
-	          ? xstrdup(".")
-	          : xstrndup(st->out_path, (size_t)(slash - st->out_path));
+	dir = path_dir(st->out_path);
 	memset(&q, 0, sizeof q);
 	q.dev = st->out_dev;
 	q.ino = st->out_ino;
@@ -1646,23 +1643,6 @@ daemon_output_resume(struct daemon *d)
 	}
 	free(name);
 	return 0;
-}
-
-/* Creates the directory of `path' if it is missing. */
-static void
-daemon_mkdir_for(const char *path)
-{
-	char *dir = xstrdup(path), *p;
-
-	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-			log_warn("cannot create %s", dir);
-			break;
-		}
-		*p = '/';
-	}
-	free(dir);
 }
 
 int
@@ -1710,7 +1690,9 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 			log_warn("cannot start inotify");
 			return -1;
 		}
-		daemon_mkdir_for(cfg->state_file);
+		if (path_mkdirs(cfg->state_file) == -1)
+			log_warn("cannot create the directory of %s",
+			         cfg->state_file);
 		daemon_state_load(d);
 	}
 	d->out = output_open(d->base, cfg->output_path, &cbs, &cause);

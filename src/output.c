@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "output.h"
+#include "path.h"
 #include "xmalloc.h"
 
 /* Write at once when this much is waiting, rather than when idle. */
@@ -46,25 +47,6 @@ struct output {
 	struct output_cbs cbs;
 };
 
-/* Creates each missing directory above `path'. */
-static int
-output_mkdirs(const char *path)
-{
-	char *dir = xstrdup(path), *p;
-	int r = 0;
-
-	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-			r = -1;
-			break;
-		}
-		*p = '/';
-	}
-	free(dir);
-	return r;
-}
-
 static void
 output_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -80,7 +62,7 @@ output_open_file(const char *path, struct stat *st, char **cause)
 {
 	int fd;
 
-	if (output_mkdirs(path) == -1) {
+	if (path_mkdirs(path) == -1) {
 		*cause = xasprintf("cannot create the directory of %s: %s",
 		                   path, strerror(errno));
 		return -1;

@@ -64,6 +64,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "path.h"
 #include "state.h"
 #include "xmalloc.h"
 
@@ -346,10 +347,7 @@ state_read(const char *path, struct state *st, char **cause)
 static int
 state_sync_dir(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL   ? xstrdup(".")
-	            : slash == path ? xstrdup("/")
-	                            : xstrndup(path, (size_t)(slash - path));
+	char *dir = path_dir(path);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = -1;
 
 	if (fd != -1) {
