@@ -45,13 +45,7 @@ def test(t):
         expected += len(data)
 
     def caught_up(what):
-        tmtest.wait_for(lambda: tmtest.size(out) >= expected,
-                        "the output to reach %d bytes (%s)" % (expected, what),
-                        daemon=d)
-        got = tmtest.size(out)
-        if got != expected:
-            tmtest.fail("the output holds %d bytes, expected %d (%s)"
-                        % (got, expected, what))
+        tmtest.caught_up(out, expected, what, d)
 
     tmtest.append(t.path("a.log"), b"")                  # empty at start
     write("pre", 500)                                     # has lines already

@@ -42,12 +42,7 @@ def test(t):
         expected[0] += len(data)
 
     def caught_up(what, d):
-        tmtest.wait_for(lambda: tmtest.size(out) >= expected[0],
-                        "the output to reach %d bytes (%s)"
-                        % (expected[0], what), daemon=d)
-        if tmtest.size(out) != expected[0]:
-            tmtest.fail("the output holds %d bytes, expected %d (%s)"
-                        % (tmtest.size(out), expected[0], what))
+        tmtest.caught_up(out, expected[0], what, d)
 
     write("a", 50, "logs/a.log")
     tmtest.append(t.path("logs/skip-x.log"), tmtest.seq_lines("x", 1, 5))

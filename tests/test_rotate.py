@@ -45,12 +45,7 @@ def test(t):
         expected += len(data)
 
     def caught_up(what):
-        tmtest.wait_for(lambda: tmtest.size(out) >= expected,
-                        "the output to reach %d bytes (%s)"
-                        % (expected, what), daemon=d)
-        if tmtest.size(out) != expected:
-            tmtest.fail("the output holds %d bytes, expected %d (%s)"
-                        % (tmtest.size(out), expected, what))
+        tmtest.caught_up(out, expected, what, d)
         tmtest.check_seq(tmtest.split_lines(tmtest.read(out)), written,
                          what="the output (%s)" % what)
 

@@ -155,6 +155,18 @@ def check_seq(lines, expect, prefix=False, what="the output"):
     return last
 
 
+def caught_up(out, expected, what, daemon=None):
+    """Waits until the output file `out' holds `expected' bytes, and fails
+    if it then holds any other number (a line lost, repeated or cut)."""
+    wait_for(lambda: size(out) >= expected,
+             "the output to reach %d bytes (%s)" % (expected, what),
+             daemon=daemon)
+    got = size(out)
+    if got != expected:
+        fail("the output holds %d bytes, expected %d (%s)"
+             % (got, expected, what))
+
+
 class OutputTail:
     """Follows a growing output file and counts its numbered lines per
     file-id as they appear (checking them as check_seq does)."""
