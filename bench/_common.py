@@ -425,6 +425,31 @@ def wait_lines(follower, want, deadline, proc=None, poll=0.002):
         time.sleep(poll)
 
 
+def run_rounds(tools, nruns, run_one, done_key, show):
+    """Runs every tool once per round, each round starting one tool later,
+    so that each measurement sits next to its references.  run_one(tool,
+    r) returns a result dict, with `done_key' in it when the run worked and
+    a "problem" when something was wrong; show(r, tool, res) prints a
+    worked run.  Returns ({tool: [results]}, tailmux's problems, the
+    references' notes)."""
+    runs = {k: [] for k in tools}
+    problems, notes = [], []
+    for r in range(nruns):
+        order = tools[r % len(tools):] + tools[:r % len(tools)]
+        for tool in order:
+            res = run_one(tool, r)
+            runs[tool].append(res)
+            if res.get("problem"):
+                (problems if tool == "tailmux" else
+                 notes).append(res["problem"])
+            if done_key in res:
+                show(r, tool, res)
+            else:
+                print("run %d %-8s FAILED: %s"
+                      % (r + 1, tool, res.get("problem")), flush=True)
+    return runs, problems, notes
+
+
 def dump_json(path, obj):
     if path:
         with open(path, "w") as f:

@@ -105,27 +105,17 @@ def main():
     if "tail" in bins:
         tools.append("tail")
     top = tempfile.mkdtemp(prefix="tailmux-idle.", dir=args.dir)
-    runs = {k: [] for k in tools}
-    problems = []  # tailmux's
-    notes = []  # the references'
+    def show(r, tool, res):
+        print("run %d %-8s CPU %.2f s (exact %.4f s) over %.1f s"
+              "  VmRSS %.2f MiB (peak %.2f)  threads %s"
+              % (r + 1, tool, res["cpu_s"], res["cpu_exact_s"],
+                 res["window_s"], res["rss_mib"], res["hwm_mib"],
+                 res["threads"]), flush=True)
+
     try:
-        for r in range(args.runs):
-            order = tools[r % len(tools):] + tools[:r % len(tools)]
-            for tool in order:
-                res = one_run(tool, bins, top, r, args)
-                runs[tool].append(res)
-                if res.get("problem"):
-                    (problems if tool == "tailmux" else
-                     notes).append(res["problem"])
-                if "cpu_s" in res:
-                    print("run %d %-8s CPU %.2f s (exact %.4f s) over %.1f s"
-                          "  VmRSS %.2f MiB (peak %.2f)  threads %s"
-                          % (r + 1, tool, res["cpu_s"], res["cpu_exact_s"],
-                             res["window_s"], res["rss_mib"], res["hwm_mib"],
-                             res["threads"]), flush=True)
-                else:
-                    print("run %d %-8s FAILED: %s"
-                          % (r + 1, tool, res.get("problem")), flush=True)
+        runs, problems, notes = C.run_rounds(
+            tools, args.runs, lambda tool, r: one_run(tool, bins, top, r, args),
+            "cpu_s", show)
     finally:
         if args.keep:
             print("kept %s" % top)

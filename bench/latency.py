@@ -238,29 +238,17 @@ def main():
     if "tail" in bins:
         tools.append("tail")
     top = tempfile.mkdtemp(prefix="tailmux-latency.", dir=args.dir)
-    runs = {k: [] for k in tools}
-    problems = []  # tailmux's
-    notes = []  # the references'
+    def show(r, tool, res):
+        print("run %d %-8s p50 %.3f ms  p99 %.3f ms  max %.3f ms"
+              "  CPU %.2f s (exact %.3f s) over %.1f s  lines %d/%d"
+              % (r + 1, tool, res["p50_ms"], res["p99_ms"], res["max_ms"],
+                 res["cpu_s"], res["cpu_exact_s"], res["window_s"],
+                 res["received"], res["sent"]), flush=True)
+
     try:
-        for r in range(args.runs):
-            order = tools[r % len(tools):] + tools[:r % len(tools)]
-            for tool in order:
-                res = one_run(tool, bins, top, r, args)
-                runs[tool].append(res)
-                if res.get("problem"):
-                    (problems if tool == "tailmux" else
-                     notes).append(res["problem"])
-                if "p99_ms" in res:
-                    print("run %d %-8s p50 %.3f ms  p99 %.3f ms  max %.3f ms"
-                          "  CPU %.2f s (exact %.3f s) over %.1f s  "
-                          "lines %d/%d"
-                          % (r + 1, tool, res["p50_ms"], res["p99_ms"],
-                             res["max_ms"], res["cpu_s"], res["cpu_exact_s"],
-                             res["window_s"], res["received"], res["sent"]),
-                          flush=True)
-                else:
-                    print("run %d %-8s FAILED: %s"
-                          % (r + 1, tool, res.get("problem")), flush=True)
+        runs, problems, notes = C.run_rounds(
+            tools, args.runs, lambda tool, r: one_run(tool, bins, top, r, args),
+            "p99_ms", show)
     finally:
         if args.keep:
             print("kept %s" % top)
