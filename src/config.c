@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +47,15 @@ enum key_id {
 	K_OUTPUT_PATH,
 	K_FORMAT,
 	K_MAX_PENDING,
+	K_ROTATE_SIZE,
+	K_ROTATE_INTERVAL,
+	K_ROTATE_UTC,
+	K_KEEP,
+	K_MAX_AGE,
+	K_COMPRESS,
+	K_COMPRESS_LEVEL,
+	K_FSYNC,
+	K_FSYNC_INTERVAL,
 	K_INPUT_PATH,
 	K_TAG,
 	K_START,
@@ -68,6 +78,15 @@ static const struct config_key config_key_table[K_COUNT + 1] = {
     [K_OUTPUT_PATH] = {CONFIG_SECTION_OUTPUT, "path", TAILMUX_DEFAULT_OUTPUT},
     [K_FORMAT] = {CONFIG_SECTION_OUTPUT, "format", "raw"},
     [K_MAX_PENDING] = {CONFIG_SECTION_OUTPUT, "max_pending", "16M"},
+    [K_ROTATE_SIZE] = {CONFIG_SECTION_OUTPUT, "rotate_size", "0"},
+    [K_ROTATE_INTERVAL] = {CONFIG_SECTION_OUTPUT, "rotate_interval", "daily"},
+    [K_ROTATE_UTC] = {CONFIG_SECTION_OUTPUT, "rotate_utc", "no"},
+    [K_KEEP] = {CONFIG_SECTION_OUTPUT, "keep", "7"},
+    [K_MAX_AGE] = {CONFIG_SECTION_OUTPUT, "max_age", "0"},
+    [K_COMPRESS] = {CONFIG_SECTION_OUTPUT, "compress", "none"},
+    [K_COMPRESS_LEVEL] = {CONFIG_SECTION_OUTPUT, "compress_level", "6"},
+    [K_FSYNC] = {CONFIG_SECTION_OUTPUT, "fsync", "interval"},
+    [K_FSYNC_INTERVAL] = {CONFIG_SECTION_OUTPUT, "fsync_interval", "1s"},
     [K_INPUT_PATH] = {CONFIG_SECTION_INPUT, "path", NULL},
     [K_TAG] = {CONFIG_SECTION_INPUT, "tag", NULL},
     [K_START] = {CONFIG_SECTION_INPUT, "start", "head"},
@@ -125,6 +144,22 @@ config_format_name(enum format f)
 		return "tagged";
 	case FORMAT_JSON:
 		return "json";
+	}
+	return "?";
+}
+
+const char *
+config_fsync_name(enum fsync_policy f)
+{
+	switch (f) {
+	case FSYNC_NEVER:
+		return "never";
+	case FSYNC_ROTATE:
+		return "rotate";
+	case FSYNC_INTERVAL:
+		return "interval";
+	case FSYNC_ALWAYS:
+		return "always";
 	}
 	return "?";
 }
@@ -471,6 +506,54 @@ parse_ms(const char *value, uint64_t min, uint64_t max, const char *range,
 	return 0;
 }
 
+/* Parses yes/no (true/false, on/off, 1/0) into *out. */
+static int
+parse_bool(const char *value, int *out, const char **why)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	*why = "expected yes or no";
+	return -1;
+}
+
+/* Parses rotate_interval: none, hourly, daily or a duration of whole
+ * seconds (from 1s to 1d) counted from the clock's midnight. */
+static int
+parse_period(const char *value, struct config *cfg, const char **why)
+{
+	uint64_t ms;
+
+	cfg->rotate_every = 0;
+	if (strcmp(value, "none") == 0)
+		cfg->rotate_period = ROTATE_NONE;
+	else if (strcmp(value, "hourly") == 0)
+		cfg->rotate_period = ROTATE_HOURLY;
+	else if (strcmp(value, "daily") == 0)
+		cfg->rotate_period = ROTATE_DAILY;
+	else if (config_parse_duration(value, &ms, why) == -1) {
+		*why = "expected none, hourly, daily or a duration";
+		return -1;
+	} else if (ms < 1000 || ms > 86400000 || ms % 1000 != 0) {
+		*why = "a duration must be whole seconds from 1s to 1d";
+		return -1;
+	} else {
+		cfg->rotate_period = ROTATE_EVERY;
+		cfg->rotate_every = ms;
+	}
+	return 0;
+}
+
 /* Applies one key's value; returns 0, or -1 with a reason in *why. */
 static int
 parse_value(struct parse *p, struct section *sec, enum key_id k,
@@ -558,6 +641,60 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		}
 		cfg->max_pending = u64;
 		return 0;
+	case K_ROTATE_SIZE:
+		if (config_parse_size(value, &u64, why) == -1)
+			return -1;
+		if (u64 != 0 && (u64 < 4096 || u64 > (1ULL << 40))) {
+			*why = "must be 0 (off) or from 4K to 1T";
+			return -1;
+		}
+		cfg->rotate_size = u64;
+		return 0;
+	case K_ROTATE_INTERVAL:
+		return parse_period(value, cfg, why);
+	case K_ROTATE_UTC:
+		return parse_bool(value, &cfg->rotate_utc, why);
+	case K_KEEP:
+		if (parse_uint(value, 0, 100000, &ul) == -1) {
+			*why = "expected a whole number from 0 (no limit) to "
+			       "100000";
+			return -1;
+		}
+		cfg->keep = (unsigned)ul;
+		return 0;
+	case K_MAX_AGE:
+		return parse_ms(value, 0, 100ULL * 365 * 86400000,
+		                "must be at most 100 years (0: no limit)",
+		                &cfg->max_age, why);
+	case K_COMPRESS:
+		if (strcmp(value, "none") == 0)
+			cfg->compress = COMPRESS_NONE;
+		else if (strcmp(value, "gzip") == 0)
+			cfg->compress = COMPRESS_GZIP;
+		else {
+			*why = "expected none or gzip";
+			return -1;
+		}
+		return 0;
+	case K_COMPRESS_LEVEL:
+		if (parse_uint(value, 1, 9, &ul) == -1) {
+			*why = "expected a whole number from 1 (fastest) to 9 "
+			       "(smallest)";
+			return -1;
+		}
+		cfg->compress_level = (int)ul;
+		return 0;
+	case K_FSYNC:
+		for (int f = FSYNC_NEVER; f <= FSYNC_ALWAYS; f++)
+			if (strcmp(value, config_fsync_name(f)) == 0) {
+				cfg->fsync = f;
+				return 0;
+			}
+		*why = "expected never, rotate, interval or always";
+		return -1;
+	case K_FSYNC_INTERVAL:
+		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h",
+		                &cfg->fsync_interval, why);
 	case K_FORMAT:
 		if (strcmp(value, "raw") == 0)
 			cfg->format = FORMAT_RAW;
@@ -743,6 +880,11 @@ config_defaults(struct config *cfg)
 		fatalx("internal error: bad default: %s", why);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->format = FORMAT_RAW;
+	cfg->rotate_period = ROTATE_DAILY;
+	cfg->keep = 7;
+	cfg->compress_level = 6;
+	cfg->fsync = FSYNC_INTERVAL;
+	cfg->fsync_interval = 1000;
 }
 
 /* The directory holding `file', absolute. */

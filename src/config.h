@@ -16,6 +16,27 @@ enum start {
 	START_END,
 };
 
+/* [output] rotate_interval: wall-clock boundaries to rotate at. */
+enum rotate_period {
+	ROTATE_NONE,
+	ROTATE_HOURLY,
+	ROTATE_DAILY,
+	ROTATE_EVERY, /* every rotate_every ms, aligned to the clock */
+};
+
+enum compress {
+	COMPRESS_NONE,
+	COMPRESS_GZIP,
+};
+
+/* [output] fsync: when the output's data is forced to disk. */
+enum fsync_policy {
+	FSYNC_NEVER,
+	FSYNC_ROTATE,
+	FSYNC_INTERVAL,
+	FSYNC_ALWAYS,
+};
+
 /* One [input:NAME] section. */
 struct config_input {
 	char *name;
@@ -45,6 +66,16 @@ struct config {
 	char *output_path;
 	enum format format;
 	uint64_t max_pending; /* output bytes waiting before reads pause */
+	uint64_t rotate_size; /* bytes; 0: no rotation by size */
+	enum rotate_period rotate_period;
+	uint64_t rotate_every; /* ms, for ROTATE_EVERY */
+	int rotate_utc;        /* boundaries and names in UTC, not local */
+	unsigned keep;         /* rotated files kept; 0: no limit */
+	uint64_t max_age;      /* ms a rotated file is kept; 0: no limit */
+	enum compress compress;
+	int compress_level;
+	enum fsync_policy fsync;
+	uint64_t fsync_interval; /* ms */
 	struct config_input *inputs;
 	size_t ninputs;
 };
@@ -94,5 +125,6 @@ int config_is_glob(const char *path);
 
 /* Names for the enums, as the file spells them. */
 const char *config_format_name(enum format f);
+const char *config_fsync_name(enum fsync_policy f);
 
 #endif

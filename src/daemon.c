@@ -22,11 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "archive.h"
 #include "daemon.h"
 #include "follow.h"
 #include "log.h"
@@ -35,6 +37,7 @@
 #include "path.h"
 #include "pool.h"
 #include "reader.h"
+#include "rotate.h"
 #include "state.h"
 #include "xmalloc.h"
 
@@ -82,8 +85,26 @@ struct daemon_save_job {
 	struct daemon *d;
 	char *path;
 	struct buf data;
+	int sync_fd; /* a dup of the output to sync first, or -1 */
+	int barrier; /* one of the two saves of an output barrier */
 	int err;
 	char *cause;
+};
+
+/* Syncs the output's data, off the loop. */
+struct daemon_sync_job {
+	struct pool_job job;
+	struct daemon *d;
+	int fd; /* a dup of the output's descriptor */
+	int err;
+};
+
+/* Gzips rotated outputs and applies retention, off the loop. */
+struct daemon_archive_job {
+	struct pool_job job;
+	struct daemon *d;
+	struct archive_req req;
+	struct archive_result res;
 };
 
 static void daemon_wake(struct daemon *d, struct watch *w);
@@ -97,7 +118,11 @@ static void daemon_drain_update(struct daemon *d);
 static uint64_t daemon_now_ms(void);
 static void daemon_check_path(struct daemon *d, struct watch *w);
 static void daemon_follow_maybe_drop(struct daemon *d, struct follow *f);
-static void daemon_try_reopen(struct daemon *d);
+static void daemon_barrier_step(struct daemon *d);
+static void daemon_barrier_saved(struct daemon *d, int err);
+static void daemon_archive_kick(struct daemon *d);
+static void daemon_sync_submit(struct daemon *d);
+static void daemon_sync_kick(struct daemon *d);
 static int daemon_save_now(struct daemon *d);
 static void daemon_unpark(struct daemon *d, struct follow *f);
 static void daemon_resume_copy(struct daemon *d, struct follow *f,
@@ -832,7 +857,12 @@ daemon_dispatch(struct daemon *d)
 		j->path = xstrdup(w->f->path);
 		j->req.fd = w->fd; /* not closed while the job is out */
 		j->req.offset = w->offset;
+		/* Lines of one read go to one file: with rotate_size, a
+		 * read takes no more than fits in an empty one. */
 		j->req.chunk = READER_CHUNK;
+		if (d->cfg->rotate_size != 0 &&
+		    d->cfg->rotate_size < READER_CHUNK)
+			j->req.chunk = (size_t)d->cfg->rotate_size;
 		j->req.max_line = (size_t)d->cfg->max_line;
 		j->req.final = d->once;
 		j->req.format = d->cfg->format;
@@ -1087,10 +1117,13 @@ daemon_maybe_finish(struct daemon *d)
 {
 	if (!d->stopping && !(d->once && d->once_left == 0))
 		return;
-	if (d->inflight > 0 || d->save_busy)
+	if (d->inflight > 0 || d->save_busy || d->barrier != BARRIER_NONE)
 		return;
-	if (output_pending(d->out) > 0 && output_flush(d->out) == -1)
-		return; /* the output retries, then calls us again */
+	/* A failed write is retried, a full file rotated; either calls us
+	 * again. */
+	if (output_pending(d->out) > 0 &&
+	    (output_flush(d->out) == -1 || output_pending(d->out) > 0))
+		return;
 	event_base_loopbreak(d->base);
 }
 
@@ -1116,7 +1149,8 @@ daemon_written(void *arg)
 {
 	struct daemon *d = arg;
 
-	daemon_try_reopen(d);
+	daemon_sync_kick(d);
+	daemon_barrier_step(d);
 	daemon_dispatch(d);
 	daemon_maybe_finish(d);
 }
@@ -1191,8 +1225,28 @@ daemon_save_run(struct pool_job *job)
 {
 	struct daemon_save_job *j = (struct daemon_save_job *)job;
 
+	/* The checkpoint may only name output that is on disk. */
+	if (j->sync_fd != -1) {
+		if (fdatasync(j->sync_fd) == -1) {
+			j->err = errno;
+			j->cause = xasprintf("cannot sync the output: %s",
+			                     strerror(errno));
+		}
+		close(j->sync_fd);
+		if (j->err != 0)
+			return;
+	}
 	if (state_write(j->path, j->data.data, j->data.len, &j->cause) == -1)
 		j->err = errno;
+}
+
+static void
+daemon_save_job_free(struct daemon_save_job *j)
+{
+	free(j->cause);
+	free(j->path);
+	buf_free(&j->data);
+	free(j);
 }
 
 static void
@@ -1201,24 +1255,49 @@ daemon_save_done(struct pool_job *job)
 	struct daemon_save_job *j = (struct daemon_save_job *)job;
 	struct daemon *d = j->d;
 
+	int err = j->err, barrier = j->barrier;
+
 	d->save_busy = 0;
-	if (j->err != 0) {
-		if (d->save_failed != j->err)
+	if (d->freeing) { /* the loop is gone: only free it */
+		daemon_save_job_free(j);
+		return;
+	}
+	if (err != 0) {
+		if (d->save_failed != err)
 			log_errx("cannot save the checkpoint: %s; retrying "
 			         "(a restart now would repeat lines)",
 			         j->cause);
-		d->save_failed = j->err;
+		d->save_failed = err;
 		daemon_mark_dirty(d);
 	} else if (d->save_failed != 0) {
 		log_notice("checkpoint saved to %s again", j->path);
 		d->save_failed = 0;
 	}
-	free(j->cause);
-	free(j->path);
-	buf_free(&j->data);
-	free(j);
-	daemon_try_reopen(d);
+	daemon_save_job_free(j);
+	if (barrier)
+		daemon_barrier_saved(d, err);
+	daemon_barrier_step(d);
 	daemon_maybe_finish(d);
+}
+
+/* Renders the checkpoint and saves it from a worker; with `sync', the
+ * output is synced first.  One save is out at a time. */
+static void
+daemon_save_submit(struct daemon *d, int barrier, int sync)
+{
+	struct daemon_save_job *j;
+
+	j = xcalloc(1, sizeof *j);
+	j->job.run = daemon_save_run;
+	j->job.done = daemon_save_done;
+	j->d = d;
+	j->path = xstrdup(d->cfg->state_file);
+	j->barrier = barrier;
+	j->sync_fd = sync ? dup(output_fd(d->out)) : -1;
+	daemon_state_render(d, &j->data);
+	d->save_dirty = 0;
+	d->save_busy = 1;
+	pool_submit(d->pool, &j->job);
 }
 
 /* Saves the checkpoint from a worker, one save at a time. */
@@ -1226,26 +1305,19 @@ static void
 daemon_save_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	struct daemon_save_job *j;
 
 	(void)fd;
 	(void)what;
 	if (!d->save_dirty)
 		return;
-	if (d->save_busy) {
+	if (d->save_busy || d->barrier != BARRIER_NONE) {
 		d->save_dirty = 0;
 		daemon_mark_dirty(d); /* again after this one */
 		return;
 	}
-	j = xcalloc(1, sizeof *j);
-	j->job.run = daemon_save_run;
-	j->job.done = daemon_save_done;
-	j->d = d;
-	j->path = xstrdup(d->cfg->state_file);
-	daemon_state_render(d, &j->data);
-	d->save_dirty = 0;
-	d->save_busy = 1;
-	pool_submit(d->pool, &j->job);
+	daemon_save_submit(d, 0,
+	                   d->cfg->fsync == FSYNC_INTERVAL ||
+	                       d->cfg->fsync == FSYNC_ALWAYS);
 }
 
 /* Something the checkpoint holds changed: save within checkpoint_interval.
@@ -1423,33 +1495,355 @@ daemon_globs_init(struct daemon *d)
 	}
 }
 
-/* SIGUSR1 asked for the output path to be opened anew.  As a barrier:
- * everything read is written to the old file and a checkpoint names it at
- * its final length, then the new file is opened and a checkpoint names it,
- * before anything is written to it.  Waits (and is called again) while
- * bytes are pending or a save is in the pool. */
+/* Starts an output barrier when one is asked for (SIGUSR1's reopen, a
+ * rotation) and nothing stands in the way, or takes a stalled one on.
+ *
+ * A barrier: hold the output at a line boundary; save a checkpoint naming
+ * the file at its final length (synced first unless fsync = never); rename
+ * it (a rotation) and open the path anew; save a checkpoint naming the new
+ * file at length 0; only then write to it.  A crash at any point restarts
+ * on a file the checkpoint names (found by identity if renamed), cut back
+ * to its checkpointed length, so no line is written twice or lost. */
 static void
-daemon_try_reopen(struct daemon *d)
+daemon_barrier_step(struct daemon *d)
 {
-	char *cause;
-
-	if (!d->reopen)
-		return;
-	if (output_pending(d->out) > 0 && output_flush(d->out) == -1)
-		return; /* daemon_written() calls again */
-	if (d->save_busy)
-		return; /* daemon_save_done() calls again */
-	d->reopen = 0;
-	if (!d->once)
-		(void)daemon_save_now(d);
-	if (output_reopen(d->out, &cause) == -1) {
-		log_errx("SIGUSR1: cannot reopen the output: %s", cause);
-		free(cause);
+	if (d->barrier == BARRIER_NEW_RETRY && !d->save_busy) {
+		d->barrier = BARRIER_NEW;
+		daemon_save_submit(d, 1, 0);
 		return;
 	}
-	log_notice("SIGUSR1: reopened %s", d->cfg->output_path);
-	if (!d->once)
-		(void)daemon_save_now(d);
+	if (d->barrier != BARRIER_NONE || (!d->reopen && !d->rotate_wanted))
+		return;
+	if (d->save_busy || evtimer_pending(d->barrier_ev, NULL))
+		return; /* daemon_save_done() or the retry calls again */
+	output_hold(d->out, 1);
+	if (!output_at_boundary(d->out)) {
+		(void)output_flush(d->out); /* the rest of a half line */
+		if (!output_at_boundary(d->out))
+			return; /* daemon_written() calls again */
+	}
+	if (!d->reopen && output_committed(d->out) == 0) {
+		d->rotate_wanted = 0; /* nothing to rotate */
+		output_hold(d->out, 0);
+		return;
+	}
+	d->barrier_rotate = !d->reopen;
+	if (d->reopen)
+		d->reopen = 0;
+	else
+		d->rotate_wanted = 0;
+	d->barrier = BARRIER_OLD;
+	if (d->once)
+		daemon_barrier_saved(d, 0);
+	else
+		daemon_save_submit(d, 1, d->cfg->fsync != FSYNC_NEVER);
+}
+
+/* Gives the barrier up after a failure: the output goes on in the old
+ * file, and the barrier is tried again after a pause. */
+static void
+daemon_barrier_abort(struct daemon *d)
+{
+	struct timeval tv = {5, 0};
+
+	if (d->barrier_rotate)
+		d->rotate_wanted = 1;
+	else
+		d->reopen = 1;
+	d->barrier = BARRIER_NONE;
+	output_set_limit(d->out, 0); /* or it stays full */
+	output_hold(d->out, 0);
+	evtimer_add(d->barrier_ev, &tv);
+}
+
+/* One of the barrier's saves is done (err 0) or failed. */
+static void
+daemon_barrier_saved(struct daemon *d, int err)
+{
+	struct timeval tv = {1, 0};
+	char *cause, *rotated = NULL;
+	int r;
+
+	if (d->barrier == BARRIER_OLD) {
+		if (err != 0) {
+			daemon_barrier_abort(d);
+			return;
+		}
+		if (d->barrier_rotate)
+			r = output_rotate(d->out, time(NULL),
+			                  d->cfg->rotate_utc, &rotated, &cause);
+		else
+			r = output_reopen(d->out, &cause);
+		if (r == -1) {
+			log_errx("cannot %s the output: %s; trying again in "
+			         "5s",
+			         d->barrier_rotate ? "rotate" : "reopen",
+			         cause);
+			free(cause);
+			daemon_barrier_abort(d);
+			return;
+		}
+		free(d->rotated);
+		d->rotated = rotated;
+		d->barrier = BARRIER_NEW;
+		if (d->once)
+			daemon_barrier_saved(d, 0);
+		else
+			daemon_save_submit(d, 1, 0);
+		return;
+	}
+	if (d->barrier != BARRIER_NEW)
+		return;
+	if (err != 0) {
+		/* Nothing may go to the new file before a checkpoint names
+		 * it: keep holding, and save again. */
+		d->barrier = BARRIER_NEW_RETRY;
+		evtimer_add(d->barrier_ev, &tv);
+		return;
+	}
+	d->barrier = BARRIER_NONE;
+	output_set_limit(d->out, d->cfg->rotate_size);
+	output_hold(d->out, 0);
+	if (d->rotated != NULL) {
+		log_notice("rotated %s to %s", d->cfg->output_path,
+		           path_base(d->rotated));
+		d->archive_todo =
+		    xreallocarray(d->archive_todo, d->narchive_todo + 1,
+		                  sizeof *d->archive_todo);
+		d->archive_todo[d->narchive_todo++] = d->rotated;
+		d->rotated = NULL;
+		daemon_archive_kick(d);
+	} else
+		log_notice("SIGUSR1: reopened %s", d->cfg->output_path);
+	daemon_dispatch(d);
+}
+
+/* The retry pause of a barrier is over. */
+static void
+daemon_barrier_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->barrier == BARRIER_NONE)
+		output_set_limit(d->out, d->cfg->rotate_size);
+	daemon_barrier_step(d);
+	daemon_maybe_finish(d);
+}
+
+/* Output callback: the next lines would take the file past rotate_size. */
+static void
+daemon_full(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->rotate_wanted = 1;
+	daemon_barrier_step(d);
+}
+
+/* Arms the timer for the next rotate_interval boundary, if any. */
+static void
+daemon_rotate_arm(struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	struct timeval tv;
+	time_t now = time(NULL), at;
+
+	at = rotate_boundary(now, cfg->rotate_period, cfg->rotate_every,
+	                     cfg->rotate_utc);
+	if (at == 0) {
+		evtimer_del(d->rotate_ev);
+		return;
+	}
+	d->rotate_at = at;
+	tv.tv_sec = at - now;
+	tv.tv_usec = 0;
+	evtimer_add(d->rotate_ev, &tv);
+}
+
+/* A rotate_interval boundary: rotate unless the file is empty. */
+static void
+daemon_rotate_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = {1, 0};
+
+	(void)fd;
+	(void)what;
+	if (time(NULL) < d->rotate_at) { /* the clock was set back */
+		evtimer_add(d->rotate_ev, &tv);
+		return;
+	}
+	d->rotate_wanted = 1;
+	daemon_barrier_step(d);
+	daemon_rotate_arm(d);
+}
+
+static void
+daemon_archive_run(struct pool_job *job)
+{
+	struct daemon_archive_job *j = (struct daemon_archive_job *)job;
+
+	archive_run(&j->req, &j->res);
+}
+
+static void
+daemon_archive_done(struct pool_job *job)
+{
+	struct daemon_archive_job *j = (struct daemon_archive_job *)job;
+	struct daemon *d = j->d;
+
+	d->archive_busy = 0;
+	for (size_t i = 0; i < j->res.nmsgs; i++)
+		log_errx("%s", j->res.msgs[i]);
+	if (j->res.compressed > 0)
+		log_info("compressed %u rotated file%s (%" PRIu64
+		         " bytes to %" PRIu64 ")",
+		         j->res.compressed, j->res.compressed == 1 ? "" : "s",
+		         j->res.bytes_in, j->res.bytes_out);
+	if (j->res.removed > 0)
+		log_info("removed %u rotated file%s past keep or max_age",
+		         j->res.removed, j->res.removed == 1 ? "" : "s");
+	archive_req_clear(&j->req);
+	archive_result_clear(&j->res);
+	free(j);
+	if (d->narchive_todo > 0)
+		daemon_archive_kick(d);
+}
+
+/* Hands the rotated files waiting for gzip, if any, to a worker, and
+ * applies retention; one such job at a time.  With `all' (at start),
+ * every plain rotated file found is compressed. */
+static void
+daemon_archive_submit(struct daemon *d, int all)
+{
+	const struct config *cfg = d->cfg;
+	struct daemon_archive_job *j;
+
+	if (d->archive_busy || d->stopping)
+		return;
+	j = xcalloc(1, sizeof *j);
+	j->job.run = daemon_archive_run;
+	j->job.done = daemon_archive_done;
+	j->d = d;
+	j->req.dir = path_dir(cfg->output_path);
+	j->req.base = xstrdup(path_base(cfg->output_path));
+	j->req.compress = d->archive_todo;
+	j->req.ncompress = d->narchive_todo;
+	j->req.compress_all = all;
+	j->req.level = cfg->compress == COMPRESS_GZIP ? cfg->compress_level : 0;
+	j->req.keep = cfg->keep;
+	j->req.max_age = cfg->max_age;
+	j->req.now = time(NULL);
+	d->archive_todo = NULL;
+	d->narchive_todo = 0;
+	d->archive_busy = 1;
+	pool_submit(d->pool, &j->job);
+}
+
+static void
+daemon_archive_kick(struct daemon *d)
+{
+	daemon_archive_submit(d, 0);
+}
+
+/* max_age: looks for rotated files past it now and then (hourly, or
+ * every max_age when that is shorter). */
+static void
+daemon_prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t ms = d->cfg->max_age;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	if (ms == 0)
+		return;
+	daemon_archive_submit(d, 0);
+	if (ms > 3600000)
+		ms = 3600000;
+	if (ms < 1000)
+		ms = 1000;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(d->prune_ev, &tv);
+}
+
+static void
+daemon_sync_run(struct pool_job *job)
+{
+	struct daemon_sync_job *j = (struct daemon_sync_job *)job;
+
+	if (fdatasync(j->fd) == -1)
+		j->err = errno;
+	close(j->fd);
+}
+
+static void
+daemon_sync_done(struct pool_job *job)
+{
+	struct daemon_sync_job *j = (struct daemon_sync_job *)job;
+	struct daemon *d = j->d;
+
+	d->sync_busy = 0;
+	if (j->err != 0 && j->err != d->sync_failed)
+		log_errx("cannot sync %s: %s", d->cfg->output_path,
+		         strerror(j->err));
+	d->sync_failed = j->err;
+	free(j);
+	if (d->sync_again) {
+		d->sync_again = 0;
+		daemon_sync_submit(d);
+	}
+}
+
+/* Syncs the output's data from a worker; one at a time. */
+static void
+daemon_sync_submit(struct daemon *d)
+{
+	struct daemon_sync_job *j;
+	int fd;
+
+	if (d->sync_busy) {
+		d->sync_again = 1;
+		return;
+	}
+	if (d->stopping || (fd = dup(output_fd(d->out))) == -1)
+		return;
+	j = xcalloc(1, sizeof *j);
+	j->job.run = daemon_sync_run;
+	j->job.done = daemon_sync_done;
+	j->d = d;
+	j->fd = fd;
+	d->sync_busy = 1;
+	pool_submit(d->pool, &j->job);
+}
+
+static void
+daemon_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	daemon_sync_submit(arg);
+}
+
+/* Bytes were written: sync them as the fsync policy says. */
+static void
+daemon_sync_kick(struct daemon *d)
+{
+	struct timeval tv;
+
+	if (d->cfg->fsync == FSYNC_ALWAYS)
+		daemon_sync_submit(d);
+	else if (d->cfg->fsync == FSYNC_INTERVAL &&
+	         !evtimer_pending(d->sync_ev, NULL)) {
+		tv.tv_sec = (time_t)(d->cfg->fsync_interval / 1000);
+		tv.tv_usec =
+		    (suseconds_t)(d->cfg->fsync_interval % 1000) * 1000;
+		evtimer_add(d->sync_ev, &tv);
+	}
 }
 
 static void
@@ -1536,7 +1930,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		break;
 	case SIGUSR1:
 		d->reopen = 1;
-		daemon_try_reopen(d);
+		daemon_barrier_step(d);
 		break;
 	}
 }
@@ -1649,7 +2043,8 @@ int
 daemon_init(struct daemon *d, struct config *cfg, int once)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
-	struct output_cbs cbs = {daemon_committed, daemon_written, d};
+	struct output_cbs cbs = {daemon_committed, daemon_written, daemon_full,
+	                         d};
 	struct config_input *in;
 	char *cause;
 
@@ -1677,9 +2072,15 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->poll_ev = evtimer_new(d->base, daemon_poll_cb, d);
 	d->drain_ev = evtimer_new(d->base, daemon_drain_cb, d);
 	d->reap_ev = event_new(d->base, -1, 0, daemon_reap_cb, d);
+	d->barrier_ev = evtimer_new(d->base, daemon_barrier_cb, d);
+	d->rotate_ev = evtimer_new(d->base, daemon_rotate_cb, d);
+	d->prune_ev = evtimer_new(d->base, daemon_prune_cb, d);
+	d->sync_ev = evtimer_new(d->base, daemon_sync_cb, d);
 	if (!once)
 		d->save_ev = evtimer_new(d->base, daemon_save_cb, d);
 	if (d->poll_ev == NULL || d->drain_ev == NULL || d->reap_ev == NULL ||
+	    d->barrier_ev == NULL || d->rotate_ev == NULL ||
+	    d->prune_ev == NULL || d->sync_ev == NULL ||
 	    (!once && d->save_ev == NULL)) {
 		log_errx("cannot create the loop's timers");
 		return -1;
@@ -1703,6 +2104,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	}
 	if (daemon_output_resume(d) == -1)
 		return -1;
+	output_set_limit(d->out, cfg->rotate_size);
 	d->pool = pool_create(d->base, cfg->workers);
 	if (d->pool == NULL) {
 		log_warn("cannot start %u worker threads", cfg->workers);
@@ -1749,6 +2151,27 @@ daemon_save_now(struct daemon *d)
 	return r;
 }
 
+/* At start: rotates an output last written before the current
+ * rotate_interval began (tailmux was down at the boundary), arms the
+ * rotation and max_age timers, and tidies the rotated files: a gzip cut
+ * short by a crash is redone, retention applied. */
+static void
+daemon_rotate_start(struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	struct stat st;
+
+	if (cfg->rotate_period != ROTATE_NONE && output_committed(d->out) > 0 &&
+	    fstat(output_fd(d->out), &st) == 0 &&
+	    rotate_boundary(st.st_mtime, cfg->rotate_period, cfg->rotate_every,
+	                    cfg->rotate_utc) <= time(NULL))
+		d->rotate_wanted = 1;
+	daemon_rotate_arm(d);
+	daemon_archive_submit(d, 1);
+	daemon_prune_cb(-1, 0, d);
+	daemon_barrier_step(d);
+}
+
 int
 daemon_run(struct daemon *d)
 {
@@ -1769,12 +2192,16 @@ daemon_run(struct daemon *d)
 	log_info("%s %zu files into %s (%s)", d->once ? "merging" : "following",
 	         d->nfollows, d->cfg->output_path,
 	         config_format_name(d->cfg->format));
+	daemon_rotate_start(d);
 	daemon_maybe_finish(d);
 	if (event_base_dispatch(d->base) == -1) {
 		log_errx("the event loop failed");
 		return 1;
 	}
-	/* The last checkpoint, with everything written. */
+	/* The last checkpoint, with everything written (and synced, unless
+	 * fsync = never). */
+	if (d->cfg->fsync != FSYNC_NEVER && fdatasync(output_fd(d->out)) == -1)
+		log_warn("cannot sync %s", d->cfg->output_path);
 	if (!d->once && d->exit_code == 0 && daemon_save_now(d) == -1)
 		d->exit_code = 1;
 	log_info("stopped: %" PRIu64 " bytes written, %" PRIu64
@@ -1787,7 +2214,8 @@ daemon_run(struct daemon *d)
 void
 daemon_free(struct daemon *d)
 {
-	d->stopping = 1;    /* the pool's last callbacks submit nothing */
+	d->stopping = 1; /* the pool's last callbacks submit nothing */
+	d->freeing = 1;
 	pool_free(d->pool); /* first: its last callbacks use the rest */
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		struct watch *w = d->slots[i];
@@ -1824,6 +2252,15 @@ daemon_free(struct daemon *d)
 		event_free(d->drain_ev);
 	if (d->reap_ev != NULL)
 		event_free(d->reap_ev);
+	struct event *more[] = {d->barrier_ev, d->rotate_ev, d->prune_ev,
+	                        d->sync_ev};
+	for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+		if (more[i] != NULL)
+			event_free(more[i]);
+	for (size_t i = 0; i < d->narchive_todo; i++)
+		free(d->archive_todo[i]);
+	free(d->archive_todo);
+	free(d->rotated);
 	if (d->save_ev != NULL)
 		event_free(d->save_ev);
 	if (d->base != NULL)

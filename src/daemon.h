@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include "config.h"
 #include "state.h"
@@ -19,6 +20,14 @@ struct follow;
 struct notify;
 struct output;
 struct pool;
+
+/* The steps of an output barrier (see daemon_barrier_step()). */
+enum daemon_barrier {
+	BARRIER_NONE,
+	BARRIER_OLD,       /* saving the checkpoint naming the old file */
+	BARRIER_NEW,       /* saving the one naming the new file */
+	BARRIER_NEW_RETRY, /* that save failed; trying again soon */
+};
 
 struct daemon {
 	struct config *cfg;
@@ -59,8 +68,28 @@ struct daemon {
 	int save_busy;       /* a save is in the pool */
 	int save_failed;     /* errno of the last failed save, or 0 */
 
-	int reopen; /* SIGUSR1: open the output path anew when possible */
+	int reopen;               /* SIGUSR1: open the output path anew */
+	int rotate_wanted;        /* rotate the output when possible */
+	int barrier;              /* enum daemon_barrier: where an output
+	                             rotation or reopen is */
+	int barrier_rotate;       /* the barrier renames the file */
+	char *rotated;            /* the file's rotated name, in a barrier */
+	struct event *barrier_ev; /* retries a barrier that failed */
+	struct event *rotate_ev;  /* the next rotate_interval boundary */
+	time_t rotate_at;
+
+	char **archive_todo; /* rotated files waiting for gzip */
+	size_t narchive_todo;
+	int archive_busy;
+	struct event *prune_ev; /* max_age */
+
+	int sync_busy; /* an fsync of the output is in the pool */
+	int sync_again;
+	int sync_failed;
+	struct event *sync_ev; /* fsync = interval */
+
 	int stopping;
+	int freeing; /* daemon_free() runs: callbacks only free */
 	int exit_code;
 
 	uint64_t splits;

@@ -1,9 +1,11 @@
 /* output.c -- the merged output file and the one writer that appends to it. */
 #include "autoconf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +17,7 @@
 #include "log.h"
 #include "output.h"
 #include "path.h"
+#include "rotate.h"
 #include "xmalloc.h"
 
 /* Write at once when this much is waiting, rather than when idle. */
@@ -44,6 +47,10 @@ struct output {
 	uint64_t length;    /* of the file, as far as we wrote it */
 	uint64_t committed; /* length after the last chunk written whole */
 	uint64_t dev, ino;
+	uint64_t limit;  /* see output_set_limit(); 0: none */
+	time_t rot_when; /* the time and counter of the last rotated name */
+	unsigned rot_counter;
+	int held;
 	struct output_cbs cbs;
 };
 
@@ -120,9 +127,8 @@ output_reopen(struct output *out, char **cause)
 	struct stat st;
 	int fd;
 
-	if (out->pending > 0) {
-		*cause = xasprintf("%zu bytes for %s are not written yet",
-		                   out->pending, out->path);
+	if (!output_at_boundary(out)) {
+		*cause = xasprintf("%s ends in a half-written line", out->path);
 		return -1;
 	}
 	fd = output_open_file(out->path, &st, cause);
@@ -132,6 +138,160 @@ output_reopen(struct output *out, char **cause)
 		log_warn("closing the old %s", out->path);
 	output_use(out, fd, &st);
 	return 0;
+}
+
+/* The first counter that keeps rotated names at `when' growing: past the
+ * last one this output used and past any in the directory (from an earlier
+ * run), so that no name is used twice even after retention removed it. */
+static unsigned
+output_first_counter(const struct output *out, const char *dir,
+                     const char *base, time_t when, int utc)
+{
+	char *first = rotate_name(base, when, utc, 0);
+	size_t prefix = strlen(first) - 3, stem_len;
+	unsigned n = 0, c;
+	struct dirent *de;
+	DIR *dp;
+
+	if (out->rot_when == when)
+		n = out->rot_counter + 1;
+	dp = opendir(dir);
+	while (dp != NULL && (de = readdir(dp)) != NULL) {
+		if (rotate_match(base, de->d_name, &stem_len) !=
+		        ROTATE_NOT_OURS &&
+		    strncmp(de->d_name, first, prefix) == 0) {
+			c = (unsigned)atoi(de->d_name + prefix);
+			if (c + 1 > n)
+				n = c + 1;
+		}
+	}
+	if (dp != NULL)
+		closedir(dp);
+	free(first);
+	return n;
+}
+
+/* Renames the file to base's first free rotated name at `when'.  Returns
+ * the new path, or NULL with errno. */
+static char *
+output_rename_rotated(struct output *out, time_t when, int utc)
+{
+	char *dir = path_dir(out->path), *name, *path;
+	const char *base = path_base(out->path);
+	int err = EEXIST;
+
+	for (unsigned n = output_first_counter(out, dir, base, when, utc);
+	     n <= ROTATE_MAX_COUNTER; n++) {
+		name = rotate_name(base, when, utc, n);
+		path = xasprintf("%s/%s", dir, name);
+		free(name);
+		if (renameat2(AT_FDCWD, out->path, AT_FDCWD, path,
+		              RENAME_NOREPLACE) == 0) {
+			out->rot_when = when;
+			out->rot_counter = n;
+			free(dir);
+			return path;
+		}
+		free(path);
+		if (errno != EEXIST) {
+			err = errno;
+			break;
+		}
+	}
+	free(dir);
+	errno = err;
+	return NULL;
+}
+
+int
+output_rotate(struct output *out, time_t when, int utc, char **rotated,
+              char **cause)
+{
+	struct stat st;
+	char *to;
+	int fd;
+
+	if (!output_at_boundary(out)) {
+		*cause = xasprintf("%s ends in a half-written line", out->path);
+		return -1;
+	}
+	to = output_rename_rotated(out, when, utc);
+	if (to == NULL) {
+		*cause = xasprintf("cannot rename %s to a rotated name: %s",
+		                   out->path, strerror(errno));
+		return -1;
+	}
+	fd = output_open_file(out->path, &st, cause);
+	if (fd == -1) {
+		/* Back where it was, so that it is still the output. */
+		if (renameat2(AT_FDCWD, to, AT_FDCWD, out->path,
+		              RENAME_NOREPLACE) == -1)
+			log_warn("cannot rename %s back to %s", to, out->path);
+		free(to);
+		return -1;
+	}
+	if (close(out->fd) == -1)
+		log_warn("closing %s", to);
+	output_use(out, fd, &st);
+	*rotated = to;
+	return 0;
+}
+
+void
+output_set_limit(struct output *out, uint64_t limit)
+{
+	out->limit = limit;
+	if (limit == 0 || out->length < limit)
+		event_active(out->flush_ev, 0, 0); /* a held buffer may fit */
+}
+
+void
+output_hold(struct output *out, int hold)
+{
+	out->held = hold;
+	if (!hold && out->head != NULL)
+		event_active(out->flush_ev, 0, 0);
+}
+
+int
+output_at_boundary(const struct output *out)
+{
+	return out->head == NULL || out->head->done == 0;
+}
+
+int
+output_fd(const struct output *out)
+{
+	return out->fd;
+}
+
+/* How many buffers from the head may be written now: all but those the
+ * hold or the size limit keep back, at most OUTPUT_IOV.  *full is set when
+ * the limit stopped it. */
+static int
+output_writable(const struct output *out, struct iovec *iov, int *full)
+{
+	uint64_t len = out->length;
+	struct output_chunk *c;
+	int i;
+
+	*full = 0;
+	for (i = 0, c = out->head; c != NULL && i < OUTPUT_IOV;
+	     c = c->next, i++) {
+		if (c->done == 0) {
+			if (out->held)
+				break;
+			if (out->limit != 0 && len > 0 &&
+			    len + c->data.len > out->limit) {
+				*full = 1;
+				break;
+			}
+		}
+		iov[i].iov_base = c->data.data + c->done;
+		iov[i].iov_len = c->data.len - c->done;
+		len += c->data.len - c->done;
+	}
+	return i;
 }
 
 void
@@ -212,17 +372,14 @@ int
 output_flush(struct output *out)
 {
 	struct iovec iov[OUTPUT_IOV];
-	struct output_chunk *c;
 	size_t before = out->pending;
+	int i, full = 0;
 	ssize_t n;
-	int i;
 
 	while (out->head != NULL) {
-		for (i = 0, c = out->head; c != NULL && i < OUTPUT_IOV;
-		     c = c->next, i++) {
-			iov[i].iov_base = c->data.data + c->done;
-			iov[i].iov_len = c->data.len - c->done;
-		}
+		i = output_writable(out, iov, &full);
+		if (i == 0)
+			break;
 		n = writev(out->fd, iov, i);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -233,14 +390,16 @@ output_flush(struct output *out)
 		}
 		output_advance(out, (size_t)n);
 	}
-	if (out->failing) {
+	if (out->failing && before > out->pending) {
 		log_notice("writing %s again", out->path);
 		out->failing = 0;
 		out->retry_ms = 0;
 		evtimer_del(out->retry_ev);
 	}
-	if (before > 0)
+	if (before > out->pending)
 		out->cbs.written(out->cbs.arg);
+	if (full)
+		out->cbs.full(out->cbs.arg);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 
@@ -32,6 +33,9 @@ struct output_cbs {
 	/* Bytes were written: the owner may read again if the backlog was
 	 * full. */
 	void (*written)(void *arg);
+	/* The next buffer would take the file past its size limit: the
+	 * owner should rotate it (see output_set_limit()). */
+	void (*full)(void *arg);
 	void *arg;
 };
 
@@ -65,10 +69,38 @@ size_t output_pending(const struct output *out);
 /* Bytes written to the file since it was opened. */
 uint64_t output_written(const struct output *out);
 
-/* Opens the path anew (after an outside rotation renamed the file), once
- * nothing is pending.  Returns 0, or -1 with a message in *cause; the old
+/* Opens the path anew (after an outside rotation renamed the file), at a
+ * boundary (see output_at_boundary(); buffers still waiting go to the new
+ * file).  Returns 0, or -1 with a message in *cause; the old
  * file stays in use then. */
 int output_reopen(struct output *out, char **cause);
+
+/* Lets the file grow to at most `limit' bytes (0: no limit): a buffer that
+ * would take a non-empty file past it is held back and cbs.full called;
+ * it is written once the file is rotated.  A file holds at least one whole
+ * buffer, so one buffer larger than the limit makes a larger file. */
+void output_set_limit(struct output *out, uint64_t limit);
+
+/* While held, nothing more is written except the rest of a buffer that a
+ * short write left half written; appended buffers wait. */
+void output_hold(struct output *out, int hold);
+
+/* True when no buffer is half written: the file ends at a line boundary
+ * and every byte in it has been reported committed. */
+int output_at_boundary(const struct output *out);
+
+/* The open file's descriptor, for a worker to dup() and fsync. */
+int output_fd(const struct output *out);
+
+/* Renames the file to base's next rotated name at `when' (see rotate.h;
+ * the counter grows past every name used before, so none is used twice)
+ * and opens
+ * a new file at the path, at a boundary (buffers waiting go to the new
+ * file).
+ * Returns 0 with the new name of the old file in *rotated, or -1 with a
+ * message in *cause; the old file then stays in use at its path. */
+int output_rotate(struct output *out, time_t when, int utc, char **rotated,
+                  char **cause);
 
 /* Closes the file; bytes still pending are dropped, so flush first. */
 void output_close(struct output *out);

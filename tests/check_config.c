@@ -254,13 +254,31 @@ END_TEST
 /* Every key in the table, and the names of the formats. */
 START_TEST(test_keys)
 {
-	static const char *const want[] = {
-	    "workers",        "state_file", "poll_interval",
-	    "max_line",       "log_level",  "checkpoint_interval",
-	    "path",           "format",     "max_pending",
-	    "path",           "tag",        "start",
-	    "rotate_wait",    "exclude",    "max_files",
-	    "rescan_interval"};
+	static const char *const want[] = {"workers",
+	                                   "state_file",
+	                                   "poll_interval",
+	                                   "max_line",
+	                                   "log_level",
+	                                   "checkpoint_interval",
+	                                   "path",
+	                                   "format",
+	                                   "max_pending",
+	                                   "rotate_size",
+	                                   "rotate_interval",
+	                                   "rotate_utc",
+	                                   "keep",
+	                                   "max_age",
+	                                   "compress",
+	                                   "compress_level",
+	                                   "fsync",
+	                                   "fsync_interval",
+	                                   "path",
+	                                   "tag",
+	                                   "start",
+	                                   "rotate_wait",
+	                                   "exclude",
+	                                   "max_files",
+	                                   "rescan_interval"};
 	const struct config_key *k = config_keys();
 	size_t n = 0;
 
@@ -560,6 +578,95 @@ START_TEST(test_err_max_pending)
 	             "max_pending", "must be from 64K to 4G");
 	expect_error("[output]\nmax_pending = lots\n" INPUT, 2, "output",
 	             "max_pending", "expected a size");
+}
+END_TEST
+
+/* The rotation, retention, compression and fsync keys: defaults, every
+ * spelling, and the bounds. */
+START_TEST(test_output_rotation)
+{
+	struct config *cfg;
+
+	cfg = load(INPUT, NULL);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->rotate_size, 0);
+	ck_assert_int_eq(cfg->rotate_period, ROTATE_DAILY);
+	ck_assert_int_eq(cfg->rotate_utc, 0);
+	ck_assert_uint_eq(cfg->keep, 7);
+	ck_assert_uint_eq(cfg->max_age, 0);
+	ck_assert_int_eq(cfg->compress, COMPRESS_NONE);
+	ck_assert_int_eq(cfg->compress_level, 6);
+	ck_assert_int_eq(cfg->fsync, FSYNC_INTERVAL);
+	ck_assert_uint_eq(cfg->fsync_interval, 1000);
+	config_free(cfg);
+
+	cfg = load("[output]\nrotate_size = 4K\nrotate_interval = hourly\n"
+	           "rotate_utc = yes\nkeep = 0\nmax_age = 30d\n"
+	           "compress = gzip\ncompress_level = 9\nfsync = always\n"
+	           "fsync_interval = 10ms\n" INPUT,
+	           NULL);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->rotate_size, 4096);
+	ck_assert_int_eq(cfg->rotate_period, ROTATE_HOURLY);
+	ck_assert_int_eq(cfg->rotate_utc, 1);
+	ck_assert_uint_eq(cfg->keep, 0);
+	ck_assert_uint_eq(cfg->max_age, 30ULL * 86400000);
+	ck_assert_int_eq(cfg->compress, COMPRESS_GZIP);
+	ck_assert_int_eq(cfg->compress_level, 9);
+	ck_assert_int_eq(cfg->fsync, FSYNC_ALWAYS);
+	ck_assert_uint_eq(cfg->fsync_interval, 10);
+	config_free(cfg);
+
+	cfg = load("[output]\nrotate_size = 1T\nrotate_interval = 15m\n"
+	           "rotate_utc = off\nfsync = never\n" INPUT,
+	           NULL);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->rotate_size, 1ULL << 40);
+	ck_assert_int_eq(cfg->rotate_period, ROTATE_EVERY);
+	ck_assert_uint_eq(cfg->rotate_every, 900000);
+	ck_assert_int_eq(cfg->fsync, FSYNC_NEVER);
+	config_free(cfg);
+
+	cfg = load("[output]\nrotate_interval = none\nrotate_size = 0\n"
+	           "fsync = rotate\n" INPUT,
+	           NULL);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_int_eq(cfg->rotate_period, ROTATE_NONE);
+	ck_assert_int_eq(cfg->fsync, FSYNC_ROTATE);
+	ck_assert_str_eq(config_fsync_name(FSYNC_ROTATE), "rotate");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_err_output_rotation)
+{
+	expect_error("[output]\nrotate_size = 4095\n" INPUT, 2, "output",
+	             "rotate_size", "must be 0 (off) or from 4K to 1T");
+	expect_error("[output]\nrotate_size = 2T\n" INPUT, 2, "output",
+	             "rotate_size", "must be 0 (off) or from 4K to 1T");
+	expect_error("[output]\nrotate_interval = weekly\n" INPUT, 2, "output",
+	             "rotate_interval",
+	             "expected none, hourly, daily or a duration: \"weekly\"");
+	expect_error("[output]\nrotate_interval = 1500ms\n" INPUT, 2, "output",
+	             "rotate_interval",
+	             "a duration must be whole seconds from 1s to 1d");
+	expect_error("[output]\nrotate_interval = 2d\n" INPUT, 2, "output",
+	             "rotate_interval",
+	             "a duration must be whole seconds from 1s to 1d");
+	expect_error("[output]\nrotate_utc = maybe\n" INPUT, 2, "output",
+	             "rotate_utc", "expected yes or no");
+	expect_error("[output]\nkeep = -1\n" INPUT, 2, "output", "keep",
+	             "expected a whole number from 0 (no limit) to 100000");
+	expect_error("[output]\nmax_age = forever\n" INPUT, 2, "output",
+	             "max_age", "");
+	expect_error("[output]\ncompress = xz\n" INPUT, 2, "output", "compress",
+	             "expected none or gzip");
+	expect_error("[output]\ncompress_level = 0\n" INPUT, 2, "output",
+	             "compress_level", "from 1 (fastest) to 9 (smallest)");
+	expect_error("[output]\nfsync = sometimes\n" INPUT, 2, "output",
+	             "fsync", "expected never, rotate, interval or always");
+	expect_error("[output]\nfsync_interval = 5ms\n" INPUT, 2, "output",
+	             "fsync_interval", "must be from 10ms to 1h");
 }
 END_TEST
 
@@ -964,6 +1071,8 @@ config_suite(void)
 	tcase_add_test(tc, test_err_workers);
 	tcase_add_test(tc, test_err_poll_interval);
 	tcase_add_test(tc, test_err_max_line);
+	tcase_add_test(tc, test_output_rotation);
+	tcase_add_test(tc, test_err_output_rotation);
 	tcase_add_test(tc, test_err_max_pending);
 	tcase_add_test(tc, test_err_enums);
 	tcase_add_test(tc, test_err_tag);

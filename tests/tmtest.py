@@ -345,10 +345,12 @@ class Test:
         return path
 
     def config(self, inputs, name="tailmux.ini", output="out.log",
-               fmt=None, **tailmux):
+               fmt=None, out_opts=None, **tailmux):
         """Writes an INI file.  `inputs' is a list of (name, paths, opts)
         where paths is a path or a list of them and opts a dict of keys
-        (tag, start); `tailmux' holds [tailmux] keys.  Returns its path."""
+        (tag, start); `out_opts' holds more [output] keys (rotate_interval
+        is none unless given, so that no test depends on the date);
+        `tailmux' holds [tailmux] keys.  Returns its path."""
         text = "[tailmux]\n"
         tailmux.setdefault("workers", 2)
         # Each run keeps its checkpoint beside its configuration.
@@ -358,6 +360,10 @@ class Test:
         text += "\n[output]\npath = %s\n" % output
         if fmt is not None:
             text += "format = %s\n" % fmt
+        out_opts = dict(out_opts or {})
+        out_opts.setdefault("rotate_interval", "none")
+        for k, v in out_opts.items():
+            text += "%s = %s\n" % (k, v)
         for iname, paths, *rest in inputs:
             opts = rest[0] if rest else {}
             text += "\n[input:%s]\n" % iname
