@@ -89,7 +89,7 @@ archive_deflate(int sfd, int dfd, int level, uint64_t *in, uint64_t *out)
 	unsigned char *obuf = xmalloc(ARCHIVE_CHUNK);
 	z_stream zs;
 	ssize_t n;
-	int flush, r = -1, zr;
+	int flush = Z_NO_FLUSH, r = -1, zr;
 
 	memset(&zs, 0, sizeof zs);
 	if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8,
@@ -322,7 +322,8 @@ archive_run(const struct archive_req *req, struct archive_result *res)
 			free(path);
 		}
 	}
-	qsort(v, n, sizeof *v, archive_cmp);
+	if (n > 0)
+		qsort(v, n, sizeof *v, archive_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (v[i].plain || v[i].gz)
 			live++;
