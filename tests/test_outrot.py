@@ -130,7 +130,8 @@ def test_size(t):
         t.write(n, "the user's own file\n")
     fids = ["a", "b", "c"]
     inputs = [(f, "in-%s.log" % f) for f in fids]
-    opts = {"rotate_size": "64K", "compress": "gzip", "keep": 0}
+    opts = {"rotate_size": "64K", "compress": "gzip", "keep": 0,
+            "fsync": "rotate"}
     cfg = t.config(inputs, out_opts=opts, max_line=MAX_LINE)
     d = t.start(cfg)
     w = Writers(t, fids, 6000)
@@ -210,7 +211,7 @@ def test_crash(t):
     os.makedirs(sub, exist_ok=True)
     cfg = t.config([("a", "in-x.log"), ("b", "in-y.log")], out_opts={
         "rotate_size": "16K", "compress": "gzip", "keep": 0,
-        "compress_level": 9}, name="crash.ini", output="crash/out.log",
+        "compress_level": 9, "fsync": "always"}, name="crash.ini", output="crash/out.log",
         checkpoint_interval="50ms")
     sub_t = type("T", (), {"dir": sub, "path": lambda self, n:
                            os.path.join(sub, n)})()
