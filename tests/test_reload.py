@@ -17,10 +17,14 @@ output line names its input's tag.
     with a syntax error: the error is logged as FILE:LINE, the daemon says
     it goes on with the configuration it had, and lines keep flowing.
     At the end the unchanged and added inputs have every line exactly once
-    and in order; the removed ones a gap-free prefix without repeats that
-    holds at least every line written before their reload, and the
-    checkpoint remembers their files as read to their end ("done").
-  * workers 2 -> 1 -> 3 under load: no line lost or repeated.
+    and in order; so do the files still covered by an input that changed
+    (one of its two paths dropped; an exclude added to a glob input); the
+    removed ones, and the files no longer covered, a gap-free prefix
+    without repeats that holds at least every line written before their
+    reload, and the checkpoint remembers the removed inputs' files as read
+    to their end ("done").
+  * workers 2 -> 1 -> 3 under load (and state_file changed with the
+    second reload, which is saved to at once): no line lost or repeated.
   * The output path changed under load (to a directory that does not
     exist yet): the old output, then the new one, hold every line exactly
     once.  The same with kill -9 right after the reload and a restart.
@@ -179,12 +183,13 @@ def stop_all(writers):
     return {w.fid: w.stop() for w in writers}
 
 
-def main_file(t, sub, inputs, workers=2, output="out.log"):
+def main_file(t, sub, inputs, workers=2, output="out.log", state="state"):
     """The main configuration of run `sub': tagged output, conf.d/*.ini
     included; `inputs' is a list of (name, file, extra lines)."""
-    text = ("[tailmux]\nworkers = %d\nstate_file = state\n"
+    text = ("[tailmux]\nworkers = %d\nstate_file = %s\n"
             "include = conf.d/*.ini\ncheckpoint_interval = 100ms\n\n"
-            "[output]\npath = %s\nformat = tagged\n" % (workers, output))
+            "[output]\npath = %s\nformat = tagged\n"
+            % (workers, state, output))
     for name, path, extra in inputs:
         text += "\n[input:%s]\npath = %s\n%s" % (name, path, extra)
     return t.write(os.path.join(sub, "main.ini"), text)
@@ -207,19 +212,24 @@ def check_whole(t, tail, fid, n, first=1, what=""):
 def test_reloads(t):
     sub = "main"
     os.makedirs(t.path(sub, "conf.d"))
-    fids = ["u1", "u2", "t", "r1", "r2", "m", "me", "d"]
-    writers = {f: Writer(f, t.path(sub, f + ".log")) for f in fids}
+    fids = ["u1", "u2", "t", "r1", "r2", "m", "me", "d", "pa", "pb", "ga",
+            "gb"]
+    os.makedirs(t.path(sub, "g"))
+    writers = {f: Writer(f, t.path(sub, "g" if f[0] == "g" else "",
+                                   f + ".log")) for f in fids}
     base = [("u1", "u1.log", ""), ("r1", "r1.log", "")]
     cfg = main_file(t, sub, base)
     drop_in(t, sub, "u2", "u2.log")
     drop_in(t, sub, "t", "t.log", "tag = old\n")
     r2_ini = drop_in(t, sub, "r2", "r2.log")
+    drop_in(t, sub, "p", "pa.log", "path = ../pb.log\n")
+    drop_in(t, sub, "g", "g/*.log")
     for w in writers.values():
         w.start()
     out = t.path(sub, "out.log")
     tail = Tagged([out])
     d = t.start(cfg)
-    for fid in ("u1", "u2", "t", "r1", "r2"):
+    for fid in ("u1", "u2", "t", "r1", "r2", "pa", "pb", "ga", "gb"):
         wait_lines(d, tail, fid, 50, "start-up")
 
     # (1) two inputs added in the main file: start = head and start = end
@@ -228,7 +238,7 @@ def test_reloads(t):
     cfg = main_file(t, sub, base + [("m", "m.log", ""),
                                     ("me", "me.log", "start = end\n")])
     reload(d, "inputs added to the main file",
-           "2 inputs added, 0 removed, 0 changed, 5 unchanged")
+           "2 inputs added, 0 removed, 0 changed, 7 unchanged")
     writers["me"].resume()
     wait_lines(d, tail, "m", writers["m"].seq, "an added input")
     wait_lines(d, tail, "me", me_before + 20, "an added start = end input")
@@ -264,9 +274,17 @@ def test_reloads(t):
     os.unlink(r2_ini)
     reload(d, "a drop-in deleted", "0 inputs added, 1 removed, 0 changed")
 
+    # (4') a path dropped from an input, a glob's match now excluded.
+    pb_before = writers["pb"].seq
+    drop_in(t, sub, "p", "pa.log")
+    gb_before = writers["gb"].seq
+    drop_in(t, sub, "g", "g/*.log", "exclude = gb.log\n")
+    reload(d, "a path dropped, an exclude added",
+           "0 inputs added, 0 removed, 2 changed")
+
     # (5) nothing changed.
     reload(d, "nothing changed",
-           "0 inputs added, 0 removed, 0 changed, 6 unchanged")
+           "0 inputs added, 0 removed, 0 changed, 8 unchanged")
 
     # A drop-in with a syntax error: logged, and nothing changes.
     bad = t.write(os.path.join(sub, "conf.d", "zz-bad.ini"),
@@ -281,7 +299,7 @@ def test_reloads(t):
     os.unlink(bad)
 
     n = stop_all(writers.values())
-    for fid in ("u1", "u2", "t", "m", "me", "d"):
+    for fid in ("u1", "u2", "t", "m", "me", "d", "pa", "ga"):
         wait_lines(d, tail, fid, n[fid], "the end")
     d.stop()
     tail.poll()
@@ -292,6 +310,8 @@ def test_reloads(t):
                     "reload)")
     for fid in ("m", "d", "t"):
         check_whole(t, tail, fid, n[fid])
+    for fid in ("pa", "ga"):
+        check_whole(t, tail, fid, n[fid], what=" (its input changed)")
     check_whole(t, tail, "me", n["me"], first=me_before + 1)
     tags = tail.tags("t")
     t.check(tags[:t_before] == ["old"] * t_before and
@@ -299,7 +319,8 @@ def test_reloads(t):
             "the changed tag is on the lines read after the reload only "
             "(lines 1..%d old, %d..%d new)" % (t_before, t_before + 1,
                                               n["t"]))
-    for fid, before in (("r1", r1_before), ("r2", r2_before)):
+    for fid, before in (("r1", r1_before), ("r2", r2_before),
+                        ("pb", pb_before), ("gb", gb_before)):
         seen = tail.lines.get(fid, [])
         t.check(seen and seen[0][0] == 1 and seen[-1][0] >= before,
                 "%s (removed): lines 1..%d once and in order, at least the "
@@ -327,7 +348,9 @@ def test_workers(t):
     d = t.start(cfg)
     for count in (1, 3):
         mark = {w.fid: w.seq for w in writers}
-        main_file(t, sub, ins, workers=count)
+        # With 3 workers, the checkpoint moves to another file too.
+        main_file(t, sub, ins, workers=count,
+                  state="state" if count == 1 else "state2")
         reload(d, "workers = %d" % count, "0 inputs added, 0 removed, "
                "0 changed, 3 unchanged")
         d.wait_log("reload: %d worker thread%s now" % (count,
@@ -336,12 +359,18 @@ def test_workers(t):
         for w in writers:
             wait_lines(d, tail, w.fid, mark[w.fid] + 50,
                        "with %d workers" % count)
+    tmtest.wait_for(lambda: os.path.exists(t.path(sub, "state2")),
+                    "the checkpoint saved to its new state_file", daemon=d)
     n = stop_all(writers)
     for w in writers:
         wait_lines(d, tail, w.fid, n[w.fid], "the end")
     d.stop()
     for w in writers:
         check_whole(t, tail, w.fid, n[w.fid], what=" across workers 2, 1, 3")
+    state = tmtest.read(t.path(sub, "state2")).decode()
+    t.check(all(" %s\n" % t.path(sub, w.fid + ".log") in state
+                for w in writers),
+            "the new state_file holds the last checkpoint", state)
 
 
 def test_output_move(t):
@@ -359,8 +388,9 @@ def test_output_move(t):
         wait_lines(d, tail, w.fid, 100, "before the move")
     main_file(t, sub, ins, output="new/out2.log")
     reload(d, "the output moved")
-    t.check("reload: the output is now %s" % new in d.stderr(),
-            "the reload says where the output is now", d.stderr_tail())
+    # After the reload's notice if a checkpoint save was under way then.
+    d.wait_log("reload: the output is now %s" % new)
+    t.ok("the reload says where the output is now")
     for w in writers:
         wait_lines(d, tail, w.fid, w.seq + 50, "after the move")
     t.check(tmtest.size(new) > 0, "new lines go to the new output path")
