@@ -202,11 +202,19 @@ def count_lines(path, chunk=8 << 20):
 
 class Follower:
     """Reads what is appended to a file, incrementally; counts lines and
-    hands back complete lines."""
+    hands back complete lines.  Reading starts at `offset' of the first
+    file opened.  With follow_name, the path is followed across a rename:
+    once `path' names another file (another inode), the old file is read to
+    its end and reading goes on in the new one from its start
+    (`switches' counts that)."""
 
-    def __init__(self, path):
+    def __init__(self, path, offset=0, follow_name=False):
         self.path = path
         self.fd = None
+        self.ino = None
+        self.offset = offset
+        self.follow_name = follow_name
+        self.switches = 0
         self.lines = 0
         self.bytes = 0
         self.partial = b""
@@ -217,7 +225,28 @@ class Follower:
                 self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
             except FileNotFoundError:
                 return False
+            self.ino = os.fstat(self.fd).st_ino
+            if self.offset:
+                os.lseek(self.fd, self.offset, os.SEEK_SET)
+                self.offset = 0
         return True
+
+    def _drain(self, got, keep):
+        while True:
+            b = os.read(self.fd, 4 << 20)
+            if not b:
+                return
+            self.bytes += len(b)
+            if keep:
+                got.append(b)
+            else:
+                self.lines += b.count(b"\n")
+
+    def _replaced(self):
+        try:
+            return os.stat(self.path).st_ino != self.ino
+        except FileNotFoundError:
+            return False  # between the rename and the new file: stay
 
     def read(self, keep=False):
         """Reads everything new; returns the new complete lines (a list of
@@ -225,15 +254,17 @@ class Follower:
         if not self._open():
             return [] if keep else 0
         got = []
-        while True:
-            b = os.read(self.fd, 4 << 20)
-            if not b:
+        self._drain(got, keep)
+        while self.follow_name and self._replaced():
+            # What was written to the old file after the read above and
+            # before the rename, then the new file from its start.
+            self._drain(got, keep)
+            os.close(self.fd)
+            self.fd = None
+            self.switches += 1
+            if not self._open():
                 break
-            self.bytes += len(b)
-            if keep:
-                got.append(b)
-            else:
-                self.lines += b.count(b"\n")
+            self._drain(got, keep)
         if not keep:
             return self.lines
         if not got:
@@ -250,9 +281,17 @@ class Follower:
             self.fd = None
 
 
-def inotify_waiter(path):
+IN_MODIFY = 0x2
+IN_MOVED_FROM = 0x40
+IN_MOVED_TO = 0x80
+IN_CREATE = 0x100
+
+
+def inotify_waiter(path, mask=IN_MODIFY):
     """An object whose wait(timeout) returns when `path' was modified (via
-    inotify through ctypes), or None if inotify cannot be had."""
+    inotify through ctypes; `mask' says which events: on a directory,
+    IN_MODIFY also reports writes to the files in it), or None if inotify
+    cannot be had."""
     try:
         import ctypes
         import select
@@ -260,8 +299,7 @@ def inotify_waiter(path):
         fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
         if fd < 0:
             return None
-        IN_MODIFY = 0x2
-        if libc.inotify_add_watch(fd, path.encode(), IN_MODIFY) < 0:
+        if libc.inotify_add_watch(fd, path.encode(), mask) < 0:
             os.close(fd)
             return None
     except (OSError, AttributeError):
@@ -334,11 +372,15 @@ class NoProc:
         return ""
 
 
-def tailmux_conf(path, files, out, workdir, start="head", workers=2):
+def tailmux_conf(path, files, out, workdir, start="head", workers=2,
+                 output=()):
+    """`output': more (key, value) pairs for the [output] section."""
     with open(path, "w") as f:
         f.write("[tailmux]\nworkers = %d\nstate_file = %s\n"
                 "[output]\npath = %s\nformat = raw\n"
                 % (workers, os.path.join(workdir, "tailmux.state"), out))
+        for k, v in output:
+            f.write("%s = %s\n" % (k, v))
         for i, p in enumerate(files):
             f.write("[input:in%d]\npath = %s\nstart = %s\n" % (i, p, start))
 
@@ -364,16 +406,19 @@ def rsyslog_conf(path, files, out, workdir):
                 % os.path.join(workdir, "rsyslogd-internal.log"))
 
 
-def start_tool(kind, files, out, workdir, bins, once=False, start="head"):
+def start_tool(kind, files, out, workdir, bins, once=False, start="head",
+               tailmux_output=()):
     """Starts `kind' (tailmux, rsyslog, tail) following `files' into `out'.
-    `workdir' is a fresh directory for its config and state."""
+    `workdir' is a fresh directory for its config and state;
+    `tailmux_output' goes to tailmux's [output] section (tailmux_conf)."""
     os.makedirs(workdir, exist_ok=True)
     errp = os.path.join(workdir, kind + ".stderr")
     err = open(errp, "wb")
     try:
         if kind == "tailmux":
             conf = os.path.join(workdir, "tailmux.ini")
-            tailmux_conf(conf, files, out, workdir, start=start)
+            tailmux_conf(conf, files, out, workdir, start=start,
+                         output=tailmux_output)
             argv = [bins["tailmux"], "-c", conf] + (["--once"] if once else [])
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                  stdout=err, stderr=err)
@@ -425,13 +470,13 @@ def wait_lines(follower, want, deadline, proc=None, poll=0.002):
         time.sleep(poll)
 
 
-def run_rounds(tools, nruns, run_one, done_key, show):
+def run_rounds(tools, nruns, run_one, done_key, show, mine=("tailmux",)):
     """Runs every tool once per round, each round starting one tool later,
     so that each measurement sits next to its references.  run_one(tool,
     r) returns a result dict, with `done_key' in it when the run worked and
     a "problem" when something was wrong; show(r, tool, res) prints a
-    worked run.  Returns ({tool: [results]}, tailmux's problems, the
-    references' notes)."""
+    worked run.  Returns ({tool: [results]}, the problems of the tools in
+    `mine' (tailmux's), the references' notes)."""
     runs = {k: [] for k in tools}
     problems, notes = [], []
     for r in range(nruns):
@@ -440,7 +485,7 @@ def run_rounds(tools, nruns, run_one, done_key, show):
             res = run_one(tool, r)
             runs[tool].append(res)
             if res.get("problem"):
-                (problems if tool == "tailmux" else
+                (problems if tool in mine else
                  notes).append(res["problem"])
             if done_key in res:
                 show(r, tool, res)

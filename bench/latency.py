@@ -67,9 +67,7 @@ def writer_main(path, fid, rate, seconds, start_at):
 def one_run(tool, bins, top, r, args):
     d = os.path.join(top, "lat-%s-%d" % (tool, r))
     os.makedirs(d)
-    files = [os.path.join(d, "f%d.log" % i) for i in range(1, args.files + 1)]
-    for p in files:
-        open(p, "wb").close()
+    files = make_inputs(d, args.files)
     out = os.path.join(d, "out.log")
     open(out, "wb").close()
     res = {"ok": False}
@@ -82,6 +80,49 @@ def one_run(tool, bins, top, r, args):
         proc = C.start_tool(tool, files, out, os.path.join(d, "work"), bins)
     fol = C.Follower(out)
     waiter = C.inotify_waiter(out) if not args.poll else None
+    try:
+        measure(res, tool, r, proc, files, fol, waiter, args)
+        return res
+    finally:
+        stop_tool(res, tool, proc)
+        if waiter is not None:
+            waiter.close()
+        fol.close()
+        if not args.keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def make_inputs(d, n):
+    """n empty input files f1.log... in d; their paths."""
+    files = [os.path.join(d, "f%d.log" % i) for i in range(1, n + 1)]
+    for p in files:
+        open(p, "wb").close()
+    return files
+
+
+def stop_tool(res, tool, proc):
+    """Stops the tool; a tailmux that does not exit 0 on SIGTERM makes the
+    run fail."""
+    status, killed = proc.stop()
+    if tool == "tailmux" and (status != 0 or killed):
+        res["ok"] = False
+        res["problem"] = (res.get("problem", "") +
+                          " tailmux: exit status %s%s after SIGTERM"
+                          % (status, " (killed after 30 s)"
+                             if killed else "")).strip()
+
+
+def measure(res, tool, r, proc, files, fol, waiter, args, tick=None,
+            samples=None):
+    """One measurement on a started `proc' that follows `files' into the
+    output `fol' reads (woken by `waiter', or polling every 1 ms if None):
+    the warm-up, then args.rate lines/s for args.seconds from the writers,
+    read until every line is there (or args.drain after the writers are
+    done).  Fills `res' (p50_ms, p99_ms, max_ms, cpu_s, ...; "problem" when
+    something was wrong).  tick(now_ns), if given, is called after each
+    read in the timed loop.  If `samples' is a list, (send time, latency)
+    in ns of every line is appended to it.  Returns the writers' start
+    (monotonic ns), or None if the warm-up failed."""
     writers = []
     try:
         # Warm-up: one line per file, through, before anything is timed.
@@ -98,7 +139,7 @@ def one_run(tool, bins, top, r, args):
                               % (tool, got, len(files),
                                  "" if proc.alive() else
                                  " (it exited: %s)" % proc.stderr_tail()))
-            return res
+            return None
         time.sleep(0.2)
 
         per = args.rate / len(files)
@@ -141,6 +182,10 @@ def one_run(tool, bins, top, r, args):
                     continue
                 seen.add(key)
                 lats.append(now - ts)
+                if samples is not None:
+                    samples.append((ts, now - ts))
+            if tick is not None:
+                tick(now)
             if len(seen) >= want:
                 break
             if end_deadline is None:
@@ -176,24 +221,12 @@ def one_run(tool, bins, top, r, args):
                                  "" if proc.alive() else
                                                 " (it exited: %s)"
                                                 % proc.stderr_tail()))
-        return res
+        return start_at
     finally:
         for w in writers:
             if w.poll() is None:
                 w.kill()
                 w.wait()
-        status, killed = proc.stop()
-        if tool == "tailmux" and (status != 0 or killed):
-            res["ok"] = False
-            res["problem"] = (res.get("problem", "") +
-                              " tailmux: exit status %s%s after SIGTERM"
-                              % (status, " (killed after 30 s)"
-                                 if killed else "")).strip()
-        if waiter is not None:
-            waiter.close()
-        fol.close()
-        if not args.keep:
-            shutil.rmtree(d, ignore_errors=True)
 
 
 def main():

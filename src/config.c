@@ -9,7 +9,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fnmatch.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -44,6 +46,7 @@ enum key_id {
 	K_MAX_LINE,
 	K_LOG_LEVEL,
 	K_CHECKPOINT_INTERVAL,
+	K_INCLUDE,
 	K_OUTPUT_PATH,
 	K_FORMAT,
 	K_MAX_PENDING,
@@ -75,6 +78,7 @@ static const struct config_key config_key_table[K_COUNT + 1] = {
     [K_LOG_LEVEL] = {CONFIG_SECTION_TAILMUX, "log_level", "info"},
     [K_CHECKPOINT_INTERVAL] = {CONFIG_SECTION_TAILMUX, "checkpoint_interval",
                                "1s"},
+    [K_INCLUDE] = {CONFIG_SECTION_TAILMUX, "include", NULL},
     [K_OUTPUT_PATH] = {CONFIG_SECTION_OUTPUT, "path", TAILMUX_DEFAULT_OUTPUT},
     [K_FORMAT] = {CONFIG_SECTION_OUTPUT, "format", "raw"},
     [K_MAX_PENDING] = {CONFIG_SECTION_OUTPUT, "max_pending", "16M"},
@@ -110,6 +114,8 @@ struct section {
 struct parse {
 	const char *file;
 	char *basedir;
+	const char *includer; /* for an included file: the file and line */
+	int include_line;     /* of the pattern that matched it; else NULL */
 	FILE *fp;
 	int lineno;
 	int line_done;   /* the previous chunk ended its line */
@@ -188,27 +194,48 @@ static void LOG_PRINTF(2, 3)
 	errs->msgs[errs->n++] = msg;
 }
 
-/* Records "FILE:LINE: [section] key: why"; key may be NULL. */
+/* Records "FILE:LINE: [section] key: why"; section and key may be NULL. */
+static void
+config_verror(struct config_errors *errs, const char *file, int line,
+              const char *section, const char *key, const char *fmt, va_list ap)
+{
+	char *why;
+
+	if (vasprintf(&why, fmt, ap) < 0)
+		fatalx("out of memory");
+	if (section == NULL)
+		config_errors_add(errs, "%s:%d: %s", file, line, why);
+	else if (key == NULL)
+		config_errors_add(errs, "%s:%d: [%s]: %s", file, line, section,
+		                  why);
+	else
+		config_errors_add(errs, "%s:%d: [%s] %s: %s", file, line,
+		                  section, key, why);
+	free(why);
+}
+
+/* Records "FILE:LINE: [section] key: why" for a line of `file'. */
+static void LOG_PRINTF(6, 7)
+    config_error_at(struct config_errors *errs, const char *file, int line,
+                    const char *section, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	config_verror(errs, file, line, section, key, fmt, ap);
+	va_end(ap);
+}
+
+/* Records "FILE:LINE: [section] key: why" for the file being parsed. */
 static void LOG_PRINTF(5, 6)
     parse_error(struct parse *p, int line, const char *section, const char *key,
                 const char *fmt, ...)
 {
 	va_list ap;
-	char *why;
 
 	va_start(ap, fmt);
-	if (vasprintf(&why, fmt, ap) < 0)
-		fatalx("out of memory");
+	config_verror(p->errs, p->file, line, section, key, fmt, ap);
 	va_end(ap);
-	if (section == NULL)
-		config_errors_add(p->errs, "%s:%d: %s", p->file, line, why);
-	else if (key == NULL)
-		config_errors_add(p->errs, "%s:%d: [%s]: %s", p->file, line,
-		                  section, why);
-	else
-		config_errors_add(p->errs, "%s:%d: [%s] %s: %s", p->file, line,
-		                  section, key, why);
-	free(why);
 }
 
 int
@@ -362,6 +389,25 @@ parse_section(struct parse *p, const char *name, size_t len)
 			return;
 		}
 	}
+	if (p->includer != NULL && sec->kind != CONFIG_SECTION_INPUT) {
+		parse_error(p, sec->line, sec->name, NULL,
+		            "an included file may hold only [input:NAME] "
+		            "sections: [tailmux] (with include) and [output] "
+		            "belong in %s, which includes this file (line %d)",
+		            p->includer, p->include_line);
+		return;
+	}
+	if (sec->kind == CONFIG_SECTION_INPUT) {
+		for (size_t i = 0; i < cfg->ninputs; i++) {
+			struct config_input *o = &cfg->inputs[i];
+			if (strcmp(o->name, sec->name + 6) == 0) {
+				parse_error(p, sec->line, sec->name, NULL,
+				            "input given twice: also at %s:%d",
+				            o->file, o->line);
+				return;
+			}
+		}
+	}
 	sec->valid = 1;
 	if (sec->kind != CONFIG_SECTION_INPUT)
 		return;
@@ -370,6 +416,7 @@ parse_section(struct parse *p, const char *name, size_t len)
 	sec->input = cfg->ninputs++;
 	memset(&cfg->inputs[sec->input], 0, sizeof cfg->inputs[0]);
 	cfg->inputs[sec->input].name = xstrdup(sec->name + 6);
+	cfg->inputs[sec->input].file = xstrdup(p->file);
 	cfg->inputs[sec->input].line = sec->line;
 	cfg->inputs[sec->input].start = START_HEAD;
 	cfg->inputs[sec->input].rotate_wait = cfg->rotate_wait_default;
@@ -628,6 +675,15 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		return parse_ms(value, 100, 86400000,
 		                "must be from 100ms to 1d",
 		                &in->rescan_interval, why);
+	case K_INCLUDE:
+		cfg->includes = xreallocarray(cfg->includes, cfg->nincludes + 1,
+		                              sizeof *cfg->includes);
+		cfg->include_lines =
+		    xreallocarray(cfg->include_lines, cfg->nincludes + 1,
+		                  sizeof *cfg->include_lines);
+		cfg->includes[cfg->nincludes] = parse_path(p, value);
+		cfg->include_lines[cfg->nincludes++] = p->lineno;
+		return 0;
 	case K_OUTPUT_PATH:
 		free(cfg->output_path);
 		cfg->output_path = parse_path(p, value);
@@ -779,7 +835,8 @@ parse_handler(void *arg, const char *section, const char *name,
 		parse_error(p, p->lineno, sec->name, name, "unknown key");
 		return 1;
 	}
-	if (sec->key_line[k] != 0 && k != K_INPUT_PATH && k != K_EXCLUDE) {
+	if (sec->key_line[k] != 0 && k != K_INPUT_PATH && k != K_EXCLUDE &&
+	    k != K_INCLUDE) {
 		parse_error(p, p->lineno, sec->name, name,
 		            "given twice (first at line %d)", sec->key_line[k]);
 		return 1;
@@ -792,19 +849,24 @@ parse_handler(void *arg, const char *section, const char *name,
 	return 1;
 }
 
-/* The checks that need the whole file: inputs without paths, a path used
+/* The checks that need every file: inputs without paths, a path used
  * twice, the output or the state file among the inputs. */
 static void
-parse_validate(struct parse *p)
+config_validate(struct config *cfg, struct config_errors *errs)
 {
-	struct config *cfg = p->cfg;
 	struct stat out_st, st;
 	int have_out = stat(cfg->output_path, &out_st) == 0;
 
-	if (cfg->ninputs == 0)
+	if (cfg->ninputs == 0 && cfg->nincluded > 0)
 		config_errors_add(
-		    p->errs, "%s: no [input:NAME] section: nothing to tail",
-		    p->file);
+		    errs,
+		    "%s: no [input:NAME] section, in it or in the "
+		    "%zu files it includes: nothing to tail",
+		    cfg->file, cfg->nincluded);
+	else if (cfg->ninputs == 0)
+		config_errors_add(
+		    errs, "%s: no [input:NAME] section: nothing to tail",
+		    cfg->file);
 	for (size_t i = 0; i < cfg->ninputs; i++) {
 		struct config_input *in = &cfg->inputs[i];
 		char sec[300];
@@ -813,8 +875,8 @@ parse_validate(struct parse *p)
 		if (in->tag == NULL)
 			in->tag = xstrdup(in->name);
 		if (in->npaths == 0)
-			parse_error(p, in->line, sec, "path",
-			            "missing: give the file to tail");
+			config_error_at(errs, in->file, in->line, sec, "path",
+			                "missing: give the file to tail");
 		for (size_t j = 0; j < in->npaths; j++) {
 			const char *path = in->paths[j];
 			int line = in->path_lines[j];
@@ -826,37 +888,49 @@ parse_validate(struct parse *p)
 			    (have_out && stat(path, &st) == 0 &&
 			     st.st_dev == out_st.st_dev &&
 			     st.st_ino == out_st.st_ino))
-				parse_error(p, line, sec, "path",
-				            "%s is also the [output] path: "
-				            "tailmux would read its own output",
-				            path);
+				config_error_at(
+				    errs, in->file, line, sec, "path",
+				    "%s is also the [output] path: "
+				    "tailmux would read its own output",
+				    path);
 			if (strcmp(path, cfg->state_file) == 0 ||
 			    (config_is_glob(path) &&
 			     fnmatch(path, cfg->state_file, FNM_PATHNAME) == 0))
-				parse_error(p, line, sec, "path",
-				            "%s is also [tailmux] state_file",
-				            path);
+				config_error_at(
+				    errs, in->file, line, sec, "path",
+				    "%s is also [tailmux] state_file", path);
 			for (size_t a = 0; a <= i; a++) {
 				struct config_input *o = &cfg->inputs[a];
 				size_t lim = a == i ? j : o->npaths;
-				for (size_t b = 0; b < lim; b++)
-					if (strcmp(o->paths[b], path) == 0)
-						parse_error(
-						    p, line, sec, "path",
+				for (size_t b = 0; b < lim; b++) {
+					if (strcmp(o->paths[b], path) != 0)
+						continue;
+					if (strcmp(o->file, in->file) == 0)
+						config_error_at(
+						    errs, in->file, line, sec,
+						    "path",
 						    "%s is already tailed by "
 						    "[input:%s] (line %d)",
 						    path, o->name,
 						    o->path_lines[b]);
+					else
+						config_error_at(
+						    errs, in->file, line, sec,
+						    "path",
+						    "%s is already tailed by "
+						    "[input:%s] (%s:%d)",
+						    path, o->name, o->file,
+						    o->path_lines[b]);
+				}
 			}
 		}
 	}
 	if (strcmp(cfg->state_file, cfg->output_path) == 0)
-		config_errors_add(p->errs,
+		config_errors_add(errs,
 		                  "%s: [tailmux] state_file and [output] path "
 		                  "are both %s",
-		                  p->file, cfg->output_path);
+		                  cfg->file, cfg->output_path);
 }
-
 /* Fills in every default. */
 static void
 config_defaults(struct config *cfg)
@@ -900,28 +974,37 @@ config_basedir(const char *file)
 	return dir;
 }
 
-struct config *
-config_load(const char *file, struct config_errors *errs)
+/* Parses one file into `cfg'.  `includer' is NULL for the main file, or
+ * the file whose include pattern (at `include_line') matched this one.
+ * Returns -1 if the file cannot be opened, else 0 (errors or not). */
+static int
+config_parse_file(struct config *cfg, const char *file, const char *includer,
+                  int include_line, struct config_errors *errs)
 {
 	struct parse p;
-	struct config *cfg;
 	size_t before = errs->n;
 	int r;
 
 	memset(&p, 0, sizeof p);
 	p.file = file;
+	p.includer = includer;
+	p.include_line = include_line;
 	p.errs = errs;
+	p.cfg = cfg;
 	p.line_done = 1;
 	p.fp = fopen(file, "r");
 	if (p.fp == NULL) {
-		config_errors_add(errs, "%s: cannot open: %s", file,
-		                  strerror(errno));
-		return NULL;
+		if (includer != NULL)
+			config_errors_add(errs,
+			                  "%s: cannot open: %s (included by "
+			                  "%s:%d)",
+			                  file, strerror(errno), includer,
+			                  include_line);
+		else
+			config_errors_add(errs, "%s: cannot open: %s", file,
+			                  strerror(errno));
+		return -1;
 	}
-	cfg = xcalloc(1, sizeof *cfg);
-	cfg->file = xstrdup(file);
-	config_defaults(cfg);
-	p.cfg = cfg;
 	p.basedir = config_basedir(file);
 
 #ifdef HAVE_INI_RUNTIME_SWITCHES
@@ -940,13 +1023,106 @@ config_load(const char *file, struct config_errors *errs)
 	if (r != 0 && errs->n == before)
 		config_errors_add(errs, "%s:%d: cannot parse this line", file,
 		                  r);
-	parse_validate(&p);
-
 	for (size_t i = 0; i < p.nsecs; i++)
 		free(p.secs[i].name);
 	free(p.secs);
 	free(p.basedir);
-	if (errs->n != before || r != 0) {
+	return 0;
+}
+
+static int
+config_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads the files include pattern `k' matches, in byte order of their
+ * names: regular files only, each file once (the main one never). */
+static void
+config_include(struct config *cfg, size_t k, struct stat **seen, size_t *nseen,
+               struct config_errors *errs)
+{
+	const char *pattern = cfg->includes[k];
+	int line = cfg->include_lines[k];
+	struct stat st;
+	char *dir;
+	glob_t gl;
+	DIR *dp;
+	int r;
+
+	r = glob(pattern, GLOB_NOSORT, NULL, &gl);
+	if (r == GLOB_NOSPACE)
+		fatalx("out of memory expanding %s", pattern);
+	if (r != 0) {
+		/* Nothing matched: fine, unless the directory cannot be read
+		 * (glob(3) does not tell). */
+		dir = path_dir(pattern);
+		if (!config_is_glob(dir)) {
+			dp = opendir(dir);
+			if (dp != NULL)
+				closedir(dp);
+			else if (errno != ENOENT)
+				config_error_at(
+				    errs, cfg->file, line, "tailmux", "include",
+				    "cannot read %s: %s", dir, strerror(errno));
+		}
+		free(dir);
+		if (r != GLOB_NOMATCH)
+			globfree(&gl);
+		return;
+	}
+	qsort(gl.gl_pathv, gl.gl_pathc, sizeof *gl.gl_pathv, config_strcmp);
+	for (size_t i = 0; i < gl.gl_pathc; i++) {
+		const char *file = gl.gl_pathv[i];
+		size_t j;
+
+		if (stat(file, &st) == -1 || S_ISDIR(st.st_mode))
+			continue; /* gone since, or a directory */
+		if (!S_ISREG(st.st_mode)) {
+			config_error_at(errs, cfg->file, line, "tailmux",
+			                "include", "%s is not a regular file",
+			                file);
+			continue;
+		}
+		for (j = 0; j < *nseen; j++)
+			if ((*seen)[j].st_dev == st.st_dev &&
+			    (*seen)[j].st_ino == st.st_ino)
+				break;
+		if (j < *nseen)
+			continue;
+		*seen = xreallocarray(*seen, *nseen + 1, sizeof **seen);
+		(*seen)[(*nseen)++] = st;
+		cfg->included = xreallocarray(cfg->included, cfg->nincluded + 1,
+		                              sizeof *cfg->included);
+		cfg->included[cfg->nincluded++] = xstrdup(file);
+		config_parse_file(cfg, file, cfg->file, line, errs);
+	}
+	globfree(&gl);
+}
+
+struct config *
+config_load(const char *file, struct config_errors *errs)
+{
+	struct config *cfg;
+	struct stat *seen = NULL;
+	size_t before = errs->n, nseen = 0;
+
+	cfg = xcalloc(1, sizeof *cfg);
+	cfg->file = xstrdup(file);
+	config_defaults(cfg);
+	if (config_parse_file(cfg, file, NULL, 0, errs) == -1) {
+		config_free(cfg);
+		return NULL;
+	}
+	/* The main file itself is never read again. */
+	seen = xcalloc(1, sizeof *seen);
+	if (stat(file, &seen[0]) == 0)
+		nseen = 1;
+	for (size_t k = 0; k < cfg->nincludes; k++)
+		config_include(cfg, k, &seen, &nseen, errs);
+	free(seen);
+	config_validate(cfg, errs);
+	if (errs->n != before) {
 		config_free(cfg);
 		return NULL;
 	}
@@ -968,9 +1144,17 @@ config_free(struct config *cfg)
 			free(in->excludes[j]);
 		free(in->excludes);
 		free(in->name);
+		free(in->file);
 		free(in->tag);
 	}
 	free(cfg->inputs);
+	for (size_t i = 0; i < cfg->nincludes; i++)
+		free(cfg->includes[i]);
+	free(cfg->includes);
+	free(cfg->include_lines);
+	for (size_t i = 0; i < cfg->nincluded; i++)
+		free(cfg->included[i]);
+	free(cfg->included);
 	free(cfg->file);
 	free(cfg->state_file);
 	free(cfg->output_path);

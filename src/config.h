@@ -50,6 +50,7 @@ struct config_input {
 	size_t nexcludes;
 	unsigned max_files;       /* files followed at once by its globs */
 	uint64_t rescan_interval; /* ms between looks for new glob matches */
+	char *file;               /* the file holding the section */
 	int line;                 /* of the section header */
 };
 
@@ -78,6 +79,11 @@ struct config {
 	uint64_t fsync_interval; /* ms */
 	struct config_input *inputs;
 	size_t ninputs;
+	char **includes; /* [tailmux] include patterns, absolute */
+	int *include_lines;
+	size_t nincludes;
+	char **included; /* the files they matched, in the order read */
+	size_t nincluded;
 };
 
 /* The messages of a failed load, each "FILE:LINE: [section] key: why". */
@@ -99,8 +105,10 @@ struct config_key {
 	const char *def; /* NULL: no default, or computed */
 };
 
-/* Reads and validates `file'.  Returns a configuration, or NULL with every
- * error found appended to `errs' (which the caller frees). */
+/* Reads and validates `file', then the files its include patterns match
+ * (each pattern's matches in byte order of their names; only [input:NAME]
+ * sections there).  Returns a configuration, or NULL with every error found
+ * appended to `errs' (which the caller frees). */
 struct config *config_load(const char *file, struct config_errors *errs);
 
 /* Frees a configuration; NULL is fine. */

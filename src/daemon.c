@@ -46,6 +46,14 @@
 /* What a notify registration belongs to. */
 enum { OWNER_FOLLOW, OWNER_WATCH, OWNER_GLOB };
 
+/* Why a path's file is being opened, which says where to start in it. */
+enum daemon_open {
+	OPEN_STARTUP,  /* the first look at start-up: checkpoint, then start */
+	OPEN_APPEARED, /* appeared or replaced while followed: from its start */
+	OPEN_ADDED,    /* a path a reload added: as at start-up without a
+	                  checkpoint, unless read before (then from there) */
+};
+
 /* One glob pattern of an input.  When its directory part holds no
  * wildcard, that directory is watched so that a new match is seen at once;
  * otherwise new matches are found by the rescan. */
@@ -108,7 +116,8 @@ struct daemon_archive_job {
 };
 
 static void daemon_wake(struct daemon *d, struct watch *w);
-static void daemon_follow_open(struct daemon *d, struct follow *f, int initial);
+static void daemon_follow_open(struct daemon *d, struct follow *f,
+                               enum daemon_open how);
 static void daemon_maybe_finish(struct daemon *d);
 static void daemon_maybe_close(struct daemon *d, struct watch *w);
 static void daemon_job_done(struct pool_job *job);
@@ -130,6 +139,8 @@ static void daemon_resume_copy(struct daemon *d, struct follow *f,
 struct daemon_job;
 static void daemon_job_free(struct daemon_job *j);
 static void daemon_release(struct daemon *d, struct watch *w);
+static void daemon_retired_free(struct daemon *d);
+static void daemon_try_resize(struct daemon *d);
 
 static struct watch *
 daemon_lookup(const struct daemon *d, uint32_t slot, uint32_t gen)
@@ -184,17 +195,45 @@ daemon_watch_find(const struct daemon *d, uint64_t dev, uint64_t ino)
 	return NULL;
 }
 
-/* Drops a path found by a glob once nothing of it is left to read. */
+/* The index of `in' in the configuration, or -1 if it is an input of an
+ * older one. */
+static ssize_t
+daemon_input_index(const struct daemon *d, const struct config_input *in)
+{
+	for (size_t i = 0; i < d->cfg->ninputs; i++)
+		if (&d->cfg->inputs[i] == in)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Stops following `f': it no longer counts against its input's max_files,
+ * and is freed on the next reap once none of its files is open. */
+static void
+daemon_follow_drop(struct daemon *d, struct follow *f)
+{
+	ssize_t idx = daemon_input_index(d, f->input);
+
+	f->gone = 1;
+	if (idx >= 0) {
+		d->input_files[idx]--;
+		d->input_full[idx] = 0;
+	}
+	event_active(d->reap_ev, 0, 0);
+}
+
+/* Drops a path found by a glob once nothing of it is left to read; frees
+ * one dropped (by a reload too) once none of its files is open. */
 static void
 daemon_follow_maybe_drop(struct daemon *d, struct follow *f)
 {
+	if (f->gone && f->nwatches == 0 && f->hold == 0)
+		event_active(d->reap_ev, 0, 0);
 	if (!f->from_glob || f->gone || f->cur != NULL || f->nwatches > 0 ||
 	    f->hold > 0 || access(f->path, F_OK) == 0)
 		return;
 	log_info("%s is gone and read to its end; no longer following it",
 	         f->path);
-	f->gone = 1;
-	event_active(d->reap_ev, 0, 0);
+	daemon_follow_drop(d, f);
 }
 
 /* Makes `w', a file rotated away from its path, hold the path's current
@@ -328,8 +367,9 @@ daemon_watch_remove(struct daemon *d, struct watch *w)
 static int
 daemon_follow_needs_poll(const struct daemon *d, const struct follow *f)
 {
-	return !d->once && (f->polled || f->dir_lost ||
-	                    (f->cur == NULL && f->dir_reg == NULL));
+	return !d->once && !f->gone &&
+	       (f->polled || f->dir_lost ||
+	        (f->cur == NULL && f->dir_reg == NULL));
 }
 
 /* Arms the poll timer while some path or file needs it, and only then: an
@@ -363,6 +403,8 @@ daemon_poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (size_t i = 0; i < d->nfollows; i++) {
 		f = d->follows[i];
+		if (f->gone)
+			continue;
 		if (f->dir_lost) {
 			/* Watch whatever directory has the path now. */
 			notify_rm(d->notify, f->dir_reg);
@@ -370,9 +412,9 @@ daemon_poll_cb(evutil_socket_t fd, short what, void *arg)
 			f->dir_lost = 0;
 			daemon_watch_dir(d, f);
 			if (f->cur == NULL)
-				daemon_follow_open(d, f, 0);
+				daemon_follow_open(d, f, OPEN_APPEARED);
 		} else if (f->cur == NULL && daemon_follow_needs_poll(d, f))
-			daemon_follow_open(d, f, 0);
+			daemon_follow_open(d, f, OPEN_APPEARED);
 	}
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		w = d->slots[i];
@@ -526,22 +568,30 @@ daemon_resume_copy(struct daemon *d, struct follow *f,
 /* Where to start reading a file found at f's path. */
 static uint64_t
 daemon_start_offset(struct daemon *d, struct follow *f, int fd,
-                    const struct stat *st, int initial, struct watch *w)
+                    const struct stat *st, enum daemon_open how,
+                    struct watch *w)
 {
 	struct state_file *e;
 	int64_t known;
 
-	if (!initial) {
+	if (how != OPEN_STARTUP) {
 		/* Appeared or replaced while we watched: all new, unless it is
-		 * a file we read to its end under another name. */
+		 * a file we read to its end under another name (or, added by a
+		 * reload, under this one while an earlier configuration had
+		 * it).  Added by a reload: as at start-up. */
 		known = daemon_recall(d, fd, (uint64_t)st->st_dev,
 		                      (uint64_t)st->st_ino);
-		if (known < 0 || (uint64_t)known > (uint64_t)st->st_size)
+		if (known >= 0 && (uint64_t)known <= (uint64_t)st->st_size) {
+			log_info("%s is a file already read%s; going on from "
+			         "offset %" PRId64,
+			         f->path,
+			         how == OPEN_ADDED ? "" : " under another name",
+			         known);
+			return (uint64_t)known;
+		}
+		if (how == OPEN_APPEARED || known >= 0)
 			return 0;
-		log_info("%s is a file already read under another name; going "
-		         "on from offset %" PRId64,
-		         f->path, known);
-		return (uint64_t)known;
+		return f->input->start == START_END ? (uint64_t)st->st_size : 0;
 	}
 	e = state_find(&d->loaded, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
 	if (e != NULL && watch_fp_matches(fd, e->fp_len, e->fp_hash) &&
@@ -593,12 +643,20 @@ daemon_follow_adopt(struct daemon *d, struct follow *f, int fd,
 		f->reported = EEXIST;
 		return 1;
 	}
-	log_info("%s was renamed to %s; following it under that name",
-	         w->f->path, f->path);
+	if (strcmp(w->f->path, f->path) == 0)
+		log_info("%s is followed again; going on from offset %" PRIu64,
+		         f->path, w->offset);
+	else
+		log_info("%s was renamed to %s; following it under that name",
+		         w->f->path, f->path);
 	/* It goes on holding its old path's current file, if it did: its
 	 * unread lines were written before those. */
 	old = w->f;
 	old->nwatches--;
+	if (old->cur == w)
+		old->cur = NULL; /* a path a reload dropped */
+	if (w->file_reg == NULL)
+		daemon_watch_notify(d, w, f->path);
 	w->f = f;
 	f->nwatches++;
 	f->cur = w;
@@ -613,10 +671,9 @@ daemon_follow_adopt(struct daemon *d, struct follow *f, int fd,
 	return 1;
 }
 
-/* Opens the file at f's path and starts reading it.  `initial' is the first
- * look at start-up, where the checkpoint and `start' apply. */
+/* Opens the file at f's path and starts reading it, where `how' says. */
 static void
-daemon_follow_open(struct daemon *d, struct follow *f, int initial)
+daemon_follow_open(struct daemon *d, struct follow *f, enum daemon_open how)
 {
 	struct stat st;
 	struct watch *w;
@@ -626,17 +683,17 @@ daemon_follow_open(struct daemon *d, struct follow *f, int initial)
 	case WATCH_OPENED:
 		if (daemon_follow_adopt(d, f, fd, &st))
 			break;
-		if (initial)
+		if (how == OPEN_STARTUP)
 			daemon_resume_rotated(d, f, (uint64_t)st.st_dev,
 			                      (uint64_t)st.st_ino);
-		else if (f->reported == ENOENT)
+		else if (how == OPEN_APPEARED && f->reported == ENOENT)
 			log_info("%s appeared; reading it from its start",
 			         f->path);
 		f->reported = 0;
 		f->polled = 0;
 		w = watch_create(f, fd, &st, 0);
 		w->offset = w->committed =
-		    daemon_start_offset(d, f, fd, &st, initial, w);
+		    daemon_start_offset(d, f, fd, &st, how, w);
 		/* Known from the first checkpoint on, so that a file truncated
 		 * (or replaced on its inode) before its first read is told
 		 * from the one checkpointed. */
@@ -651,7 +708,7 @@ daemon_follow_open(struct daemon *d, struct follow *f, int initial)
 		daemon_wake(d, w);
 		break;
 	case WATCH_MISSING:
-		if (initial)
+		if (how == OPEN_STARTUP)
 			daemon_resume_rotated(d, f, 0, 0);
 		if (d->once) {
 			log_warnx("%s does not exist; nothing to read from it",
@@ -663,7 +720,7 @@ daemon_follow_open(struct daemon *d, struct follow *f, int initial)
 			daemon_follow_maybe_drop(d, f);
 			break;
 		}
-		if (initial || f->reported != ENOENT)
+		if (how != OPEN_APPEARED || f->reported != ENOENT)
 			log_warnx("%s does not exist yet; waiting for it",
 			          f->path);
 		f->reported = ENOENT;
@@ -814,7 +871,7 @@ daemon_check_path(struct daemon *d, struct watch *w)
 		daemon_check_dir(d, f);
 	}
 	daemon_drain_update(d);
-	daemon_follow_open(d, f, 0);
+	daemon_follow_open(d, f, OPEN_APPEARED);
 	daemon_mark_dirty(d);
 }
 
@@ -842,7 +899,7 @@ daemon_dispatch(struct daemon *d)
 	struct daemon_job *j;
 	struct watch *w;
 
-	while (!d->stopping && d->inflight < d->max_inflight &&
+	while (!d->stopping && !d->resize && d->inflight < d->max_inflight &&
 	       output_pending(d->out) < d->max_pending &&
 	       (w = TAILQ_FIRST(&d->ready)) != NULL) {
 		TAILQ_REMOVE(&d->ready, w, ready_entry);
@@ -934,6 +991,7 @@ daemon_find_done(struct pool_job *job)
 	free(j->name);
 	free(j->dir);
 	free(j);
+	daemon_try_resize(d);
 	daemon_dispatch(d);
 	daemon_maybe_finish(d);
 }
@@ -1106,6 +1164,7 @@ daemon_job_done(struct pool_job *job)
 		w->reported = 0;
 		daemon_job_apply(d, w, j);
 	}
+	daemon_try_resize(d);
 	daemon_dispatch(d);
 	daemon_maybe_finish(d);
 }
@@ -1175,11 +1234,10 @@ daemon_reap_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		notify_rm(d->notify, f->dir_reg);
-		d->input_files[f->input - d->cfg->inputs]--;
-		d->input_full[f->input - d->cfg->inputs] = 0;
 		follow_free(f);
 	}
 	d->nfollows = k;
+	daemon_retired_free(d);
 	daemon_maybe_finish(d);
 }
 
@@ -1192,7 +1250,7 @@ daemon_state_render(struct daemon *d, struct buf *out)
 	struct watch *w;
 	struct follow *f;
 
-	st.out_path = d->cfg->output_path;
+	st.out_path = xstrdup(output_path(d->out));
 	output_identity(d->out, &st.out_dev, &st.out_ino);
 	st.out_len = output_committed(d->out);
 	for (uint32_t i = 0; i < d->nslots; i++) {
@@ -1216,7 +1274,6 @@ daemon_state_render(struct daemon *d, struct buf *out)
 			state_add(&st, f->path, 0, 0, 0, 0, 0);
 	}
 	state_format(&st, out);
-	st.out_path = NULL; /* not ours */
 	state_clear(&st);
 }
 
@@ -1277,6 +1334,7 @@ daemon_save_done(struct pool_job *job)
 	if (barrier)
 		daemon_barrier_saved(d, err);
 	daemon_barrier_step(d);
+	daemon_try_resize(d);
 	daemon_maybe_finish(d);
 }
 
@@ -1383,6 +1441,53 @@ daemon_excluded(const struct config_input *in, const char *path)
 	return 0;
 }
 
+/* The input of `cfg' that covers `path': one that names it, else one with
+ * a glob that matches it and no exclude pattern that does, the input
+ * called `name' (if any) before others.  *from_glob says which kind.
+ * NULL if no input covers it. */
+static const struct config_input *
+daemon_input_for(const struct config *cfg, const char *path, const char *name,
+                 int *from_glob)
+{
+	const struct config_input *in, *found = NULL;
+
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		in = &cfg->inputs[i];
+		for (size_t k = 0; k < in->npaths; k++) {
+			if (!config_is_glob(in->paths[k]) &&
+			    strcmp(in->paths[k], path) == 0) {
+				*from_glob = 0;
+				return in;
+			}
+		}
+	}
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		in = &cfg->inputs[i];
+		if (daemon_excluded(in, path))
+			continue;
+		for (size_t k = 0; k < in->npaths; k++) {
+			if (!config_is_glob(in->paths[k]) ||
+			    fnmatch(in->paths[k], path,
+			            FNM_PATHNAME | FNM_PERIOD) != 0)
+				continue;
+			if (found == NULL ||
+			    (name != NULL && strcmp(in->name, name) == 0))
+				found = in;
+		}
+	}
+	*from_glob = 1;
+	return found;
+}
+
+/* True if some input of `cfg' covers `path'. */
+static int
+daemon_covered(const struct config *cfg, const char *path)
+{
+	int from_glob;
+
+	return daemon_input_for(cfg, path, NULL, &from_glob) != NULL;
+}
+
 /* A file matching glob `g' was found: follow it unless it is excluded,
  * followed already, not a regular file, or over max_files.  Returns the
  * new follow, or NULL. */
@@ -1413,9 +1518,12 @@ daemon_glob_found(struct daemon *d, struct daemon_glob *g, const char *path)
 }
 
 /* Expands glob `g' and follows each new match; at start-up (`initial')
- * the files are opened by the caller, later they are opened here. */
+ * the files are opened by the caller, later they are opened here: as new
+ * files, or, at a reload, those `prev' (the configuration before) did not
+ * cover as paths added by it. */
 static void
-daemon_glob_scan(struct daemon *d, struct daemon_glob *g, int initial)
+daemon_glob_scan(struct daemon *d, struct daemon_glob *g, int initial,
+                 const struct config *prev)
 {
 	struct follow *f;
 	glob_t gl;
@@ -1430,7 +1538,11 @@ daemon_glob_scan(struct daemon *d, struct daemon_glob *g, int initial)
 	for (size_t i = 0; r == 0 && i < gl.gl_pathc; i++) {
 		f = daemon_glob_found(d, g, gl.gl_pathv[i]);
 		if (f != NULL && !initial)
-			daemon_follow_open(d, f, 0);
+			daemon_follow_open(d, f,
+			                   prev == NULL ||
+			                           daemon_covered(prev, f->path)
+			                       ? OPEN_APPEARED
+			                       : OPEN_ADDED);
 	}
 	if (r == 0)
 		globfree(&gl);
@@ -1452,7 +1564,7 @@ daemon_rescan_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (what != 0)
 		for (size_t i = 0; i < d->nglobs; i++)
-			daemon_glob_scan(d, &d->globs[i], 0);
+			daemon_glob_scan(d, &d->globs[i], 0, NULL);
 	for (size_t i = 0; i < d->nglobs; i++)
 		if (d->globs[i].input->rescan_interval < ms)
 			ms = d->globs[i].input->rescan_interval;
@@ -1561,7 +1673,7 @@ static void
 daemon_barrier_saved(struct daemon *d, int err)
 {
 	struct timeval tv = {1, 0};
-	char *cause, *rotated = NULL;
+	char *cause, *rotated = NULL, *old;
 	int r;
 
 	if (d->barrier == BARRIER_OLD) {
@@ -1569,20 +1681,30 @@ daemon_barrier_saved(struct daemon *d, int err)
 			daemon_barrier_abort(d);
 			return;
 		}
+		old = xstrdup(output_path(d->out));
 		if (d->barrier_rotate)
 			r = output_rotate(d->out, time(NULL),
 			                  d->cfg->rotate_utc, &rotated, &cause);
 		else
-			r = output_reopen(d->out, &cause);
+			r = output_reopen_at(d->out, d->cfg->output_path,
+			                     &cause);
 		if (r == -1) {
-			log_errx("cannot %s the output: %s; trying again in "
-			         "5s",
-			         d->barrier_rotate ? "rotate" : "reopen",
-			         cause);
+			log_errx("cannot %s the output: %s; still writing %s, "
+			         "trying again in 5s",
+			         d->barrier_rotate ? "rotate" : "reopen", cause,
+			         old);
 			free(cause);
+			free(old);
 			daemon_barrier_abort(d);
 			return;
 		}
+		if (!d->barrier_rotate && strcmp(old, d->cfg->output_path) != 0)
+			log_notice("reload: the output is now %s (%s is "
+			           "complete and left as it is)",
+			           d->cfg->output_path, old);
+		else if (!d->barrier_rotate)
+			log_notice("SIGUSR1: reopened %s", d->cfg->output_path);
+		free(old);
 		free(d->rotated);
 		d->rotated = rotated;
 		d->barrier = BARRIER_NEW;
@@ -1613,8 +1735,7 @@ daemon_barrier_saved(struct daemon *d, int err)
 		d->archive_todo[d->narchive_todo++] = d->rotated;
 		d->rotated = NULL;
 		daemon_archive_kick(d);
-	} else
-		log_notice("SIGUSR1: reopened %s", d->cfg->output_path);
+	}
 	daemon_dispatch(d);
 }
 
@@ -1710,6 +1831,7 @@ daemon_archive_done(struct pool_job *job)
 	free(j);
 	if (d->narchive_todo > 0)
 		daemon_archive_kick(d);
+	daemon_try_resize(d);
 }
 
 /* Hands the rotated files waiting for gzip, if any, to a worker, and
@@ -1721,8 +1843,8 @@ daemon_archive_submit(struct daemon *d, int all)
 	const struct config *cfg = d->cfg;
 	struct daemon_archive_job *j;
 
-	if (d->archive_busy || d->stopping)
-		return;
+	if (d->archive_busy || d->stopping || d->resize)
+		return; /* daemon_archive_done() or the resize kicks again */
 	j = xcalloc(1, sizeof *j);
 	j->job.run = daemon_archive_run;
 	j->job.done = daemon_archive_done;
@@ -1793,10 +1915,11 @@ daemon_sync_done(struct pool_job *job)
 		         strerror(j->err));
 	d->sync_failed = j->err;
 	free(j);
-	if (d->sync_again) {
+	if (d->sync_again && !d->resize) {
 		d->sync_again = 0;
 		daemon_sync_submit(d);
 	}
+	daemon_try_resize(d);
 }
 
 /* Syncs the output's data from a worker; one at a time. */
@@ -1806,7 +1929,7 @@ daemon_sync_submit(struct daemon *d)
 	struct daemon_sync_job *j;
 	int fd;
 
-	if (d->sync_busy) {
+	if (d->sync_busy || d->resize) {
 		d->sync_again = 1;
 		return;
 	}
@@ -1863,7 +1986,7 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 		path = xasprintf("%s/%s", g->dir, name);
 		if (fnmatch(g->pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0 &&
 		    (f = daemon_glob_found(d, g, path)) != NULL)
-			daemon_follow_open(d, f, 0);
+			daemon_follow_open(d, f, OPEN_APPEARED);
 		free(path);
 		return;
 	}
@@ -1880,7 +2003,7 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 		if (name == NULL || strcmp(name, f->base) != 0)
 			return;
 		if (f->cur == NULL) {
-			daemon_follow_open(d, f, 0);
+			daemon_follow_open(d, f, OPEN_APPEARED);
 			return;
 		}
 		/* Switch now: a file that is created and rotated away again
@@ -1899,6 +2022,350 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 	/* A read is asked for even when the file did not grow: it comes back
 	 * at the end of the file and then looks at what the path names. */
 	daemon_wake(d, w);
+}
+
+/* True if `cfg' still has inputs that follows point to. */
+static int
+daemon_config_used(const struct daemon *d, const struct config *cfg)
+{
+	for (size_t i = 0; i < d->nfollows; i++)
+		for (size_t k = 0; k < cfg->ninputs; k++)
+			if (d->follows[i]->input == &cfg->inputs[k])
+				return 1;
+	return 0;
+}
+
+/* Frees the configurations replaced by reloads that no follow points into
+ * any more (the paths they alone named are read to their end by now). */
+static void
+daemon_retired_free(struct daemon *d)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->nretired; i++) {
+		if (daemon_config_used(d, d->retired[i]))
+			d->retired[k++] = d->retired[i];
+		else
+			config_free(d->retired[i]);
+	}
+	d->nretired = k;
+}
+
+/* Ends the glob patterns' directory watches and forgets the patterns. */
+static void
+daemon_globs_free(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nglobs; i++) {
+		notify_rm(d->notify, d->globs[i].dir_reg);
+		free(d->globs[i].dir);
+	}
+	free(d->globs);
+	d->globs = NULL;
+	d->nglobs = 0;
+}
+
+/* A reload changed workers: the pool is made anew once no job is in it;
+ * meanwhile no read is started (daemon_dispatch).  On a loop turn of its
+ * own, since this is called from the pool's callbacks. */
+static void
+daemon_try_resize(struct daemon *d)
+{
+	if (d->resize && pool_busy(d->pool) == 0)
+		event_active(d->resize_ev, 0, 0);
+}
+
+static void
+daemon_resize_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	unsigned want = d->cfg->workers;
+
+	(void)fd;
+	(void)what;
+	if (!d->resize || pool_busy(d->pool) > 0)
+		return; /* a save went in meanwhile: called again after it */
+	d->resize = 0;
+	pool_free(d->pool);
+	d->pool = pool_create(d->base, want);
+	if (d->pool != NULL) {
+		log_info("reload: %u worker thread%s now (were %u)", want,
+		         want == 1 ? "" : "s", d->workers);
+		d->workers = want;
+	} else {
+		log_warn("reload: cannot start %u worker threads; going on "
+		         "with %u",
+		         want, d->workers);
+		d->pool = pool_create(d->base, d->workers);
+		if (d->pool == NULL)
+			fatal("cannot start %u worker threads", d->workers);
+	}
+	d->max_inflight = (size_t)d->workers * 2;
+	daemon_dispatch(d);
+	if (d->narchive_todo > 0)
+		daemon_archive_kick(d);
+	if (d->sync_again) {
+		d->sync_again = 0;
+		daemon_sync_submit(d);
+	}
+	daemon_maybe_finish(d);
+}
+
+/* True if two inputs have the same settings and paths. */
+static int
+daemon_input_same(const struct config_input *a, const struct config_input *b)
+{
+	if (strcmp(a->name, b->name) != 0 || strcmp(a->tag, b->tag) != 0 ||
+	    a->start != b->start || a->rotate_wait != b->rotate_wait ||
+	    a->max_files != b->max_files ||
+	    a->rescan_interval != b->rescan_interval ||
+	    a->npaths != b->npaths || a->nexcludes != b->nexcludes)
+		return 0;
+	for (size_t i = 0; i < a->npaths; i++)
+		if (strcmp(a->paths[i], b->paths[i]) != 0)
+			return 0;
+	for (size_t i = 0; i < a->nexcludes; i++)
+		if (strcmp(a->excludes[i], b->excludes[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* The input of `cfg' called `name', or NULL. */
+static const struct config_input *
+daemon_input_named(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ninputs; i++)
+		if (strcmp(cfg->inputs[i].name, name) == 0)
+			return &cfg->inputs[i];
+	return NULL;
+}
+
+/* What a reload did to the inputs, by name. */
+struct daemon_reload_count {
+	size_t added;
+	size_t removed;
+	size_t changed;
+	size_t unchanged;
+};
+
+/* Counts and logs the inputs a reload adds, removes and changes. */
+static void
+daemon_reload_count(const struct config *old, const struct config *cfg,
+                    struct daemon_reload_count *n)
+{
+	const struct config_input *in, *o;
+
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		in = &cfg->inputs[i];
+		o = daemon_input_named(old, in->name);
+		if (o == NULL) {
+			log_info("reload: [input:%s] added (%s:%d)", in->name,
+			         in->file, in->line);
+			n->added++;
+		} else if (!daemon_input_same(o, in)) {
+			log_info("reload: [input:%s] changed (%s:%d)", in->name,
+			         in->file, in->line);
+			n->changed++;
+		} else
+			n->unchanged++;
+	}
+	for (size_t i = 0; i < old->ninputs; i++) {
+		if (daemon_input_named(cfg, old->inputs[i].name) != NULL)
+			continue;
+		log_info("reload: [input:%s] removed", old->inputs[i].name);
+		n->removed++;
+	}
+}
+
+/* A reload no longer covers f's path.  Each of its files is read to the
+ * end it has now, closed once its lines are written, and remembered as
+ * read to its end, as a rotated file is when its rotate_wait is over: the
+ * path, added again later, goes on from there.  Then the path is dropped;
+ * nothing new at it is opened. */
+static void
+daemon_follow_remove(struct daemon *d, struct follow *f)
+{
+	struct watch *w;
+
+	f->gone = 1; /* not counted: the reload counts the files anew */
+	notify_rm(d->notify, f->dir_reg);
+	f->dir_reg = NULL;
+	f->polled = f->dir_lost = 0;
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		w = d->slots[i];
+		if (w == NULL || w->f != f)
+			continue;
+		/* No more wake-ups: what it holds now is read, not what it
+		 * gets later. */
+		notify_rm(d->notify, w->file_reg);
+		w->file_reg = NULL;
+		w->polled = w->moved = 0;
+		w->draining = w->closing = 1;
+		if (w->busy || w->parked != NULL)
+			w->dirty = 1; /* a read that starts after now */
+		else {
+			w->dirty = 0;
+			daemon_wake(d, w);
+		}
+	}
+	event_active(d->reap_ev, 0, 0);
+}
+
+/* Points the follows at the inputs of the new configuration that cover
+ * their paths (keeping their open files and offsets), and removes those no
+ * input covers any more. */
+static void
+daemon_reload_follows(struct daemon *d)
+{
+	const struct config_input *in;
+	struct follow *f;
+	int from_glob;
+
+	free(d->input_files);
+	free(d->input_full);
+	d->input_files = xcalloc(d->cfg->ninputs, sizeof *d->input_files);
+	d->input_full = xcalloc(d->cfg->ninputs, sizeof *d->input_full);
+	for (size_t i = 0; i < d->nfollows; i++) {
+		f = d->follows[i];
+		if (f->gone)
+			continue;
+		in = daemon_input_for(d->cfg, f->path, f->input->name,
+		                      &from_glob);
+		if (in == NULL) {
+			log_info("reload: %s is no longer followed ([input:%s] "
+			         "had it); reading it to its end",
+			         f->path, f->input->name);
+			daemon_follow_remove(d, f);
+			continue;
+		}
+		f->input = in;
+		f->from_glob = from_glob;
+		d->input_files[in - d->cfg->inputs]++;
+	}
+}
+
+/* Follows the paths of the new configuration not followed yet, and
+ * expands its globs: a path `old' did not cover starts as at start-up
+ * (its input's `start'), unless it is a file read before. */
+static void
+daemon_reload_paths(struct daemon *d, const struct config *old)
+{
+	const struct config_input *in;
+	struct follow *f;
+
+	for (size_t i = 0; i < d->cfg->ninputs; i++) {
+		in = &d->cfg->inputs[i];
+		for (size_t k = 0; k < in->npaths; k++) {
+			if (config_is_glob(in->paths[k]) ||
+			    daemon_follow_get(d, in->paths[k]) != NULL)
+				continue;
+			f = daemon_follow_add(d, in->paths[k], in, 0);
+			daemon_follow_open(d, f,
+			                   daemon_covered(old, f->path)
+			                       ? OPEN_APPEARED
+			                       : OPEN_ADDED);
+		}
+	}
+	daemon_globs_init(d);
+	for (size_t i = 0; i < d->nglobs; i++)
+		daemon_glob_scan(d, &d->globs[i], 0, old);
+}
+
+/* Applies the settings of a reloaded configuration. */
+static void
+daemon_reload_settings(struct daemon *d, const struct config *old)
+{
+	const struct config *cfg = d->cfg;
+
+	log_set_level((enum log_level)cfg->log_level);
+	d->max_pending = (size_t)cfg->max_pending;
+	d->resize = cfg->workers != d->workers;
+	daemon_try_resize(d);
+	/* The timers run on with the new intervals from now. */
+	evtimer_del(d->poll_ev);
+	daemon_poll_update(d);
+	evtimer_del(d->rescan_ev);
+	daemon_rescan_cb(-1, 0, d);
+	if (cfg->format != old->format)
+		log_info("reload: format %s for the lines of the reads started "
+		         "from now on",
+		         config_format_name(cfg->format));
+	if (strcmp(cfg->state_file, old->state_file) != 0) {
+		if (path_mkdirs(cfg->state_file) == -1)
+			log_warn("cannot create the directory of %s",
+			         cfg->state_file);
+		log_info("reload: the checkpoint is saved to %s from now on "
+		         "(%s is left as it is)",
+		         cfg->state_file, old->state_file);
+		d->save_dirty = 1;
+		evtimer_del(d->save_ev);
+		event_active(d->save_ev, EV_TIMEOUT, 0);
+	}
+	/* Rotation settings: a new size limit, the next clock boundary,
+	 * max_age. */
+	if (d->barrier == BARRIER_NONE)
+		output_set_limit(d->out, cfg->rotate_size);
+	daemon_rotate_arm(d);
+	evtimer_del(d->prune_ev);
+	daemon_prune_cb(-1, 0, d);
+	if (strcmp(cfg->output_path, output_path(d->out)) != 0) {
+		d->reopen = 1;
+		daemon_barrier_step(d);
+	}
+}
+
+/* SIGHUP: reads the configuration again.  One with errors is reported and
+ * changes nothing.  A good one is applied as a difference: the paths it
+ * still covers keep their open files and offsets (repointed to its
+ * inputs), paths it adds start as at start-up, paths it drops are read to
+ * their end and closed; settings take effect at once, workers once the
+ * pool is idle, a new output path through the reopen barrier. */
+static void
+daemon_reload(struct daemon *d)
+{
+	struct config_errors errs = {0};
+	struct config *cfg, *old = d->cfg;
+	struct daemon_reload_count n = {0};
+
+	if (d->once || d->stopping) {
+		log_notice("SIGHUP: %s; not reloading %s",
+		           d->once ? "--once runs to its end" : "stopping",
+		           old->file);
+		return;
+	}
+	/* systemd: service_reloading() (RELOADING=1) belongs here. */
+	log_info("SIGHUP: reloading %s", old->file);
+	cfg = config_load(old->file, &errs);
+	if (cfg == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_errx("%s", errs.msgs[i]);
+		log_errx("SIGHUP: %s has %zu error%s; going on with the "
+		         "configuration loaded before",
+		         old->file, errs.n, errs.n == 1 ? "" : "s");
+		config_errors_clear(&errs);
+		/* systemd: service_ready() (READY=1) belongs here. */
+		return;
+	}
+	daemon_reload_count(old, cfg, &n);
+	daemon_globs_free(d);
+	d->cfg = cfg;
+	daemon_reload_follows(d);
+	daemon_reload_paths(d, old);
+	daemon_reload_settings(d, old);
+	/* The follows of removed paths still point into it while drained. */
+	if (daemon_config_used(d, old)) {
+		d->retired = xreallocarray(d->retired, d->nretired + 1,
+		                           sizeof *d->retired);
+		d->retired[d->nretired++] = old;
+	} else
+		config_free(old);
+	log_notice("reloaded %s: %zu input%s added, %zu removed, %zu changed, "
+	           "%zu unchanged",
+	           cfg->file, n.added, n.added == 1 ? "" : "s", n.removed,
+	           n.changed, n.unchanged);
+	daemon_mark_dirty(d);
+	daemon_poll_update(d);
+	daemon_dispatch(d);
+	/* systemd: service_ready() (READY=1) belongs here. */
 }
 
 static void
@@ -1924,9 +2391,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		daemon_maybe_finish(d);
 		break;
 	case SIGHUP:
-		log_notice("SIGHUP: reloading the configuration is not "
-		           "supported yet; going on with %s as loaded",
-		           d->cfg->file);
+		daemon_reload(d);
 		break;
 	case SIGUSR1:
 		d->reopen = 1;
@@ -2052,6 +2517,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->cfg = cfg;
 	d->once = once;
 	TAILQ_INIT(&d->ready);
+	d->workers = cfg->workers;
 	d->max_inflight = (size_t)cfg->workers * 2;
 	d->max_pending = (size_t)cfg->max_pending;
 
@@ -2076,11 +2542,12 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->rotate_ev = evtimer_new(d->base, daemon_rotate_cb, d);
 	d->prune_ev = evtimer_new(d->base, daemon_prune_cb, d);
 	d->sync_ev = evtimer_new(d->base, daemon_sync_cb, d);
+	d->resize_ev = event_new(d->base, -1, 0, daemon_resize_cb, d);
 	if (!once)
 		d->save_ev = evtimer_new(d->base, daemon_save_cb, d);
 	if (d->poll_ev == NULL || d->drain_ev == NULL || d->reap_ev == NULL ||
 	    d->barrier_ev == NULL || d->rotate_ev == NULL ||
-	    d->prune_ev == NULL || d->sync_ev == NULL ||
+	    d->prune_ev == NULL || d->sync_ev == NULL || d->resize_ev == NULL ||
 	    (!once && d->save_ev == NULL)) {
 		log_errx("cannot create the loop's timers");
 		return -1;
@@ -2176,11 +2643,11 @@ int
 daemon_run(struct daemon *d)
 {
 	for (size_t i = 0; i < d->nglobs; i++)
-		daemon_glob_scan(d, &d->globs[i], 1);
+		daemon_glob_scan(d, &d->globs[i], 1, NULL);
 	daemon_rescan_cb(-1, 0, d); /* arms the timer */
 	d->once_left = d->nfollows;
 	for (size_t i = 0; i < d->nfollows; i++)
-		daemon_follow_open(d, d->follows[i], 1);
+		daemon_follow_open(d, d->follows[i], OPEN_STARTUP);
 	state_clear(&d->loaded);
 	/* A checkpoint before the first write: a kill -9 before the first
 	 * timed save must not find output that no checkpoint accounts for.
@@ -2232,11 +2699,7 @@ daemon_free(struct daemon *d)
 		follow_free(d->follows[i]);
 	}
 	free(d->follows);
-	for (size_t i = 0; i < d->nglobs; i++) {
-		notify_rm(d->notify, d->globs[i].dir_reg);
-		free(d->globs[i].dir);
-	}
-	free(d->globs);
+	daemon_globs_free(d);
 	free(d->input_files);
 	free(d->input_full);
 	if (d->rescan_ev != NULL)
@@ -2253,7 +2716,7 @@ daemon_free(struct daemon *d)
 	if (d->reap_ev != NULL)
 		event_free(d->reap_ev);
 	struct event *more[] = {d->barrier_ev, d->rotate_ev, d->prune_ev,
-	                        d->sync_ev};
+	                        d->sync_ev, d->resize_ev};
 	for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
 		if (more[i] != NULL)
 			event_free(more[i]);
@@ -2267,5 +2730,8 @@ daemon_free(struct daemon *d)
 		event_base_free(d->base);
 	state_clear(&d->loaded);
 	state_clear(&d->closed);
+	for (size_t i = 0; i < d->nretired; i++)
+		config_free(d->retired[i]);
+	free(d->retired);
 	config_free(d->cfg);
 }

@@ -31,6 +31,9 @@ enum daemon_barrier {
 
 struct daemon {
 	struct config *cfg;
+	struct config **retired; /* configurations before a reload that
+	                            follows still being drained point into */
+	size_t nretired;
 	int once; /* --once: read what is there, then exit */
 
 	struct event_base *base;
@@ -40,8 +43,9 @@ struct daemon {
 	struct event *sig_ev[5];
 	struct event *poll_ev;
 	struct event *save_ev;
-	struct event *drain_ev; /* the next rotate_wait to end */
-	struct event *reap_ev;  /* closes rotated files that are done */
+	struct event *drain_ev;  /* the next rotate_wait to end */
+	struct event *reap_ev;   /* closes rotated files that are done */
+	struct event *resize_ev; /* remakes the pool for a new `workers' */
 
 	struct follow **follows;
 	size_t nfollows;
@@ -58,6 +62,9 @@ struct daemon {
 	TAILQ_HEAD(, watch) ready; /* watches waiting for a free job slot */
 	size_t inflight;
 	size_t max_inflight;
+	unsigned workers;   /* threads in the pool */
+	int resize;         /* a reload changed workers: remake the pool once
+	                       no job is in it (no read is started meanwhile) */
 	size_t max_pending; /* output bytes waiting before reads pause */
 	size_t once_left;   /* --once: watches not read to their end yet */
 
@@ -68,7 +75,8 @@ struct daemon {
 	int save_busy;       /* a save is in the pool */
 	int save_failed;     /* errno of the last failed save, or 0 */
 
-	int reopen;               /* SIGUSR1: open the output path anew */
+	int reopen; /* SIGUSR1, or a reload that moved the output: open the
+	               configured output path when possible */
 	int rotate_wanted;        /* rotate the output when possible */
 	int barrier;              /* enum daemon_barrier: where an output
 	                             rotation or reopen is */
@@ -101,7 +109,8 @@ struct daemon {
 int daemon_init(struct daemon *d, struct config *cfg, int once);
 
 /* Runs until stopped by SIGTERM or SIGINT (or, with --once, until every
- * input is read to its end) and returns the exit status. */
+ * input is read to its end) and returns the exit status.  SIGHUP reloads
+ * the configuration; SIGUSR1 reopens the output. */
 int daemon_run(struct daemon *d);
 
 /* Frees everything daemon_init() made. */

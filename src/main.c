@@ -54,12 +54,16 @@ static void
 main_summary(const struct config *cfg)
 {
 	size_t npaths = 0;
+	char inc[64] = "";
 
 	for (size_t i = 0; i < cfg->ninputs; i++)
 		npaths += cfg->inputs[i].npaths;
-	printf("%s: OK: %zu input%s (%zu path%s) -> %s (%s), %u worker%s\n",
+	if (cfg->nincluded > 0)
+		snprintf(inc, sizeof inc, ", %zu included file%s",
+		         cfg->nincluded, cfg->nincluded == 1 ? "" : "s");
+	printf("%s: OK: %zu input%s (%zu path%s%s) -> %s (%s), %u worker%s\n",
 	       cfg->file, cfg->ninputs, cfg->ninputs == 1 ? "" : "s", npaths,
-	       npaths == 1 ? "" : "s", cfg->output_path,
+	       npaths == 1 ? "" : "s", inc, cfg->output_path,
 	       config_format_name(cfg->format), cfg->workers,
 	       cfg->workers == 1 ? "" : "s");
 }

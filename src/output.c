@@ -124,6 +124,12 @@ output_open(struct event_base *base, const char *path,
 int
 output_reopen(struct output *out, char **cause)
 {
+	return output_reopen_at(out, out->path, cause);
+}
+
+int
+output_reopen_at(struct output *out, const char *path, char **cause)
+{
 	struct stat st;
 	int fd;
 
@@ -131,11 +137,15 @@ output_reopen(struct output *out, char **cause)
 		*cause = xasprintf("%s ends in a half-written line", out->path);
 		return -1;
 	}
-	fd = output_open_file(out->path, &st, cause);
+	fd = output_open_file(path, &st, cause);
 	if (fd == -1)
 		return -1;
 	if (close(out->fd) == -1)
 		log_warn("closing the old %s", out->path);
+	if (path != out->path) {
+		free(out->path);
+		out->path = xstrdup(path);
+	}
 	output_use(out, fd, &st);
 	return 0;
 }
@@ -292,6 +302,12 @@ output_writable(const struct output *out, struct iovec *iov, int *full)
 		len += c->data.len - c->done;
 	}
 	return i;
+}
+
+const char *
+output_path(const struct output *out)
+{
+	return out->path;
 }
 
 void

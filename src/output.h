@@ -102,6 +102,14 @@ int output_fd(const struct output *out);
 int output_rotate(struct output *out, time_t when, int utc, char **rotated,
                   char **cause);
 
+/* The same at another path (a reload moved the output): from now on the
+ * output is the file at `path', opened and created as output_open() does.
+ * On failure the old file stays in use. */
+int output_reopen_at(struct output *out, const char *path, char **cause);
+
+/* The path the open file was opened at. */
+const char *output_path(const struct output *out);
+
 /* Closes the file; bytes still pending are dropped, so flush first. */
 void output_close(struct output *out);
 

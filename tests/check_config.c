@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -254,31 +255,16 @@ END_TEST
 /* Every key in the table, and the names of the formats. */
 START_TEST(test_keys)
 {
-	static const char *const want[] = {"workers",
-	                                   "state_file",
-	                                   "poll_interval",
-	                                   "max_line",
-	                                   "log_level",
-	                                   "checkpoint_interval",
-	                                   "path",
-	                                   "format",
-	                                   "max_pending",
-	                                   "rotate_size",
-	                                   "rotate_interval",
-	                                   "rotate_utc",
-	                                   "keep",
-	                                   "max_age",
-	                                   "compress",
-	                                   "compress_level",
-	                                   "fsync",
-	                                   "fsync_interval",
-	                                   "path",
-	                                   "tag",
-	                                   "start",
-	                                   "rotate_wait",
-	                                   "exclude",
-	                                   "max_files",
-	                                   "rescan_interval"};
+	static const char *const want[] = {
+	    "workers",        "state_file",     "poll_interval",
+	    "max_line",       "log_level",      "checkpoint_interval",
+	    "include",        "path",           "format",
+	    "max_pending",    "rotate_size",    "rotate_interval",
+	    "rotate_utc",     "keep",           "max_age",
+	    "compress",       "compress_level", "fsync",
+	    "fsync_interval", "path",           "tag",
+	    "start",          "rotate_wait",    "exclude",
+	    "max_files",      "rescan_interval"};
 	const struct config_key *k = config_keys();
 	size_t n = 0;
 
@@ -1040,6 +1026,259 @@ START_TEST(test_size)
 }
 END_TEST
 
+/* Writes `text' into tmp_dir/`rel' (its directory must exist); returns the
+ * file's real path, as an included file is named in messages. */
+static char *
+put(const char *rel, const char *text)
+{
+	char *path = made_add(str("%s/%s", tmp_dir, rel));
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return str("%s/%s", real_dir, rel);
+}
+
+/* Makes the directory tmp_dir/`rel'. */
+static void
+put_dir(const char *rel)
+{
+	char *path = made_add(str("%s/%s", tmp_dir, rel));
+
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+}
+
+/* Asserts error `i' of the last load starts with "FILE:LINE: " and holds
+ * `why'. */
+static void
+expect_msg(size_t i, const char *file, int line, const char *why)
+{
+	char *prefix = str("%s:%d: ", file, line);
+
+	ck_assert_msg(i < errs.n, "no error %zu:%s", i, errs_joined());
+	ck_assert_msg(strncmp(errs.msgs[i], prefix, strlen(prefix)) == 0,
+	              "message \"%.300s\" does not start with \"%s\"",
+	              errs.msgs[i], prefix);
+	ck_assert_msg(strstr(errs.msgs[i], why) != NULL,
+	              "message \"%.300s\" does not say \"%s\"", errs.msgs[i],
+	              why);
+	free(prefix);
+}
+
+/* Included files are read after the main one, each pattern's matches in
+ * byte order; directories, hidden files and the main file are skipped;
+ * relative paths are taken from the included file's directory. */
+START_TEST(test_include_order)
+{
+	char *main, *a, *b, *extra, *want;
+	struct config *cfg;
+
+	put_dir("conf.d");
+	put_dir("conf.d/sub.ini");
+	put_dir("more");
+	b = put("conf.d/b.ini", "[input:b]\npath = b.log\n");
+	a = put("conf.d/a.ini", "; app a\n\n[input:a]\npath = /a.log\n"
+	                        "[input:a2]\npath = /a2.log\n");
+	free(put("conf.d/.hidden.ini", "[bad\n"));
+	free(put("conf.d/c.ini.disabled", "[bad\n"));
+	extra = put("more/extra.ini", "[input:e]\npath = ../e.log\n");
+	main = put("main.ini", "[tailmux]\ninclude = conf.d/*.ini\n"
+	                       "include = more/extra.ini\ninclude = *.ini\n"
+	                       "[input:m]\npath = /m.log\n");
+	config_errors_clear(&errs);
+	cfg = config_load(main, &errs);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->ninputs, 5);
+	ck_assert_str_eq(cfg->inputs[0].name, "m");
+	ck_assert_str_eq(cfg->inputs[0].file, main);
+	ck_assert_str_eq(cfg->inputs[1].name, "a");
+	ck_assert_str_eq(cfg->inputs[1].file, a);
+	ck_assert_int_eq(cfg->inputs[1].line, 3);
+	ck_assert_str_eq(cfg->inputs[2].name, "a2");
+	ck_assert_str_eq(cfg->inputs[3].name, "b");
+	ck_assert_str_eq(cfg->inputs[3].file, b);
+	want = str("%s/conf.d/b.log", real_dir);
+	ck_assert_str_eq(cfg->inputs[3].paths[0], want);
+	free(want);
+	ck_assert_str_eq(cfg->inputs[4].name, "e");
+	want = str("%s/more/../e.log", real_dir);
+	ck_assert_str_eq(cfg->inputs[4].paths[0], want);
+	free(want);
+	ck_assert_uint_eq(cfg->nincludes, 3);
+	want = str("%s/conf.d/*.ini", real_dir);
+	ck_assert_str_eq(cfg->includes[0], want);
+	free(want);
+	ck_assert_int_eq(cfg->include_lines[1], 3);
+	ck_assert_uint_eq(cfg->nincluded, 3); /* main.ini itself is not */
+	ck_assert_str_eq(cfg->included[0], a);
+	ck_assert_str_eq(cfg->included[1], b);
+	ck_assert_str_eq(cfg->included[2], extra);
+	config_free(cfg);
+	free(a);
+	free(b);
+	free(extra);
+	free(main);
+}
+END_TEST
+
+/* A pattern that matches nothing, in a directory that is empty or missing,
+ * is no error. */
+START_TEST(test_include_none)
+{
+	char *main;
+	struct config *cfg;
+
+	put_dir("conf.d");
+	main = put("main.ini", "[tailmux]\ninclude = conf.d/*.ini\n"
+	                       "include = nowhere/*.ini\n"
+	                       "include = /nonexistent-dir/x.ini\n" INPUT);
+	config_errors_clear(&errs);
+	cfg = config_load(main, &errs);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->ninputs, 1);
+	ck_assert_uint_eq(cfg->nincluded, 0);
+	config_free(cfg);
+	free(main);
+}
+END_TEST
+
+/* Errors in an included file name that file and its line. */
+START_TEST(test_include_errors)
+{
+	char *main, *bad, *worse;
+
+	put_dir("conf.d");
+	bad = put("conf.d/bad.ini", "[input:x]\npath = /x.log\n"
+	                            "start = sideways\nbogus = 1\n");
+	worse = put("conf.d/worse.ini", "\n\n[input:y\npath = /y.log\n"
+	                                "[input:z]\njunk\n");
+	main = put("main.ini", "[tailmux]\ninclude = conf.d/*.ini\n" INPUT);
+	config_errors_clear(&errs);
+	ck_assert_ptr_null(config_load(main, &errs));
+	ck_assert_msg(errs.n == 5, "%zu errors:%s", errs.n, errs_joined());
+	expect_msg(0, bad, 3, "[input:x] start: expected head or end");
+	expect_msg(1, bad, 4, "[input:x] bogus: unknown key");
+	expect_msg(2, worse, 3, "section header lacks its closing ']'");
+	expect_msg(3, worse, 6, "expected \"key = value\"");
+	expect_msg(4, worse, 5, "[input:z] path: missing");
+	free(bad);
+	free(worse);
+	free(main);
+}
+END_TEST
+
+/* An included file holds [input:NAME] sections only: no [tailmux] (so no
+ * nested include) and no [output]. */
+START_TEST(test_include_sections)
+{
+	char *main, *inc, *msg;
+
+	put_dir("conf.d");
+	inc = put("conf.d/x.ini", "[tailmux]\ninclude = *.ini\nworkers = 2\n"
+	                          "[output]\nformat = json\n"
+	                          "[input:x]\npath = /x.log\n");
+	main = put("main.ini", "[tailmux]\nworkers = 1\n\n"
+	                       "include = conf.d/*.ini\n" INPUT);
+	config_errors_clear(&errs);
+	ck_assert_ptr_null(config_load(main, &errs));
+	ck_assert_msg(errs.n == 2, "%zu errors:%s", errs.n, errs_joined());
+	msg = str("[tailmux]: an included file may hold only [input:NAME] "
+	          "sections: [tailmux] (with include) and [output] belong in "
+	          "%s, which includes this file (line 4)",
+	          main);
+	expect_msg(0, inc, 1, msg);
+	free(msg);
+	expect_msg(1, inc, 4, "[output]: an included file may hold only");
+	free(inc);
+	free(main);
+}
+END_TEST
+
+/* One input name in two files, or one path in two files: an error naming
+ * both files and lines. */
+START_TEST(test_include_duplicates)
+{
+	char *main, *one, *two, *msg;
+
+	put_dir("conf.d");
+	one = put("conf.d/1.ini", "[input:x]\npath = /x.log\n\n"
+	                          "[input:a]\npath = /other.log\n");
+	two = put("conf.d/2.ini", "[input:y]\npath = /y.log\n"
+	                          "[input:x]\npath = /x2.log\n"
+	                          "[input:z]\npath = /a.log\n");
+	main = put("main.ini", "[tailmux]\ninclude = conf.d/*.ini\n"
+	                       "[input:a]\npath = /a.log\n");
+	config_errors_clear(&errs);
+	ck_assert_ptr_null(config_load(main, &errs));
+	ck_assert_msg(errs.n == 3, "%zu errors:%s", errs.n, errs_joined());
+	msg = str("[input:a]: input given twice: also at %s:3", main);
+	expect_msg(0, one, 4, msg);
+	free(msg);
+	msg = str("[input:x]: input given twice: also at %s:1", one);
+	expect_msg(1, two, 3, msg);
+	free(msg);
+	msg = str("[input:z] path: /a.log is already tailed by [input:a] "
+	          "(%s:4)",
+	          main);
+	expect_msg(2, two, 6, msg);
+	free(msg);
+	free(one);
+	free(two);
+	free(main);
+}
+END_TEST
+
+/* Inputs may all come from included files; none anywhere is an error. */
+START_TEST(test_include_only_inputs)
+{
+	char *main, *msg;
+	struct config *cfg;
+
+	put_dir("conf.d");
+	free(put("conf.d/empty.ini", "; nothing yet\n"));
+	main = put("main.ini", "[tailmux]\ninclude = conf.d/*.ini\n");
+	config_errors_clear(&errs);
+	ck_assert_ptr_null(config_load(main, &errs));
+	ck_assert_msg(errs.n == 1, "%zu errors:%s", errs.n, errs_joined());
+	msg = str("%s: no [input:NAME] section, in it or in the 1 files it "
+	          "includes",
+	          main);
+	ck_assert_msg(strncmp(errs.msgs[0], msg, strlen(msg)) == 0, "%s",
+	              errs.msgs[0]);
+	free(msg);
+	free(put("conf.d/web.ini", "[input:web]\npath = /w.log\n"));
+	config_errors_clear(&errs);
+	cfg = config_load(main, &errs);
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->ninputs, 1);
+	ck_assert_str_eq(cfg->inputs[0].name, "web");
+	config_free(cfg);
+	free(main);
+}
+END_TEST
+
+/* A directory the pattern needs that cannot be read is an error. */
+START_TEST(test_include_unreadable)
+{
+	char *main, *dir;
+
+	if (geteuid() == 0)
+		return; /* root reads it anyway */
+	put_dir("conf.d");
+	dir = str("%s/conf.d", tmp_dir);
+	ck_assert_int_eq(chmod(dir, 0), 0);
+	main = put("main.ini", "[tailmux]\ninclude = conf.d/*.ini\n" INPUT);
+	config_errors_clear(&errs);
+	ck_assert_ptr_null(config_load(main, &errs));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_msg(errs.n == 1, "%zu errors:%s", errs.n, errs_joined());
+	expect_msg(0, main, 2, "[tailmux] include: cannot read");
+	free(dir);
+	free(main);
+}
+END_TEST
+
 /* The suite: loads of good and bad files, then the value parsers. */
 static Suite *
 config_suite(void)
@@ -1088,6 +1327,17 @@ config_suite(void)
 	tcase_add_test(tc, test_err_unterminated_section);
 	tcase_add_test(tc, test_all_errors);
 	tcase_add_test(tc, test_errors_append);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("include");
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_test(tc, test_include_order);
+	tcase_add_test(tc, test_include_none);
+	tcase_add_test(tc, test_include_errors);
+	tcase_add_test(tc, test_include_sections);
+	tcase_add_test(tc, test_include_duplicates);
+	tcase_add_test(tc, test_include_only_inputs);
+	tcase_add_test(tc, test_include_unreadable);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("values");

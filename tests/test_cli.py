@@ -8,6 +8,8 @@
   * On a configuration with many errors it prints every one of them, each
     as "FILE:LINE: ...", each once, on stderr, and exits 78; without -t too.
     A configuration file that cannot be read also gives 78.
+  * include: -t counts the included files; an error in one names it and
+    its line.
   * An unknown option, a missing option argument or a stray argument print
     the usage on stderr and exit 2.
   * -V / --version print "tailmux VERSION"; -h / --help print the usage on
@@ -122,6 +124,26 @@ def test(t):
                             % (n, what, got[n]))
         t.ok("every error is printed once as FILE:LINE: ..., at lines %s"
              % sorted(got))
+
+    # --- drop-in files: counted in the summary, their errors named
+    inc = t.write("inc/main.ini", "[tailmux]\ninclude = conf.d/*.ini\n"
+                  "[output]\npath = o.log\n[input:m]\npath = m.log\n")
+    rc, out, err = t.run("-t", "-c", inc, check_rc=0)
+    t.check(out.startswith("%s: OK: 1 input (1 path) -> " % inc),
+            "-t with an include matching nothing: OK", repr(out))
+    t.write("inc/conf.d/b.ini", "[input:b]\npath = b.log\n")
+    t.write("inc/conf.d/a.ini", "[input:a]\npath = a.log\npath = a2.log\n")
+    rc, out, err = t.run("-t", "-c", inc, check_rc=0)
+    t.check(out.startswith("%s: OK: 3 inputs (4 paths, 2 included files) "
+                           "-> " % inc),
+            "-t counts the included files", repr(out))
+    bad_inc = t.write("inc/conf.d/c.ini", "[input:c]\npath = c.log\n"
+                      "start = never\n")
+    rc, out, err = t.run("-t", "-c", inc)
+    t.check(rc == 78 and err.startswith("%s:3: [input:c] start: "
+                                        % bad_inc),
+            "an error in an included file names that file and line",
+            "status %d, %r" % (rc, err))
 
     rc, out, err = t.run("-t", "-c", t.path("no-such.ini"))
     t.check(rc == 78 and "no-such.ini" in err,
