@@ -44,7 +44,7 @@
 #define DAEMON_MAX_CLOSED 1024
 
 /* What a notify registration belongs to. */
-enum { OWNER_FOLLOW, OWNER_WATCH, OWNER_GLOB };
+enum { OWNER_FOLLOW, OWNER_WATCH, OWNER_GLOB, OWNER_OUTPUT };
 
 /* Why a path's file is being opened, which says where to start in it. */
 enum daemon_open {
@@ -1607,6 +1607,19 @@ daemon_globs_init(struct daemon *d)
 	}
 }
 
+/* Watches the output file for its removal (its link count falling to 0:
+ * IN_ATTRIB), so that a deleted output, or one whose directory was
+ * removed, is created again rather than written to unseen. */
+static void
+daemon_output_watch(struct daemon *d)
+{
+	if (d->notify == NULL)
+		return;
+	notify_rm(d->notify, d->out_reg);
+	d->out_reg = notify_add(d->notify, output_path(d->out), IN_ATTRIB, d,
+	                        OWNER_OUTPUT);
+}
+
 /* Starts an output barrier when one is asked for (SIGUSR1's reopen, a
  * rotation) and nothing stands in the way, or takes a stalled one on.
  *
@@ -1726,6 +1739,7 @@ daemon_barrier_saved(struct daemon *d, int err)
 	d->barrier = BARRIER_NONE;
 	output_set_limit(d->out, d->cfg->rotate_size);
 	output_hold(d->out, 0);
+	daemon_output_watch(d);
 	if (d->rotated != NULL) {
 		log_notice("rotated %s to %s", d->cfg->output_path,
 		           path_base(d->rotated));
@@ -1977,8 +1991,20 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 	struct daemon_glob *g;
 	struct follow *f;
 	struct watch *w;
+	struct stat st;
 	char *path;
 
+	if (kind == OWNER_OUTPUT) {
+		if (fstat(output_fd(d->out), &st) == 0 && st.st_nlink == 0 &&
+		    !d->reopen && d->barrier == BARRIER_NONE) {
+			log_warnx("%s was deleted, and with it the lines "
+			          "written to it; creating it again",
+			          output_path(d->out));
+			d->reopen = 1;
+			daemon_barrier_step(d);
+		}
+		return;
+	}
 	if (kind == OWNER_GLOB) {
 		g = owner;
 		if (name == NULL || !(mask & (IN_CREATE | IN_MOVED_TO)))
@@ -2572,6 +2598,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	if (daemon_output_resume(d) == -1)
 		return -1;
 	output_set_limit(d->out, cfg->rotate_size);
+	daemon_output_watch(d);
 	d->pool = pool_create(d->base, cfg->workers);
 	if (d->pool == NULL) {
 		log_warn("cannot start %u worker threads", cfg->workers);
@@ -2705,6 +2732,7 @@ daemon_free(struct daemon *d)
 	if (d->rescan_ev != NULL)
 		event_free(d->rescan_ev);
 	output_close(d->out);
+	notify_rm(d->notify, d->out_reg);
 	notify_free(d->notify);
 	for (size_t i = 0; i < sizeof d->sig_ev / sizeof d->sig_ev[0]; i++)
 		if (d->sig_ev[i] != NULL)

@@ -18,6 +18,7 @@ struct event_base;
 struct daemon_glob;
 struct follow;
 struct notify;
+struct notify_reg;
 struct output;
 struct pool;
 
@@ -39,6 +40,7 @@ struct daemon {
 	struct event_base *base;
 	struct pool *pool;
 	struct output *out;
+	struct notify_reg *out_reg; /* the output file, for its removal */
 	struct notify *notify;
 	struct event *sig_ev[5];
 	struct event *poll_ev;

@@ -14,8 +14,12 @@ after the reopen and restarted.
     all of them, and the three files hold every line once, in order.
   * a SIGUSR1 with nothing renamed opens the same file again: nothing is
     lost or repeated.
+  * the output's directory is removed (rm -r) while tailmux runs: it says
+    so, creates the directory and the file again, and the lines written
+    from then on are all in the new file, once.
 """
 import os
+import shutil
 import signal
 import sys
 
@@ -83,6 +87,32 @@ def test(t):
     tmtest.check_seq(lines, {"a": n[0]})
     t.ok("out.log.1, out.log.2 and out.log hold lines 1..%d once, in order"
          % n[0])
+    test_deleted(t)
+
+
+def test_deleted(t):
+    sub = t.path("sub")
+    os.makedirs(sub)
+    inp = t.path("del.log")
+    out = os.path.join(sub, "out.log")
+    cfg = t.config([("d", "del.log")], name="del.ini", output="sub/out.log")
+    first = tmtest.seq_lines("d", 1, 1000)
+    tmtest.append(inp, first)
+    d = t.start(cfg)
+    tmtest.caught_up(out, len(first), "before the removal", d)
+    shutil.rmtree(sub)
+    d.wait_log("was deleted")
+    tmtest.wait_for(lambda: os.path.exists(out), "a new %s" % out, daemon=d)
+    more = tmtest.seq_lines("d", 1001, 2000)
+    tmtest.append(inp, more)
+    tmtest.caught_up(out, len(more), "after the removal", d)
+    d.stop()
+    lines = tmtest.split_lines(tmtest.read(out))
+    t.check(lines[0].startswith(b"d 1001 ") and len(lines) == 1000,
+            "the new output holds lines 1001..2000",
+            "first line %r, %d lines" % (lines[:1], len(lines)))
+    t.ok("a removed output directory is created again, and no later line "
+         "is lost")
 
 
 if __name__ == "__main__":
