@@ -4,11 +4,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -83,7 +86,8 @@ archive_write_all(int fd, const unsigned char *buf, size_t len)
 /* Deflates everything readable from sfd into dfd in gzip format.  Returns
  * 0, or -1 with errno (EIO for a zlib failure). */
 static int
-archive_deflate(int sfd, int dfd, int level, uint64_t *in, uint64_t *out)
+archive_deflate(const struct archive_req *req, int sfd, int dfd, uint64_t *in,
+                uint64_t *out)
 {
 	unsigned char *ibuf = xmalloc(ARCHIVE_CHUNK);
 	unsigned char *obuf = xmalloc(ARCHIVE_CHUNK);
@@ -92,7 +96,7 @@ archive_deflate(int sfd, int dfd, int level, uint64_t *in, uint64_t *out)
 	int flush = Z_NO_FLUSH, r = -1, zr;
 
 	memset(&zs, 0, sizeof zs);
-	if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8,
+	if (deflateInit2(&zs, req->level, Z_DEFLATED, 15 + 16, 8,
 	                 Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(ibuf);
 		free(obuf);
@@ -100,6 +104,10 @@ archive_deflate(int sfd, int dfd, int level, uint64_t *in, uint64_t *out)
 		return -1;
 	}
 	do {
+		if (req->cancel != NULL && atomic_load(req->cancel)) {
+			errno = ECANCELED;
+			goto out;
+		}
 		n = read(sfd, ibuf, ARCHIVE_CHUNK);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -162,10 +170,11 @@ archive_gzip(const struct archive_req *req, const char *path,
 		goto done;
 	}
 	(void)posix_fadvise(sfd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (archive_deflate(sfd, dfd, req->level, &in, &out) == -1 ||
+	if (archive_deflate(req, sfd, dfd, &in, &out) == -1 ||
 	    fsync(dfd) == -1) {
-		archive_say(res, "cannot compress %s into %s: %s", path, tmp,
-		            strerror(errno));
+		if (errno != ECANCELED)
+			archive_say(res, "cannot compress %s into %s: %s", path,
+			            tmp, strerror(errno));
 		unlink(tmp);
 		goto done;
 	}
@@ -196,6 +205,16 @@ done:
 	free(tmp);
 	free(gz);
 	return r;
+}
+
+void
+archive_lower_priority(void)
+{
+	struct sched_param sp = {0};
+
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	/* ioprio_set(IOPRIO_WHO_PROCESS, this thread, IOPRIO_CLASS_IDLE) */
+	(void)syscall(SYS_ioprio_set, 1, 0, 3 << 13);
 }
 
 /* Removes dir/stem+suffix; says so if it cannot. */

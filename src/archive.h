@@ -11,6 +11,7 @@
 #ifndef TAILMUX_ARCHIVE_H
 #define TAILMUX_ARCHIVE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -25,6 +26,7 @@ struct archive_req {
 	unsigned keep;    /* rotated files kept, newest first; 0: all */
 	uint64_t max_age; /* ms; older rotated files go; 0: no limit */
 	time_t now;
+	const atomic_int *cancel; /* when set, a gzip stops (NULL: never) */
 };
 
 struct archive_result {
@@ -38,6 +40,11 @@ struct archive_result {
 /* Compresses, cleans up after a crash, and applies retention, as the
  * request says. */
 void archive_run(const struct archive_req *req, struct archive_result *res);
+
+/* Puts the calling thread at idle CPU and I/O priority, where it runs only
+ * when nothing else wants to (best effort: failures are ignored).  For a
+ * thread that does nothing but archive_run(). */
+void archive_lower_priority(void);
 
 /* Frees what a request and a result hold (not the structs themselves). */
 void archive_req_clear(struct archive_req *req);

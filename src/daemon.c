@@ -19,6 +19,7 @@
 #include <glob.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -1338,10 +1339,10 @@ daemon_save_done(struct pool_job *job)
 	daemon_maybe_finish(d);
 }
 
-/* Renders the checkpoint and saves it from a worker; with `sync', the
- * output is synced first.  One save is out at a time. */
+/* Renders the checkpoint and saves it from a worker; `sync_fd' (which it
+ * takes), unless -1, is synced first.  One save is out at a time. */
 static void
-daemon_save_submit(struct daemon *d, int barrier, int sync)
+daemon_save_submit(struct daemon *d, int barrier, int sync_fd)
 {
 	struct daemon_save_job *j;
 
@@ -1351,7 +1352,7 @@ daemon_save_submit(struct daemon *d, int barrier, int sync)
 	j->d = d;
 	j->path = xstrdup(d->cfg->state_file);
 	j->barrier = barrier;
-	j->sync_fd = sync ? dup(output_fd(d->out)) : -1;
+	j->sync_fd = sync_fd;
 	daemon_state_render(d, &j->data);
 	d->save_dirty = 0;
 	d->save_busy = 1;
@@ -1375,7 +1376,9 @@ daemon_save_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	daemon_save_submit(d, 0,
 	                   d->cfg->fsync == FSYNC_INTERVAL ||
-	                       d->cfg->fsync == FSYNC_ALWAYS);
+	                           d->cfg->fsync == FSYNC_ALWAYS
+	                       ? dup(output_fd(d->out))
+	                       : -1);
 }
 
 /* Something the checkpoint holds changed: save within checkpoint_interval.
@@ -1620,21 +1623,34 @@ daemon_output_watch(struct daemon *d)
 	                        OWNER_OUTPUT);
 }
 
+/* A dup of the output's descriptor when the fsync policy syncs it at a
+ * barrier, else -1. */
+static int
+daemon_barrier_sync_fd(struct daemon *d, int fd)
+{
+	return d->cfg->fsync != FSYNC_NEVER && fd != -1 ? dup(fd) : -1;
+}
+
 /* Starts an output barrier when one is asked for (SIGUSR1's reopen, a
  * rotation) and nothing stands in the way, or takes a stalled one on.
  *
- * A barrier: hold the output at a line boundary; save a checkpoint naming
- * the file at its final length (synced first unless fsync = never); rename
- * it (a rotation) and open the path anew; save a checkpoint naming the new
- * file at length 0; only then write to it.  A crash at any point restarts
- * on a file the checkpoint names (found by identity if renamed), cut back
- * to its checkpointed length, so no line is written twice or lost. */
+ * A barrier holds the output at a line boundary, switches files, and saves
+ * a checkpoint naming the new file at length 0 (after syncing the old one,
+ * unless fsync = never) before a line is written to it.  A crash before
+ * that save restarts on the old file, found by identity, cut back to the
+ * length the last checkpoint gave it; the lines past it are read again
+ * into the new file, once.  A reopen (SIGUSR1, a reload moving the output)
+ * first saves a checkpoint naming the old file at its final length: it may
+ * have been moved where it cannot be found.  A rotation skips that save
+ * (the renamed file stays in its directory), which halves the time the
+ * output is held. */
 static void
 daemon_barrier_step(struct daemon *d)
 {
 	if (d->barrier == BARRIER_NEW_RETRY && !d->save_busy) {
 		d->barrier = BARRIER_NEW;
-		daemon_save_submit(d, 1, 0);
+		daemon_save_submit(
+		    d, 1, daemon_barrier_sync_fd(d, d->barrier_old_fd));
 		return;
 	}
 	if (d->barrier != BARRIER_NONE || (!d->reopen && !d->rotate_wanted))
@@ -1658,10 +1674,13 @@ daemon_barrier_step(struct daemon *d)
 	else
 		d->rotate_wanted = 0;
 	d->barrier = BARRIER_OLD;
-	if (d->once)
+	if (d->once || d->barrier_rotate) {
+		d->barrier_old_fd =
+		    d->once ? -1 : daemon_barrier_sync_fd(d, output_fd(d->out));
 		daemon_barrier_saved(d, 0);
-	else
-		daemon_save_submit(d, 1, d->cfg->fsync != FSYNC_NEVER);
+	} else
+		daemon_save_submit(
+		    d, 1, daemon_barrier_sync_fd(d, output_fd(d->out)));
 }
 
 /* Gives the barrier up after a failure: the output goes on in the old
@@ -1675,6 +1694,9 @@ daemon_barrier_abort(struct daemon *d)
 		d->rotate_wanted = 1;
 	else
 		d->reopen = 1;
+	if (d->barrier_old_fd != -1)
+		close(d->barrier_old_fd);
+	d->barrier_old_fd = -1;
 	d->barrier = BARRIER_NONE;
 	output_set_limit(d->out, 0); /* or it stays full */
 	output_hold(d->out, 0);
@@ -1724,7 +1746,8 @@ daemon_barrier_saved(struct daemon *d, int err)
 		if (d->once)
 			daemon_barrier_saved(d, 0);
 		else
-			daemon_save_submit(d, 1, 0);
+			daemon_save_submit(
+			    d, 1, daemon_barrier_sync_fd(d, d->barrier_old_fd));
 		return;
 	}
 	if (d->barrier != BARRIER_NEW)
@@ -1737,6 +1760,9 @@ daemon_barrier_saved(struct daemon *d, int err)
 		return;
 	}
 	d->barrier = BARRIER_NONE;
+	if (d->barrier_old_fd != -1)
+		close(d->barrier_old_fd);
+	d->barrier_old_fd = -1;
 	output_set_limit(d->out, d->cfg->rotate_size);
 	output_hold(d->out, 0);
 	daemon_output_watch(d);
@@ -1820,6 +1846,7 @@ daemon_archive_run(struct pool_job *job)
 {
 	struct daemon_archive_job *j = (struct daemon_archive_job *)job;
 
+	archive_lower_priority();
 	archive_run(&j->req, &j->res);
 }
 
@@ -1845,7 +1872,6 @@ daemon_archive_done(struct pool_job *job)
 	free(j);
 	if (d->narchive_todo > 0)
 		daemon_archive_kick(d);
-	daemon_try_resize(d);
 }
 
 /* Hands the rotated files waiting for gzip, if any, to a worker, and
@@ -1857,8 +1883,8 @@ daemon_archive_submit(struct daemon *d, int all)
 	const struct config *cfg = d->cfg;
 	struct daemon_archive_job *j;
 
-	if (d->archive_busy || d->stopping || d->resize)
-		return; /* daemon_archive_done() or the resize kicks again */
+	if (d->archive_busy || d->stopping)
+		return; /* daemon_archive_done() kicks again */
 	j = xcalloc(1, sizeof *j);
 	j->job.run = daemon_archive_run;
 	j->job.done = daemon_archive_done;
@@ -1872,10 +1898,11 @@ daemon_archive_submit(struct daemon *d, int all)
 	j->req.keep = cfg->keep;
 	j->req.max_age = cfg->max_age;
 	j->req.now = time(NULL);
+	j->req.cancel = &d->archive_cancel;
 	d->archive_todo = NULL;
 	d->narchive_todo = 0;
 	d->archive_busy = 1;
-	pool_submit(d->pool, &j->job);
+	pool_submit(d->slow, &j->job);
 }
 
 static void
@@ -2127,8 +2154,6 @@ daemon_resize_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	d->max_inflight = (size_t)d->workers * 2;
 	daemon_dispatch(d);
-	if (d->narchive_todo > 0)
-		daemon_archive_kick(d);
 	if (d->sync_again) {
 		d->sync_again = 0;
 		daemon_sync_submit(d);
@@ -2546,6 +2571,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->workers = cfg->workers;
 	d->max_inflight = (size_t)cfg->workers * 2;
 	d->max_pending = (size_t)cfg->max_pending;
+	d->barrier_old_fd = -1;
 
 	d->base = event_base_new();
 	if (d->base == NULL || event_base_priority_init(d->base, 3) == -1) {
@@ -2602,6 +2628,13 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->pool = pool_create(d->base, cfg->workers);
 	if (d->pool == NULL) {
 		log_warn("cannot start %u worker threads", cfg->workers);
+		return -1;
+	}
+	/* gzip and retention: one thread of its own, at idle priority, so
+	 * that compressing a large file takes no CPU from the reads. */
+	d->slow = pool_create(d->base, 1);
+	if (d->slow == NULL) {
+		log_warn("cannot start the compression thread");
 		return -1;
 	}
 	d->input_files = xcalloc(cfg->ninputs, sizeof *d->input_files);
@@ -2710,6 +2743,11 @@ daemon_free(struct daemon *d)
 {
 	d->stopping = 1; /* the pool's last callbacks submit nothing */
 	d->freeing = 1;
+	/* A gzip under way stops (its file is compressed at the next start),
+	 * unless --once, which leaves no work for later. */
+	if (!d->once)
+		atomic_store(&d->archive_cancel, 1);
+	pool_free(d->slow);
 	pool_free(d->pool); /* first: its last callbacks use the rest */
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		struct watch *w = d->slots[i];
@@ -2752,6 +2790,8 @@ daemon_free(struct daemon *d)
 		free(d->archive_todo[i]);
 	free(d->archive_todo);
 	free(d->rotated);
+	if (d->barrier_old_fd != -1)
+		close(d->barrier_old_fd);
 	if (d->save_ev != NULL)
 		event_free(d->save_ev);
 	if (d->base != NULL)

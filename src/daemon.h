@@ -5,6 +5,7 @@
 #define TAILMUX_DAEMON_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/queue.h>
 #include <time.h>
@@ -39,6 +40,7 @@ struct daemon {
 
 	struct event_base *base;
 	struct pool *pool;
+	struct pool *slow; /* gzip and retention, at idle priority */
 	struct output *out;
 	struct notify_reg *out_reg; /* the output file, for its removal */
 	struct notify *notify;
@@ -84,6 +86,8 @@ struct daemon {
 	                             rotation or reopen is */
 	int barrier_rotate;       /* the barrier renames the file */
 	char *rotated;            /* the file's rotated name, in a barrier */
+	int barrier_old_fd;       /* a dup of the rotated file, to sync before
+	                             the checkpoint naming the new one; or -1 */
 	struct event *barrier_ev; /* retries a barrier that failed */
 	struct event *rotate_ev;  /* the next rotate_interval boundary */
 	time_t rotate_at;
@@ -91,7 +95,8 @@ struct daemon {
 	char **archive_todo; /* rotated files waiting for gzip */
 	size_t narchive_todo;
 	int archive_busy;
-	struct event *prune_ev; /* max_age */
+	atomic_int archive_cancel; /* set at exit: a gzip under way stops */
+	struct event *prune_ev;    /* max_age */
 
 	int sync_busy; /* an fsync of the output is in the pool */
 	int sync_again;
