@@ -1,11 +1,12 @@
 #!/bin/sh
-# Runs the tailmux benchmarks (catch-up, live latency, idle) and prints one
-# markdown summary table with the machine line.  Not part of `make check`.
+# Runs the tailmux benchmarks (catch-up, live latency, live latency while a
+# rotated output is gzipped, idle) and prints one markdown summary table
+# with the machine line.  Not part of `make check`.
 #
 #   TAILMUX=/path/to/build/src/tailmux bench/run-all.sh [--quick]
 #
 # --quick: a smoke run (smaller files, 1 round, short latency and idle
-# runs); its numbers are not the benchmark's.  Takes about 5-6 minutes
+# runs); its numbers are not the benchmark's.  Takes about 6-7 minutes
 # without it on a 2-core machine.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,11 +17,13 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 if [ "${1:-}" = "--quick" ]; then
 	c_args="--runs 1 --lines 50000"
 	l_args="--runs 1 --seconds 2"
+	r_args="--runs 1"
 	i_args="--seconds 3"
 	g_args="--seconds 3"
 else
 	c_args=""
 	l_args=""
+	r_args=""
 	i_args=""
 	g_args=""
 fi
@@ -31,6 +34,10 @@ status=0
 echo
 # shellcheck disable=SC2086
 "$py" "$here/latency.py" $l_args --json "$tmp/latency.json" || status=1
+echo
+# shellcheck disable=SC2086
+"$py" "$here/rotate_latency.py" $r_args --json "$tmp/rotate_latency.json" ||
+	status=1
 echo
 # shellcheck disable=SC2086
 "$py" "$here/idle.py" $i_args --json "$tmp/idle.json" || status=1

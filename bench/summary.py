@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Prints one markdown table from the JSON files that catchup.py,
-latency.py and idle.py wrote (--json).  Usage: summary.py FILE.json..."""
+latency.py, rotate_latency.py and idle.py wrote (--json).  Usage: summary.py FILE.json..."""
 
 import json
 import os
@@ -91,6 +91,37 @@ def main(paths):
                           f(g("tail", "cpu_exact_s"), "%.2f"), met))
         problems += la.get("problems", [])
         notes += la.get("notes", [])
+    rl = data.get("rotate_latency")
+    if rl:
+        t = rl["tools"]
+        pr = rl["params"]
+
+        def trio(s):
+            if not s or s.get("p99_ms") is None:
+                return "-"
+            return "%.3f / %.3f / %.3f" % (s["p50_ms"], s["p99_ms"],
+                                           s["max_ms"])
+        a, b = t.get("baseline"), t.get("rotating")
+        print("| latency while a %d MiB rotated output is gzipped, %d "
+              "lines/s, %gs, %d runs | p50 / p99 / max ms, no rotation "
+              "| %s | - | - | - | | |"
+              % (pr["size_mib"], pr["rate"], pr["seconds"], pr["runs"],
+                 trio(a)))
+        print("| | same, rotate_size = %dM, gzip -%d (all lines) | %s | - | "
+              "- | - | | |" % (pr["size_mib"], pr["compress_level"], trio(b)))
+        if b:
+            print("| | same, lines sent while the gzip ran (%s s) | %s | - | "
+                  "- | - | | |" % (f(b.get("gzip_tmp_s"), "%.2f"),
+                                   trio(b.get("during_gzip"))))
+        r1, r2 = rl.get("ratio_p99"), rl.get("ratio_p99_gzip")
+        met = ""
+        if r1 is not None and r2 is not None:
+            met = "yes" if max(r1, r2) <= 2 else "NO"
+        print("| | p99 rotating / no rotation: all lines; during the gzip | "
+              "%s; %s | - | - | - | <= 2x | %s |"
+              % (f(r1, "%.2fx"), f(r2, "%.2fx"), met))
+        problems += rl.get("problems", [])
+        notes += rl.get("notes", [])
     i = data.get("idle")
     if i:
         t = i["tools"]
