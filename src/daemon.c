@@ -2726,8 +2726,11 @@ daemon_run(struct daemon *d)
 		return 1;
 	}
 	/* The last checkpoint, with everything written (and synced, unless
-	 * fsync = never). */
-	if (d->cfg->fsync != FSYNC_NEVER && fdatasync(output_fd(d->out)) == -1)
+	 * fsync = never; with --once, which copies like cat(1), only with
+	 * fsync = always). */
+	if ((d->once ? d->cfg->fsync == FSYNC_ALWAYS
+	             : d->cfg->fsync != FSYNC_NEVER) &&
+	    fdatasync(output_fd(d->out)) == -1)
 		log_warn("cannot sync %s", d->cfg->output_path);
 	if (!d->once && d->exit_code == 0 && daemon_save_now(d) == -1)
 		d->exit_code = 1;
