@@ -137,5 +137,6 @@ main(int argc, char **argv)
 	}
 	status = daemon_run(&d);
 	daemon_free(&d);
+	log_flush();
 	return status;
 }
