@@ -1085,6 +1085,13 @@ daemon_job_done(struct pool_job *job)
 static void
 daemon_maybe_finish(struct daemon *d)
 {
+	if (d->forced) {
+		/* Not while a save is in the pool: the last one is made
+		 * after the loop, on the same temporary file. */
+		if (!d->save_busy)
+			event_base_loopbreak(d->base);
+		return;
+	}
 	if (!d->stopping && !(d->once && d->once_left == 0))
 		return;
 	if (d->inflight > 0 || d->save_busy)
@@ -1507,6 +1514,44 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 	daemon_wake(d, w);
 }
 
+/* Gives up on a stop: the loop ends as soon as no save is in the pool,
+ * and daemon_run() saves a checkpoint of what was written and returns 1. */
+static void
+daemon_force_stop(struct daemon *d)
+{
+	d->exit_code = 1;
+	d->forced = 1;
+	daemon_maybe_finish(d);
+}
+
+/* stop_timeout is over and the stop has not finished. */
+static void
+daemon_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	log_errx("stop_timeout (%" PRIu64 " ms) is over with %zu bytes read "
+	         "but not written to %s and %zu reads in progress: exiting "
+	         "with a checkpoint of what was written; the rest is read "
+	         "again at the next start",
+	         d->cfg->stop_timeout, output_pending(d->out),
+	         d->cfg->output_path, d->inflight);
+	daemon_force_stop(d);
+}
+
+/* Starts the stop_timeout clock. */
+static void
+daemon_stop_arm(struct daemon *d)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(d->cfg->stop_timeout / 1000);
+	tv.tv_usec = (suseconds_t)(d->cfg->stop_timeout % 1000) * 1000;
+	evtimer_add(d->stop_ev, &tv);
+}
+
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -1517,16 +1562,17 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		if (d->stopping) {
-			log_warnx("%s again: exiting now with %zu bytes not "
-			          "written",
+			log_warnx("%s again: exiting now with %zu bytes read "
+			          "but not written; they are read again at the "
+			          "next start",
 			          strsignal((int)sig), output_pending(d->out));
-			d->exit_code = 1;
-			event_base_loopbreak(d->base);
+			daemon_force_stop(d);
 			return;
 		}
 		log_info("%s: stopping once the reads in flight are written",
 		         strsignal((int)sig));
 		d->stopping = 1;
+		daemon_stop_arm(d);
 		daemon_maybe_finish(d);
 		break;
 	case SIGHUP:
@@ -1677,10 +1723,11 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->poll_ev = evtimer_new(d->base, daemon_poll_cb, d);
 	d->drain_ev = evtimer_new(d->base, daemon_drain_cb, d);
 	d->reap_ev = event_new(d->base, -1, 0, daemon_reap_cb, d);
+	d->stop_ev = evtimer_new(d->base, daemon_stop_cb, d);
 	if (!once)
 		d->save_ev = evtimer_new(d->base, daemon_save_cb, d);
 	if (d->poll_ev == NULL || d->drain_ev == NULL || d->reap_ev == NULL ||
-	    (!once && d->save_ev == NULL)) {
+	    d->stop_ev == NULL || (!once && d->save_ev == NULL)) {
 		log_errx("cannot create the loop's timers");
 		return -1;
 	}
@@ -1774,8 +1821,9 @@ daemon_run(struct daemon *d)
 		log_errx("the event loop failed");
 		return 1;
 	}
-	/* The last checkpoint, with everything written. */
-	if (!d->once && d->exit_code == 0 && daemon_save_now(d) == -1)
+	/* The last checkpoint: with everything written, or, for a stop given
+	 * up on, with what was. */
+	if (!d->once && daemon_save_now(d) == -1)
 		d->exit_code = 1;
 	log_info("stopped: %" PRIu64 " bytes written, %" PRIu64
 	         " cuts at max_line, %" PRIu64
@@ -1826,6 +1874,8 @@ daemon_free(struct daemon *d)
 		event_free(d->reap_ev);
 	if (d->save_ev != NULL)
 		event_free(d->save_ev);
+	if (d->stop_ev != NULL)
+		event_free(d->stop_ev);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	state_clear(&d->loaded);

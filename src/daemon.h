@@ -65,6 +65,10 @@ struct daemon {
 
 	uint64_t splits;
 	uint64_t newline_added;
+
+	/* stop_timeout */
+	struct event *stop_ev; /* a stop that takes too long is forced */
+	int forced;            /* exit once no save is in the pool */
 };
 
 /* Sets up the loop, the pool, the output and one follow per configured
