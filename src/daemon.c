@@ -35,10 +35,12 @@
 #include "path.h"
 #include "pool.h"
 #include "reader.h"
+#include "service.h"
 #include "state.h"
 #include "xmalloc.h"
 
 #define DAEMON_MAX_CLOSED 1024
+#define DAEMON_STATUS_INTERVAL 5 /* seconds between STATUS= lines */
 
 /* What a notify registration belongs to. */
 enum { OWNER_FOLLOW, OWNER_WATCH, OWNER_GLOB };
@@ -105,6 +107,7 @@ static void daemon_resume_copy(struct daemon *d, struct follow *f,
 struct daemon_job;
 static void daemon_job_free(struct daemon_job *j);
 static void daemon_release(struct daemon *d, struct watch *w);
+static void daemon_status_kick(struct daemon *d);
 
 static struct watch *
 daemon_lookup(const struct daemon *d, uint32_t slot, uint32_t gen)
@@ -1262,6 +1265,7 @@ daemon_mark_dirty(struct daemon *d)
 {
 	struct timeval tv;
 
+	daemon_status_kick(d);
 	if (d->once || d->save_ev == NULL)
 		return;
 	d->save_dirty = 1;
@@ -1552,6 +1556,98 @@ daemon_stop_arm(struct daemon *d)
 	evtimer_add(d->stop_ev, &tv);
 }
 
+/* Sends a STATUS= line: the files open, the output bytes written per
+ * second since the last line (lines are not counted: raw reads never look
+ * at each one), and how far the output is behind the inputs (what the
+ * open files hold past what was written from them).  Sends one more after
+ * a change, so that an idle daemon shows 0 bytes/s, and then has no
+ * timer. */
+static void
+daemon_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t now = daemon_now_ms(), behind = 0, bytes, rate = 0;
+	size_t nopen = 0;
+	struct watch *w;
+	struct stat st;
+
+	(void)fd;
+	(void)what;
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		w = d->slots[i];
+		if (w == NULL || w->fd == -1)
+			continue;
+		nopen++;
+		if (fstat(w->fd, &st) == 0 &&
+		    (uint64_t)st.st_size > w->committed)
+			behind += (uint64_t)st.st_size - w->committed;
+	}
+	bytes = output_written(d->out) - d->status_written;
+	if (now > d->status_at && d->status_at != 0)
+		rate = bytes * 1000 / (now - d->status_at);
+	if (d->stopping)
+		service_status("stopping: %zu bytes to write to %s",
+		               output_pending(d->out), d->cfg->output_path);
+	else
+		service_status("following %zu file%s into %s; %" PRIu64
+		               " bytes/s written; %" PRIu64 " bytes behind",
+		               nopen, nopen == 1 ? "" : "s",
+		               d->cfg->output_path, rate, behind);
+	d->status_at = now;
+	d->status_written = output_written(d->out);
+	if (bytes > 0 || output_pending(d->out) > 0)
+		daemon_status_kick(d);
+}
+
+/* Something changed: a STATUS= line within DAEMON_STATUS_INTERVAL. */
+static void
+daemon_status_kick(struct daemon *d)
+{
+	struct timeval tv = {DAEMON_STATUS_INTERVAL, 0};
+
+	if (d->status_ev != NULL && !evtimer_pending(d->status_ev, NULL))
+		evtimer_add(d->status_ev, &tv);
+}
+
+static void
+daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	service_watchdog();
+}
+
+/* Creates the events of service.c's messages: the STATUS= timer only
+ * when someone listens, the watchdog's only when it was asked for.
+ * Returns 0, or -1 after logging why. */
+static int
+daemon_service_init(struct daemon *d)
+{
+	uint64_t usec = service_watchdog_usec();
+	struct timeval tv;
+
+	if (!d->once && service_active()) {
+		d->status_ev = evtimer_new(d->base, daemon_status_cb, d);
+		if (d->status_ev == NULL) {
+			log_errx("cannot create the status timer");
+			return -1;
+		}
+	}
+	if (usec > 0) {
+		d->watchdog_ev =
+		    event_new(d->base, -1, EV_PERSIST, daemon_watchdog_cb, d);
+		tv.tv_sec = (time_t)(usec / 2 / 1000000);
+		tv.tv_usec = (suseconds_t)(usec / 2 % 1000000);
+		if (d->watchdog_ev == NULL ||
+		    event_add(d->watchdog_ev, &tv) == -1) {
+			log_errx("cannot start the watchdog timer");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -1571,6 +1667,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		}
 		log_info("%s: stopping once the reads in flight are written",
 		         strsignal((int)sig));
+		service_stopping();
 		d->stopping = 1;
 		daemon_stop_arm(d);
 		daemon_maybe_finish(d);
@@ -1731,6 +1828,8 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		log_errx("cannot create the loop's timers");
 		return -1;
 	}
+	if (daemon_service_init(d) == -1)
+		return -1;
 	if (!once) {
 		d->notify = notify_create(d->base, daemon_notify_cb, d);
 		if (d->notify == NULL) {
@@ -1816,6 +1915,11 @@ daemon_run(struct daemon *d)
 	log_info("%s %zu files into %s (%s)", d->once ? "merging" : "following",
 	         d->nfollows, d->cfg->output_path,
 	         config_format_name(d->cfg->format));
+	if (!d->once) {
+		service_ready(); /* every input is open and watched */
+		if (d->status_ev != NULL)
+			daemon_status_cb(-1, 0, d);
+	}
 	daemon_maybe_finish(d);
 	if (event_base_dispatch(d->base) == -1) {
 		log_errx("the event loop failed");
@@ -1876,6 +1980,10 @@ daemon_free(struct daemon *d)
 		event_free(d->save_ev);
 	if (d->stop_ev != NULL)
 		event_free(d->stop_ev);
+	if (d->status_ev != NULL)
+		event_free(d->status_ev);
+	if (d->watchdog_ev != NULL)
+		event_free(d->watchdog_ev);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	state_clear(&d->loaded);
