@@ -47,6 +47,7 @@ enum key_id {
 	K_LOG_LEVEL,
 	K_CHECKPOINT_INTERVAL,
 	K_INCLUDE,
+	K_STOP_TIMEOUT,
 	K_OUTPUT_PATH,
 	K_FORMAT,
 	K_MAX_PENDING,
@@ -79,6 +80,7 @@ static const struct config_key config_key_table[K_COUNT + 1] = {
     [K_CHECKPOINT_INTERVAL] = {CONFIG_SECTION_TAILMUX, "checkpoint_interval",
                                "1s"},
     [K_INCLUDE] = {CONFIG_SECTION_TAILMUX, "include", NULL},
+    [K_STOP_TIMEOUT] = {CONFIG_SECTION_TAILMUX, "stop_timeout", "10s"},
     [K_OUTPUT_PATH] = {CONFIG_SECTION_OUTPUT, "path", TAILMUX_DEFAULT_OUTPUT},
     [K_FORMAT] = {CONFIG_SECTION_OUTPUT, "format", "raw"},
     [K_MAX_PENDING] = {CONFIG_SECTION_OUTPUT, "max_pending", "16M"},
@@ -653,6 +655,9 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 	case K_CHECKPOINT_INTERVAL:
 		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h",
 		                &cfg->checkpoint_interval, why);
+	case K_STOP_TIMEOUT:
+		return parse_ms(value, 100, 3600000, "must be from 100ms to 1h",
+		                &cfg->stop_timeout, why);
 	case K_ROTATE_WAIT:
 		return parse_ms(value, 0, 86400000, "must be at most 1d",
 		                &in->rotate_wait, why);
@@ -947,6 +952,8 @@ config_defaults(struct config *cfg)
 	                      &why) == -1 ||
 	    config_parse_duration(config_key_table[K_CHECKPOINT_INTERVAL].def,
 	                          &cfg->checkpoint_interval, &why) == -1 ||
+	    config_parse_duration(config_key_table[K_STOP_TIMEOUT].def,
+	                          &cfg->stop_timeout, &why) == -1 ||
 	    config_parse_duration(config_key_table[K_ROTATE_WAIT].def,
 	                          &cfg->rotate_wait_default, &why) == -1 ||
 	    config_parse_size(config_key_table[K_MAX_PENDING].def,

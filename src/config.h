@@ -63,6 +63,7 @@ struct config {
 	uint64_t max_line;      /* bytes */
 	int log_level;
 	uint64_t checkpoint_interval; /* milliseconds */
+	uint64_t stop_timeout;        /* ms a stop may take to write all */
 	uint64_t rotate_wait_default;
 	char *output_path;
 	enum format format;

@@ -39,10 +39,12 @@
 #include "pool.h"
 #include "reader.h"
 #include "rotate.h"
+#include "service.h"
 #include "state.h"
 #include "xmalloc.h"
 
 #define DAEMON_MAX_CLOSED 1024
+#define DAEMON_STATUS_INTERVAL 5 /* seconds between STATUS= lines */
 
 /* What a notify registration belongs to. */
 enum { OWNER_FOLLOW, OWNER_WATCH, OWNER_GLOB, OWNER_OUTPUT };
@@ -142,6 +144,7 @@ static void daemon_job_free(struct daemon_job *j);
 static void daemon_release(struct daemon *d, struct watch *w);
 static void daemon_retired_free(struct daemon *d);
 static void daemon_try_resize(struct daemon *d);
+static void daemon_status_kick(struct daemon *d);
 
 static struct watch *
 daemon_lookup(const struct daemon *d, uint32_t slot, uint32_t gen)
@@ -1175,6 +1178,13 @@ daemon_job_done(struct pool_job *job)
 static void
 daemon_maybe_finish(struct daemon *d)
 {
+	if (d->forced) {
+		/* Not while a save is in the pool: the last one is made
+		 * after the loop, on the same temporary file. */
+		if (!d->save_busy)
+			event_base_loopbreak(d->base);
+		return;
+	}
 	if (!d->stopping && !(d->once && d->once_left == 0))
 		return;
 	if (d->inflight > 0 || d->save_busy || d->barrier != BARRIER_NONE)
@@ -1388,6 +1398,7 @@ daemon_mark_dirty(struct daemon *d)
 {
 	struct timeval tv;
 
+	daemon_status_kick(d);
 	if (d->once || d->save_ev == NULL)
 		return;
 	d->save_dirty = 1;
@@ -2383,7 +2394,7 @@ daemon_reload(struct daemon *d)
 		           old->file);
 		return;
 	}
-	/* systemd: service_reloading() (RELOADING=1) belongs here. */
+	service_reloading();
 	log_info("SIGHUP: reloading %s", old->file);
 	cfg = config_load(old->file, &errs);
 	if (cfg == NULL) {
@@ -2393,7 +2404,7 @@ daemon_reload(struct daemon *d)
 		         "configuration loaded before",
 		         old->file, errs.n, errs.n == 1 ? "" : "s");
 		config_errors_clear(&errs);
-		/* systemd: service_ready() (READY=1) belongs here. */
+		service_ready();
 		return;
 	}
 	daemon_reload_count(old, cfg, &n);
@@ -2416,7 +2427,138 @@ daemon_reload(struct daemon *d)
 	daemon_mark_dirty(d);
 	daemon_poll_update(d);
 	daemon_dispatch(d);
-	/* systemd: service_ready() (READY=1) belongs here. */
+	service_ready();
+}
+
+/* Gives up on a stop: the loop ends as soon as no save is in the pool,
+ * and daemon_run() saves a checkpoint of what was written and
+ * returns 1. */
+static void
+daemon_force_stop(struct daemon *d)
+{
+	d->exit_code = 1;
+	d->forced = 1;
+	daemon_maybe_finish(d);
+}
+
+/* stop_timeout is over and the stop has not finished. */
+static void
+daemon_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	log_errx("stop_timeout (%" PRIu64 " ms) is over with %zu bytes read "
+	         "but not written to %s and %zu reads in progress: exiting "
+	         "with a checkpoint of what was written; the rest is read "
+	         "again at the next start",
+	         d->cfg->stop_timeout, output_pending(d->out),
+	         d->cfg->output_path, d->inflight);
+	daemon_force_stop(d);
+}
+
+/* Starts the stop_timeout clock. */
+static void
+daemon_stop_arm(struct daemon *d)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(d->cfg->stop_timeout / 1000);
+	tv.tv_usec = (suseconds_t)(d->cfg->stop_timeout % 1000) * 1000;
+	evtimer_add(d->stop_ev, &tv);
+}
+
+/* Sends a STATUS= line: the files open, the output bytes written per
+ * second since the last line (lines are not counted: raw reads never
+ * look at each one), and how far the output is behind the inputs (what
+ * the open files hold past what was written from them).  Sends one more
+ * after a change, so that an idle daemon shows 0 bytes/s, and then has
+ * no timer. */
+static void
+daemon_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t now = daemon_now_ms(), behind = 0, bytes, rate = 0;
+	size_t nopen = 0;
+	struct watch *w;
+	struct stat st;
+
+	(void)fd;
+	(void)what;
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		w = d->slots[i];
+		if (w == NULL || w->fd == -1)
+			continue;
+		nopen++;
+		if (fstat(w->fd, &st) == 0 &&
+		    (uint64_t)st.st_size > w->committed)
+			behind += (uint64_t)st.st_size - w->committed;
+	}
+	bytes = output_written(d->out) - d->status_written;
+	if (now > d->status_at && d->status_at != 0)
+		rate = bytes * 1000 / (now - d->status_at);
+	if (d->stopping)
+		service_status("stopping: %zu bytes to write to %s",
+		               output_pending(d->out), d->cfg->output_path);
+	else
+		service_status("following %zu file%s into %s; %" PRIu64
+		               " bytes/s written; %" PRIu64 " bytes behind",
+		               nopen, nopen == 1 ? "" : "s",
+		               d->cfg->output_path, rate, behind);
+	d->status_at = now;
+	d->status_written = output_written(d->out);
+	if (bytes > 0 || output_pending(d->out) > 0)
+		daemon_status_kick(d);
+}
+
+/* Something changed: a STATUS= line within DAEMON_STATUS_INTERVAL. */
+static void
+daemon_status_kick(struct daemon *d)
+{
+	struct timeval tv = {DAEMON_STATUS_INTERVAL, 0};
+
+	if (d->status_ev != NULL && !evtimer_pending(d->status_ev, NULL))
+		evtimer_add(d->status_ev, &tv);
+}
+
+static void
+daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	service_watchdog();
+}
+
+/* Creates the events of service.c's messages: the STATUS= timer only
+ * when someone listens, the watchdog's only when it was asked for.
+ * Returns 0, or -1 after logging why. */
+static int
+daemon_service_init(struct daemon *d)
+{
+	uint64_t usec = service_watchdog_usec();
+	struct timeval tv;
+
+	if (!d->once && service_active()) {
+		d->status_ev = evtimer_new(d->base, daemon_status_cb, d);
+		if (d->status_ev == NULL) {
+			log_errx("cannot create the status timer");
+			return -1;
+		}
+	}
+	if (usec > 0) {
+		d->watchdog_ev =
+		    event_new(d->base, -1, EV_PERSIST, daemon_watchdog_cb, d);
+		tv.tv_sec = (time_t)(usec / 2 / 1000000);
+		tv.tv_usec = (suseconds_t)(usec / 2 % 1000000);
+		if (d->watchdog_ev == NULL ||
+		    event_add(d->watchdog_ev, &tv) == -1) {
+			log_errx("cannot start the watchdog timer");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static void
@@ -2429,16 +2571,19 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		if (d->stopping) {
-			log_warnx("%s again: exiting now with %zu bytes not "
-			          "written",
+			log_warnx("%s again: exiting now with %zu bytes read "
+			          "but not written; they are read again at "
+			          "the "
+			          "next start",
 			          strsignal((int)sig), output_pending(d->out));
-			d->exit_code = 1;
-			event_base_loopbreak(d->base);
+			daemon_force_stop(d);
 			return;
 		}
 		log_info("%s: stopping once the reads in flight are written",
 		         strsignal((int)sig));
+		service_stopping();
 		d->stopping = 1;
+		daemon_stop_arm(d);
 		daemon_maybe_finish(d);
 		break;
 	case SIGHUP:
@@ -2451,7 +2596,8 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/* Reads the checkpoint, if any; a damaged one is set aside and reported. */
+/* Reads the checkpoint, if any; a damaged one is set aside and
+ * reported. */
 static void
 daemon_state_load(struct daemon *d)
 {
@@ -2472,7 +2618,8 @@ daemon_state_load(struct daemon *d)
 	}
 	if (r == -2) {
 		aside = xasprintf("%s.bad", path);
-		log_errx("%s: %s; starting without a checkpoint (the file is "
+		log_errx("%s: %s; starting without a checkpoint (the "
+		         "file is "
 		         "kept as %s)",
 		         path, cause, aside);
 		if (rename(path, aside) == -1 && errno != ENOENT)
@@ -2485,8 +2632,8 @@ daemon_state_load(struct daemon *d)
 	         d->loaded.nfiles);
 }
 
-/* Brings the output back to the length the checkpoint names, so that the
- * lines past it, read again, appear once. */
+/* Brings the output back to the length the checkpoint names, so that
+ * the lines past it, read again, appear once. */
 static int
 daemon_output_resume(struct daemon *d)
 {
@@ -2504,16 +2651,17 @@ daemon_output_resume(struct daemon *d)
 	if (dev == st->out_dev && ino == st->out_ino) {
 		cut = output_truncate(d->out, st->out_len);
 		if (cut < 0) {
-			log_warn(
-			    "cannot cut %s back to its checkpointed length",
-			    d->cfg->output_path);
+			log_warn("cannot cut %s back to its "
+			         "checkpointed length",
+			         d->cfg->output_path);
 			return -1;
 		}
 		if (cut > 0)
-			log_notice(
-			    "%s: cut %" PRId64 " bytes written after the "
-			    "last checkpoint; their lines are read again",
-			    d->cfg->output_path, cut);
+			log_notice("%s: cut %" PRId64
+			           " bytes written after the "
+			           "last checkpoint; their lines are "
+			           "read again",
+			           d->cfg->output_path, cut);
 		if ((uint64_t)output_committed(d->out) < st->out_len)
 			log_warnx("%s is shorter than the checkpoint says "
 			          "(%" PRIu64 " < %" PRIu64
@@ -2524,7 +2672,8 @@ daemon_output_resume(struct daemon *d)
 			          st->out_len);
 		return 0;
 	}
-	/* The output was replaced: find the one the checkpoint names. */
+	/* The output was replaced: find the one the checkpoint names.
+	 */
 	dir = path_dir(st->out_path);
 	memset(&q, 0, sizeof q);
 	q.dev = st->out_dev;
@@ -2533,7 +2682,8 @@ daemon_output_resume(struct daemon *d)
 	free(dir);
 	if (fd == -1) {
 		log_warnx("the output the checkpoint names (inode %" PRIu64
-		          ") is gone; lines written after that checkpoint may "
+		          ") is gone; lines written after that checkpoint "
+		          "may "
 		          "appear twice",
 		          st->out_ino);
 		return 0;
@@ -2541,9 +2691,9 @@ daemon_output_resume(struct daemon *d)
 	close(fd);
 	if ((uint64_t)sb.st_size > st->out_len) {
 		if (truncate(name, (off_t)st->out_len) == -1) {
-			log_warn(
-			    "cannot cut %s back to its checkpointed length",
-			    name);
+			log_warn("cannot cut %s back to its "
+			         "checkpointed length",
+			         name);
 			free(name);
 			return -1;
 		}
@@ -2595,15 +2745,18 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->prune_ev = evtimer_new(d->base, daemon_prune_cb, d);
 	d->sync_ev = evtimer_new(d->base, daemon_sync_cb, d);
 	d->resize_ev = event_new(d->base, -1, 0, daemon_resize_cb, d);
+	d->stop_ev = evtimer_new(d->base, daemon_stop_cb, d);
 	if (!once)
 		d->save_ev = evtimer_new(d->base, daemon_save_cb, d);
 	if (d->poll_ev == NULL || d->drain_ev == NULL || d->reap_ev == NULL ||
 	    d->barrier_ev == NULL || d->rotate_ev == NULL ||
 	    d->prune_ev == NULL || d->sync_ev == NULL || d->resize_ev == NULL ||
-	    (!once && d->save_ev == NULL)) {
+	    d->stop_ev == NULL || (!once && d->save_ev == NULL)) {
 		log_errx("cannot create the loop's timers");
 		return -1;
 	}
+	if (daemon_service_init(d) == -1)
+		return -1;
 	if (!once) {
 		d->notify = notify_create(d->base, daemon_notify_cb, d);
 		if (d->notify == NULL) {
@@ -2630,8 +2783,9 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		log_warn("cannot start %u worker threads", cfg->workers);
 		return -1;
 	}
-	/* gzip and retention: one thread of its own, at idle priority, so
-	 * that compressing a large file takes no CPU from the reads. */
+	/* gzip and retention: one thread of its own, at idle priority,
+	 * so that compressing a large file takes no CPU from the reads.
+	 */
 	d->slow = pool_create(d->base, 1);
 	if (d->slow == NULL) {
 		log_warn("cannot start the compression thread");
@@ -2660,7 +2814,8 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	return 0;
 }
 
-/* Saves the checkpoint on the loop thread, blocking: at start and stop. */
+/* Saves the checkpoint on the loop thread, blocking: at start and stop.
+ */
 static int
 daemon_save_now(struct daemon *d)
 {
@@ -2709,9 +2864,10 @@ daemon_run(struct daemon *d)
 	for (size_t i = 0; i < d->nfollows; i++)
 		daemon_follow_open(d, d->follows[i], OPEN_STARTUP);
 	state_clear(&d->loaded);
-	/* A checkpoint before the first write: a kill -9 before the first
-	 * timed save must not find output that no checkpoint accounts for.
-	 * The loop has not run, so nothing has been written yet. */
+	/* A checkpoint before the first write: a kill -9 before the
+	 * first timed save must not find output that no checkpoint
+	 * accounts for. The loop has not run, so nothing has been
+	 * written yet. */
 	if (!d->once && daemon_save_now(d) == -1) {
 		d->save_failed = errno != 0 ? errno : EIO; /* said; retried */
 		daemon_mark_dirty(d);
@@ -2720,19 +2876,26 @@ daemon_run(struct daemon *d)
 	         d->nfollows, d->cfg->output_path,
 	         config_format_name(d->cfg->format));
 	daemon_rotate_start(d);
+	if (!d->once) {
+		service_ready(); /* every input is open and watched */
+		if (d->status_ev != NULL)
+			daemon_status_cb(-1, 0, d);
+	}
 	daemon_maybe_finish(d);
 	if (event_base_dispatch(d->base) == -1) {
 		log_errx("the event loop failed");
 		return 1;
 	}
-	/* The last checkpoint, with everything written (and synced, unless
-	 * fsync = never; with --once, which copies like cat(1), only with
-	 * fsync = always). */
+	/* The last checkpoint, with everything written (and synced,
+	 * unless fsync = never; with --once, which copies like cat(1),
+	 * only with fsync = always). */
 	if ((d->once ? d->cfg->fsync == FSYNC_ALWAYS
 	             : d->cfg->fsync != FSYNC_NEVER) &&
 	    fdatasync(output_fd(d->out)) == -1)
 		log_warn("cannot sync %s", d->cfg->output_path);
-	if (!d->once && d->exit_code == 0 && daemon_save_now(d) == -1)
+	/* ... with everything written, or, for a stop given up on, with
+	 * what was. */
+	if (!d->once && daemon_save_now(d) == -1)
 		d->exit_code = 1;
 	log_info("stopped: %" PRIu64 " bytes written, %" PRIu64
 	         " cuts at max_line, %" PRIu64
@@ -2746,8 +2909,8 @@ daemon_free(struct daemon *d)
 {
 	d->stopping = 1; /* the pool's last callbacks submit nothing */
 	d->freeing = 1;
-	/* A gzip under way stops (its file is compressed at the next start),
-	 * unless --once, which leaves no work for later. */
+	/* A gzip under way stops (its file is compressed at the next
+	 * start), unless --once, which leaves no work for later. */
 	if (!d->once)
 		atomic_store(&d->archive_cancel, 1);
 	pool_free(d->slow);
@@ -2797,6 +2960,12 @@ daemon_free(struct daemon *d)
 		close(d->barrier_old_fd);
 	if (d->save_ev != NULL)
 		event_free(d->save_ev);
+	if (d->stop_ev != NULL)
+		event_free(d->stop_ev);
+	if (d->status_ev != NULL)
+		event_free(d->status_ev);
+	if (d->watchdog_ev != NULL)
+		event_free(d->watchdog_ev);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	state_clear(&d->loaded);

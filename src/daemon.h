@@ -109,6 +109,14 @@ struct daemon {
 
 	uint64_t splits;
 	uint64_t newline_added;
+
+	/* The service manager (service.c) and stop_timeout. */
+	struct event *stop_ev;     /* a stop that takes too long is forced */
+	int forced;                /* exit once no save is in the pool */
+	struct event *status_ev;   /* the next STATUS= line, NULL: none */
+	uint64_t status_at;        /* ms: when the last one was sent */
+	uint64_t status_written;   /* output bytes written then */
+	struct event *watchdog_ev; /* WATCHDOG=1, NULL: none asked for */
 };
 
 /* Sets up the loop, the pool, the output and one follow per configured

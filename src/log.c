@@ -1,21 +1,47 @@
 /* log.c -- tailmux's own messages, one line each, on stderr.
  *
- * The two settings below are written once at start-up (and by a reload, on
- * the loop thread) before they are read elsewhere; worker threads never log,
- * they return errors to the loop. */
+ * The settings below are written once at start-up (and by a reload, on the
+ * loop thread) before they are read elsewhere; worker threads never log,
+ * they return errors to the loop, so the rate limit's table is the loop
+ * thread's alone.
+ *
+ * The rate limit: a message whose format string was logged log_rate_burst
+ * times already in the current window of log_rate_interval ms is counted
+ * instead of written.  The first message after the window (of any format)
+ * writes one line with that count and the last one suppressed.  Formats
+ * are told apart by address: each call site has its own. */
 #include "autoconf.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
+#define LOG_LINE_MAX 2048
+#define LOG_RATE_SLOTS 32
+
+/* The messages of one format string in the current window. */
+struct log_rate {
+	const char *fmt; /* NULL: a free entry */
+	enum log_level level;
+	uint64_t start; /* ms, CLOCK_MONOTONIC: the window began */
+	unsigned count; /* written in the window */
+	uint64_t suppressed;
+	char last[512]; /* the last one suppressed, perhaps cut */
+};
+
 static enum log_level log_max = LOG_LEVEL_INFO;
 static int log_journal;
+static unsigned log_rate_burst = LOG_RATE_BURST;
+static uint64_t log_rate_interval = LOG_RATE_INTERVAL_MS;
+static struct log_rate log_rates[LOG_RATE_SLOTS];
 
 /* True when stderr is the journal stream systemd named in JOURNAL_STREAM. */
 static int
@@ -63,40 +89,152 @@ log_level_parse(const char *name)
 	return -1;
 }
 
-/* Formats one message and writes it with a single write(2). */
+/* Writes `body' as one line at `level', with its prefix, in one write(2). */
 static void
-log_vwrite(enum log_level level, int with_errno, const char *fmt, va_list ap)
+log_emit(enum log_level level, const char *body)
 {
 	static const char *const words[] = {
 	    [LOG_LEVEL_ERR] = "error: ",   [LOG_LEVEL_WARNING] = "warning: ",
 	    [LOG_LEVEL_NOTICE] = "",       [LOG_LEVEL_INFO] = "",
 	    [LOG_LEVEL_DEBUG] = "debug: ",
 	};
-	char line[2048];
-	int saved = errno;
+	char line[LOG_LINE_MAX + 32];
+	int r;
+
+	if (log_journal)
+		r = snprintf(line, sizeof line, "<%d>%s\n", (int)level, body);
+	else
+		r = snprintf(line, sizeof line, "tailmux: %s%s\n", words[level],
+		             body);
+	if (r < 0)
+		return;
+	if ((size_t)r >= sizeof line) {
+		r = (int)sizeof line - 1;
+		line[r - 1] = '\n';
+	}
+	(void)!write(STDERR_FILENO, line, (size_t)r);
+}
+
+/* Formats a message and, with `with_errno', ": strerror(saved)" into
+ * body[size], cut to fit. */
+static void
+log_format(char *body, size_t size, int with_errno, int saved, const char *fmt,
+           va_list ap)
+{
 	size_t n;
 	int r;
 
+	r = vsnprintf(body, size, fmt, ap);
+	n = r < 0 ? 0 : (size_t)r;
+	if (n > size - 1)
+		n = size - 1;
+	if (with_errno)
+		snprintf(body + n, size - n, ": %s", strerror(saved));
+}
+
+static uint64_t
+log_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Says how many messages like r's were suppressed, and forgets them. */
+static void
+log_rate_report(struct log_rate *r)
+{
+	char body[LOG_LINE_MAX];
+
+	if (r->suppressed == 0)
+		return;
+	snprintf(body, sizeof body,
+	         "%" PRIu64 " similar messages suppressed (more than %u in "
+	         "%" PRIu64 " ms); the last: %s",
+	         r->suppressed, log_rate_burst, log_rate_interval, r->last);
+	log_emit(r->level, body);
+	r->suppressed = 0;
+}
+
+/* The rate limit's entry for `fmt' as of `now': its window restarted if
+ * it is over, or a new entry (in place of the oldest) if there is none.
+ * First reports every window that is over with messages suppressed, so
+ * that a later line of any kind says so. */
+static struct log_rate *
+log_rate_get(const char *fmt, enum log_level level, uint64_t now)
+{
+	struct log_rate *r, *found = NULL, *oldest = &log_rates[0];
+
+	for (size_t i = 0; i < LOG_RATE_SLOTS; i++) {
+		r = &log_rates[i];
+		if (r->fmt != NULL && now - r->start >= log_rate_interval) {
+			log_rate_report(r);
+			r->start = now;
+			r->count = 0;
+		}
+		if (r->fmt == fmt && r->level == level)
+			found = r;
+		if (r->fmt == NULL ||
+		    (oldest->fmt != NULL && r->start < oldest->start))
+			oldest = r;
+	}
+	if (found != NULL)
+		return found;
+	log_rate_report(oldest);
+	oldest->fmt = fmt;
+	oldest->level = level;
+	oldest->start = now;
+	oldest->count = 0;
+	return oldest;
+}
+
+/* Formats one message and writes it with a single write(2), unless its
+ * format has been logged log_rate_burst times within log_rate_interval
+ * already: then it is counted, and reported later.  Debug messages and
+ * the messages of fatal() are never suppressed. */
+static void
+log_vwrite(enum log_level level, int with_errno, int limited, const char *fmt,
+           va_list ap)
+{
+	char body[LOG_LINE_MAX];
+	struct log_rate *r = NULL;
+	int saved = errno;
+
 	if (level > log_max)
 		return;
-	if (log_journal)
-		r = snprintf(line, sizeof line, "<%d>", (int)level);
-	else
-		r = snprintf(line, sizeof line, "tailmux: %s", words[level]);
-	n = (size_t)r;
-	r = vsnprintf(line + n, sizeof line - n, fmt, ap);
-	n = r < 0 ? n : n + (size_t)r;
-	if (n > sizeof line - 2)
-		n = sizeof line - 2;
-	if (with_errno) {
-		r = snprintf(line + n, sizeof line - n, ": %s",
-		             strerror(saved));
-		n = r < 0 ? n : n + (size_t)r;
-		if (n > sizeof line - 2)
-			n = sizeof line - 2;
+	if (limited && level != LOG_LEVEL_DEBUG && log_rate_burst > 0) {
+		r = log_rate_get(fmt, level, log_now_ms());
+		if (r->count >= log_rate_burst) {
+			log_format(r->last, sizeof r->last, with_errno, saved,
+			           fmt, ap);
+			r->suppressed++;
+			errno = saved;
+			return;
+		}
+		r->count++;
 	}
-	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, n);
+	log_format(body, sizeof body, with_errno, saved, fmt, ap);
+	log_emit(level, body);
+	errno = saved;
+}
+
+void
+log_set_rate_limit(unsigned burst, uint64_t interval_ms)
+{
+	log_flush();
+	log_rate_burst = burst;
+	log_rate_interval = interval_ms;
+}
+
+void
+log_flush(void)
+{
+	int saved = errno;
+
+	for (size_t i = 0; i < LOG_RATE_SLOTS; i++)
+		log_rate_report(&log_rates[i]);
+	memset(log_rates, 0, sizeof log_rates);
 	errno = saved;
 }
 
@@ -105,7 +243,7 @@ log_vwrite(enum log_level level, int with_errno, const char *fmt, va_list ap)
 	{                                                                      \
 		va_list ap;                                                    \
 		va_start(ap, fmt);                                             \
-		log_vwrite(level, with_errno, fmt, ap);                        \
+		log_vwrite(level, with_errno, 1, fmt, ap);                     \
 		va_end(ap);                                                    \
 	}
 
@@ -121,7 +259,7 @@ fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	log_vwrite(LOG_LEVEL_ERR, 1, fmt, ap);
+	log_vwrite(LOG_LEVEL_ERR, 1, 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -131,7 +269,7 @@ fatalx(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	log_vwrite(LOG_LEVEL_ERR, 0, fmt, ap);
+	log_vwrite(LOG_LEVEL_ERR, 0, 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -3,6 +3,12 @@
 #define TAILMUX_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
+
+/* The default rate limit: at most this many messages of one format string
+ * in this many milliseconds. */
+#define LOG_RATE_BURST 20
+#define LOG_RATE_INTERVAL_MS 30000
 
 enum log_level {
 	LOG_LEVEL_ERR = 3,
@@ -22,11 +28,20 @@ void log_init(enum log_level level);
 /* Changes the level; loop thread only. */
 void log_set_level(enum log_level level);
 
+/* Sets the rate limit: at most `burst' messages of one format string per
+ * `interval_ms' (0: no limit).  Reports what was suppressed until now. */
+void log_set_rate_limit(unsigned burst, uint64_t interval_ms);
+
+/* Writes the count of every message suppressed so far, with the last one
+ * of each; call before exiting. */
+void log_flush(void);
+
 /* Parses "err", "warning", "notice", "info" or "debug"; -1 if unknown. */
 int log_level_parse(const char *name);
 
 /* Each writes one whole line with one write(2).  log_warn and fatal append
- * strerror(errno). */
+ * strerror(errno).  All but log_debug and fatal are rate limited (see
+ * log_set_rate_limit()), and all keep errno. */
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_notice(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "service.h"
 
 #ifndef TAILMUX_CONFIG_FILE
 #define TAILMUX_CONFIG_FILE "/etc/tailmux/tailmux.ini"
@@ -96,7 +97,8 @@ main(int argc, char **argv)
 			once = 1;
 			break;
 		case 'V':
-			printf("tailmux %s\n", PACKAGE_VERSION);
+			printf("tailmux %s\nsystemd: %s\n", PACKAGE_VERSION,
+			       service_supported() ? "yes" : "no");
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -141,5 +143,6 @@ main(int argc, char **argv)
 	}
 	status = daemon_run(&d);
 	daemon_free(&d);
+	log_flush();
 	return status;
 }

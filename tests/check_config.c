@@ -158,6 +158,7 @@ START_TEST(test_good)
 	                           "poll_interval = 250ms\n"
 	                           "max_line = 64K\n"
 	                           "log_level = debug\n"
+	                           "stop_timeout = 2500ms\n"
 	                           "\n"
 	                           "[output]\n"
 	                           "path = /var/log/merged.log\n"
@@ -185,6 +186,7 @@ START_TEST(test_good)
 	ck_assert_uint_eq(cfg->poll_interval, 250);
 	ck_assert_uint_eq(cfg->max_line, 65536);
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_DEBUG);
+	ck_assert_uint_eq(cfg->stop_timeout, 2500);
 	ck_assert_str_eq(cfg->output_path, "/var/log/merged.log");
 	ck_assert_int_eq(cfg->format, FORMAT_JSON);
 	ck_assert_uint_eq(cfg->ninputs, 2);
@@ -193,20 +195,20 @@ START_TEST(test_good)
 	ck_assert_str_eq(in->name, "web");
 	ck_assert_str_eq(in->tag, "nginx");
 	ck_assert_int_eq(in->start, START_END);
-	ck_assert_int_eq(in->line, 14);
+	ck_assert_int_eq(in->line, 15);
 	ck_assert_uint_eq(in->npaths, 2);
 	ck_assert_str_eq(in->paths[0], "/var/log/nginx/access.log");
 	want = str("%s/logs/error.log", real_dir);
 	ck_assert_str_eq(in->paths[1], want);
 	free(want);
-	ck_assert_int_eq(in->path_lines[0], 15);
-	ck_assert_int_eq(in->path_lines[1], 16);
+	ck_assert_int_eq(in->path_lines[0], 16);
+	ck_assert_int_eq(in->path_lines[1], 17);
 
 	in = &cfg->inputs[1];
 	ck_assert_str_eq(in->name, "sys.log-2_x");
 	ck_assert_str_eq(in->tag, "sys.log-2_x"); /* the name by default */
 	ck_assert_int_eq(in->start, START_HEAD);  /* head by default */
-	ck_assert_int_eq(in->line, 20);
+	ck_assert_int_eq(in->line, 21);
 	ck_assert_uint_eq(in->npaths, 1);
 	ck_assert_str_eq(in->paths[0], "/var/log/syslog");
 	config_free(cfg);
@@ -243,6 +245,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg->inputs[0].tag, "a");
 	ck_assert_int_eq(cfg->inputs[0].start, START_HEAD);
 	ck_assert_uint_eq(cfg->checkpoint_interval, 1000);
+	ck_assert_uint_eq(cfg->stop_timeout, 10000);
 	ck_assert_uint_eq(cfg->inputs[0].rotate_wait, 5000);
 	ck_assert_uint_eq(cfg->inputs[0].max_files, 1024);
 	ck_assert_uint_eq(cfg->max_pending, 16 * 1024 * 1024);
@@ -255,16 +258,33 @@ END_TEST
 /* Every key in the table, and the names of the formats. */
 START_TEST(test_keys)
 {
-	static const char *const want[] = {
-	    "workers",        "state_file",     "poll_interval",
-	    "max_line",       "log_level",      "checkpoint_interval",
-	    "include",        "path",           "format",
-	    "max_pending",    "rotate_size",    "rotate_interval",
-	    "rotate_utc",     "keep",           "max_age",
-	    "compress",       "compress_level", "fsync",
-	    "fsync_interval", "path",           "tag",
-	    "start",          "rotate_wait",    "exclude",
-	    "max_files",      "rescan_interval"};
+	static const char *const want[] = {"workers",
+	                                   "state_file",
+	                                   "poll_interval",
+	                                   "max_line",
+	                                   "log_level",
+	                                   "checkpoint_interval",
+	                                   "include",
+	                                   "stop_timeout",
+	                                   "path",
+	                                   "format",
+	                                   "max_pending",
+	                                   "rotate_size",
+	                                   "rotate_interval",
+	                                   "rotate_utc",
+	                                   "keep",
+	                                   "max_age",
+	                                   "compress",
+	                                   "compress_level",
+	                                   "fsync",
+	                                   "fsync_interval",
+	                                   "path",
+	                                   "tag",
+	                                   "start",
+	                                   "rotate_wait",
+	                                   "exclude",
+	                                   "max_files",
+	                                   "rescan_interval"};
 	const struct config_key *k = config_keys();
 	size_t n = 0;
 
@@ -284,23 +304,26 @@ START_TEST(test_edges_accepted)
 {
 	struct config *cfg;
 
-	cfg = load("[tailmux]\nworkers = 1\npoll_interval = 10ms\n"
-	           "max_line = 16\nlog_level = err\n" INPUT,
-	           NULL);
+	cfg =
+	    load("[tailmux]\nworkers = 1\npoll_interval = 10ms\n"
+	         "max_line = 16\nlog_level = err\nstop_timeout = 100ms\n" INPUT,
+	         NULL);
 	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
 	ck_assert_uint_eq(cfg->workers, 1);
 	ck_assert_uint_eq(cfg->poll_interval, 10);
+	ck_assert_uint_eq(cfg->stop_timeout, 100);
 	ck_assert_uint_eq(cfg->max_line, 16);
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_ERR);
 	config_free(cfg);
 
 	cfg = load("[tailmux]\nworkers = 256\npoll_interval = 1h\n"
-	           "max_line = 1G\nlog_level = warning\n"
+	           "max_line = 1G\nlog_level = warning\nstop_timeout = 1h\n"
 	           "[output]\nformat = tagged\n" INPUT "start = head\n",
 	           NULL);
 	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
 	ck_assert_uint_eq(cfg->workers, 256);
 	ck_assert_uint_eq(cfg->poll_interval, 3600000);
+	ck_assert_uint_eq(cfg->stop_timeout, 3600000);
 	ck_assert_uint_eq(cfg->max_line, 1 << 30);
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_WARNING);
 	ck_assert_int_eq(cfg->format, FORMAT_TAGGED);
@@ -553,6 +576,19 @@ START_TEST(test_err_poll_interval)
 	             "tailmux", "poll_interval", "must be from 10ms to 1h");
 	expect_error("[tailmux]\npoll_interval = fast\n" INPUT, 2, "tailmux",
 	             "poll_interval", "expected a duration");
+}
+END_TEST
+
+START_TEST(test_err_stop_timeout)
+{
+	expect_error("[tailmux]\nstop_timeout = 99ms\n" INPUT, 2, "tailmux",
+	             "stop_timeout", "must be from 100ms to 1h");
+	expect_error("[tailmux]\nstop_timeout = 0\n" INPUT, 2, "tailmux",
+	             "stop_timeout", "must be from 100ms to 1h");
+	expect_error("[tailmux]\nstop_timeout = 3601s\n" INPUT, 2, "tailmux",
+	             "stop_timeout", "must be from 100ms to 1h");
+	expect_error("[tailmux]\nstop_timeout = soon\n" INPUT, 2, "tailmux",
+	             "stop_timeout", "expected a duration");
 }
 END_TEST
 
@@ -1313,6 +1349,7 @@ config_suite(void)
 	tcase_add_test(tc, test_output_rotation);
 	tcase_add_test(tc, test_err_output_rotation);
 	tcase_add_test(tc, test_err_max_pending);
+	tcase_add_test(tc, test_err_stop_timeout);
 	tcase_add_test(tc, test_err_enums);
 	tcase_add_test(tc, test_err_tag);
 	tcase_add_test(tc, test_err_duplicate_key);

@@ -12,8 +12,9 @@
     its line.
   * An unknown option, a missing option argument or a stray argument print
     the usage on stderr and exit 2.
-  * -V / --version print "tailmux VERSION"; -h / --help print the usage on
-    stdout; both exit 0.
+  * -V / --version print "tailmux VERSION" and "systemd: yes" (or "no", as
+    configure found libsystemd); -h / --help print the usage on stdout;
+    both exit 0.
   * An output that cannot be created gives exit status 1.
 """
 import os
@@ -170,14 +171,22 @@ def test(t):
         with open(os.path.join(srcdir, "configure.ac")) as f:
             m = re.search(r"AC_INIT\(\[tailmux\],\s*\[([^\]]+)\]", f.read())
             version = m.group(1) if m else None
+    # The second line says whether it was built with libsystemd, as
+    # configure found (TAILMUX_SYSTEMD, from the Makefile).
+    built = os.environ.get("TAILMUX_SYSTEMD")
     for opt in ("-V", "--version"):
         rc, out, err = t.run(opt, check_rc=0)
+        first, _, rest = out.partition("\n")
         if version is not None:
-            t.check(out == "tailmux %s\n" % version,
+            t.check(first == "tailmux %s" % version,
                     "%s prints 'tailmux %s'" % (opt, version), repr(out))
         else:
-            t.check(re.match(r"^tailmux \d+\.\d+\S*\n$", out),
+            t.check(re.match(r"^tailmux \d+\.\d+\S*$", first),
                     "%s prints 'tailmux VERSION'" % opt, repr(out))
+        t.check(re.match(r"^systemd: (yes|no)\n$", rest) and
+                (built is None or rest == "systemd: %s\n" % built),
+                "%s then prints 'systemd: %s'" % (opt, built or "yes|no"),
+                repr(out))
     for opt in ("-h", "--help"):
         rc, out, err = t.run(opt, check_rc=0)
         t.check(out.startswith("usage: tailmux") and err == "" and

@@ -256,14 +256,15 @@ def binary():
 class Daemon:
     """A running tailmux, its stderr going to a file in the test directory."""
 
-    def __init__(self, test, args, name):
+    def __init__(self, test, args, name, env=None):
         self.test = test
         self.args = args
         self.errpath = os.path.join(test.dir, name + ".stderr")
         self.outpath = os.path.join(test.dir, name + ".stdout")
         with open(self.errpath, "wb") as err, open(self.outpath, "wb") as out:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=err, cwd="/")
+                                         stdout=out, stderr=err, cwd="/",
+                                         env=env)
 
     def stderr(self):
         return read(self.errpath).decode(errors="replace")
@@ -395,13 +396,14 @@ class Test:
         """tailmux --once -c cfg, which must exit 0; returns its stderr."""
         return self.run("--once", "-c", cfg, timeout=timeout, check_rc=0)[2]
 
-    def start(self, cfg, *args, ready=True):
+    def start(self, cfg, *args, ready=True, env=None, argv=None):
         """Starts tailmux -c cfg in the background (cwd /, so that relative
         paths can only resolve against the config's directory) and waits
-        until it follows its inputs."""
+        until it follows its inputs.  `env' replaces the environment;
+        `argv' is put before the binary (a wrapper that execs it)."""
         self.nruns += 1
-        d = Daemon(self, [self.bin, "-c", cfg] + list(args),
-                   "tailmux%d" % self.nruns)
+        d = Daemon(self, list(argv or []) + [self.bin, "-c", cfg] + list(args),
+                   "tailmux%d" % self.nruns, env=env)
         self.daemons.append(d)
         if ready:
             d.wait_ready()
