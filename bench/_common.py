@@ -138,6 +138,26 @@ def median(xs):
     return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
 
 
+LATENCY_KEYS = ("p50_ms", "p99_ms", "max_ms", "cpu_s", "cpu_exact_s",
+                "window_s")
+
+
+def summarize_latency(runs, names, ok_key):
+    """{name: medians of LATENCY_KEYS over the runs that measured, with
+    "runs" and ok_key (every run's "ok") } or None where none measured."""
+    summary = {}
+    for k in names:
+        good = [x for x in runs[k] if "p99_ms" in x]
+        if not good:
+            summary[k] = None
+            continue
+        summary[k] = {key: median([x[key] for x in good])
+                      for key in LATENCY_KEYS}
+        summary[k]["runs"] = len(good)
+        summary[k][ok_key] = all(x["ok"] for x in runs[k])
+    return summary
+
+
 def percentile(sorted_xs, p):
     """Nearest-rank percentile of an already sorted list."""
     if not sorted_xs:

@@ -288,17 +288,7 @@ def main():
         else:
             shutil.rmtree(top, ignore_errors=True)
 
-    summary = {}
-    for k in tools:
-        good = [x for x in runs[k] if "p99_ms" in x]
-        if not good:
-            summary[k] = None
-            continue
-        summary[k] = {key: C.median([x[key] for x in good])
-                      for key in ("p50_ms", "p99_ms", "max_ms", "cpu_s",
-                                  "cpu_exact_s", "window_s")}
-        summary[k]["runs"] = len(good)
-        summary[k]["all_lines"] = all(x["ok"] for x in runs[k])
+    summary = C.summarize_latency(runs, tools, "all_lines")
     print()
     print("| tool | p50 ms | p99 ms | max ms | CPU s (stat) | CPU s (exact) "
           "| all lines |")

@@ -348,18 +348,10 @@ def main():
         else:
             shutil.rmtree(top, ignore_errors=True)
 
-    summary = {}
+    summary = C.summarize_latency(runs, CONFIGS, "all_ok")
     for k in CONFIGS:
         good = [x for x in runs[k] if "p99_ms" in x]
-        if not good:
-            summary[k] = None
-            continue
-        summary[k] = {key: C.median([x[key] for x in good])
-                      for key in ("p50_ms", "p99_ms", "max_ms", "cpu_s",
-                                  "cpu_exact_s", "window_s")}
-        summary[k]["runs"] = len(good)
-        summary[k]["all_ok"] = all(x["ok"] for x in runs[k])
-        if k == "rotating":
+        if summary[k] is not None and k == "rotating":
             for key in ("rotated_at_s", "gzip_s", "gzip_tmp_s",
                         "gzip_in_bytes", "gzip_out_bytes"):
                 summary[k][key] = med(good, key)

@@ -27,19 +27,7 @@ def rss_kib(pid):
 
 
 def test(t):
-    if os.geteuid() != 0:
-        raise tmtest.Skip("mounting a small tmpfs needs root")
-    mnt = t.path("full")
-    os.makedirs(mnt)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
-                        mnt], capture_output=True)
-    if r.returncode != 0:
-        raise tmtest.Skip("cannot mount a tmpfs here: %s"
-                          % r.stderr.decode(errors="replace").strip())
-    try:
-        run(t, mnt)
-    finally:
-        subprocess.run(["umount", "-l", mnt], capture_output=True)
+    run(t, t.tmpfs("full"))
 
 
 def run(t, mnt):

@@ -373,10 +373,12 @@ def test_workers(t):
             "the new state_file holds the last checkpoint", state)
 
 
-def test_output_move(t):
-    sub = "move"
+def move_output(t, sub, fids):
+    """Two writers into a running tailmux whose reload then moves the
+    output from out.log to new/out2.log.  Returns (d, cfg, writers, old
+    output, new output, tail of both)."""
     os.makedirs(t.path(sub, "conf.d"))
-    ins = [("o1", "o1.log", ""), ("o2", "o2.log", "")]
+    ins = [(f, f + ".log", "") for f in fids]
     writers = [Writer(name, t.path(sub, path)) for name, path, _ in ins]
     cfg = main_file(t, sub, ins)
     for w in writers:
@@ -388,6 +390,11 @@ def test_output_move(t):
         wait_lines(d, tail, w.fid, 100, "before the move")
     main_file(t, sub, ins, output="new/out2.log")
     reload(d, "the output moved")
+    return d, cfg, writers, old, new, tail
+
+
+def test_output_move(t):
+    d, cfg, writers, old, new, tail = move_output(t, "move", ("o1", "o2"))
     # After the reload's notice if a checkpoint save was under way then.
     d.wait_log("reload: the output is now %s" % new)
     t.ok("the reload says where the output is now")
@@ -411,20 +418,8 @@ def whole(paths, writers, n):
 
 
 def test_kill_after_move(t):
-    sub = "killmove"
-    os.makedirs(t.path(sub, "conf.d"))
-    ins = [("p1", "p1.log", ""), ("p2", "p2.log", "")]
-    writers = [Writer(name, t.path(sub, path)) for name, path, _ in ins]
-    cfg = main_file(t, sub, ins)
-    for w in writers:
-        w.start()
-    old, new = t.path(sub, "out.log"), t.path(sub, "new", "out2.log")
-    tail = Tagged([old, new])
-    d = t.start(cfg)
-    for w in writers:
-        wait_lines(d, tail, w.fid, 100, "before the move")
-    main_file(t, sub, ins, output="new/out2.log")
-    reload(d, "the output moved")
+    d, cfg, writers, old, new, tail = move_output(t, "killmove",
+                                                  ("p1", "p2"))
     d.kill()
     d = t.start(cfg)
     mark = {w.fid: w.seq for w in writers}

@@ -322,6 +322,7 @@ class Test:
         self.dir = os.path.realpath(tempfile.mkdtemp(prefix="tailmux-%s-"
                                                      % name))
         self.daemons = []
+        self.mounts = []
         self.nruns = 0
         self.checks = 0
 
@@ -409,9 +410,27 @@ class Test:
             d.wait_ready()
         return d
 
+    def tmpfs(self, name, size="256k"):
+        """Mounts a tmpfs of `size' at a new directory `name' in the test
+        directory (unmounted at cleanup) and returns its path; skips the
+        test where that cannot be done (not root, no mount)."""
+        if os.geteuid() != 0:
+            raise Skip("mounting a small tmpfs needs root")
+        mnt = self.path(name)
+        os.makedirs(mnt)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size,
+                            "tmpfs", mnt], capture_output=True)
+        if r.returncode != 0:
+            raise Skip("cannot mount a tmpfs here: %s"
+                       % r.stderr.decode(errors="replace").strip())
+        self.mounts.append(mnt)
+        return mnt
+
     def cleanup(self):
         for d in self.daemons:
             d.kill()
+        for mnt in self.mounts:
+            subprocess.run(["umount", "-l", mnt], capture_output=True)
         if os.environ.get("TMTEST_KEEP"):
             print("# kept %s" % self.dir)
         else:
