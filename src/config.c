@@ -577,7 +577,8 @@ parse_bool(const char *value, int *out, const char **why)
 }
 
 /* Parses rotate_interval: none, hourly, daily or a duration of whole
- * seconds (from 1s to 1d) counted from the clock's midnight. */
+ * seconds (from 1s to 1d) that divides a day, its boundaries counted from
+ * the clock's midnight. */
 static int
 parse_period(const char *value, struct config *cfg, const char **why)
 {
@@ -595,6 +596,10 @@ parse_period(const char *value, struct config *cfg, const char **why)
 		return -1;
 	} else if (ms < 1000 || ms > 86400000 || ms % 1000 != 0) {
 		*why = "a duration must be whole seconds from 1s to 1d";
+		return -1;
+	} else if (86400000 % ms != 0) {
+		*why = "a duration must divide a day (such as 1m, 5m, 15m, "
+		       "2h), so that boundaries fall at the same times daily";
 		return -1;
 	} else {
 		cfg->rotate_period = ROTATE_EVERY;

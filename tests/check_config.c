@@ -675,6 +675,8 @@ START_TEST(test_err_output_rotation)
 	expect_error("[output]\nrotate_interval = 2d\n" INPUT, 2, "output",
 	             "rotate_interval",
 	             "a duration must be whole seconds from 1s to 1d");
+	expect_error("[output]\nrotate_interval = 7s\n" INPUT, 2, "output",
+	             "rotate_interval", "a duration must divide a day");
 	expect_error("[output]\nrotate_utc = maybe\n" INPUT, 2, "output",
 	             "rotate_utc", "expected yes or no");
 	expect_error("[output]\nkeep = -1\n" INPUT, 2, "output", "keep",
