@@ -133,6 +133,7 @@ static void daemon_follow_maybe_drop(struct daemon *d, struct follow *f);
 static void daemon_barrier_step(struct daemon *d);
 static void daemon_barrier_saved(struct daemon *d, int err);
 static void daemon_archive_kick(struct daemon *d);
+static void daemon_archive_submit(struct daemon *d, int all);
 static void daemon_sync_submit(struct daemon *d);
 static void daemon_sync_kick(struct daemon *d);
 static int daemon_save_now(struct daemon *d);
@@ -973,7 +974,7 @@ daemon_find_done(struct pool_job *job)
 	struct watch *old = daemon_lookup(d, j->slot, j->gen);
 
 	d->inflight--;
-	if (old == NULL) {
+	if (old == NULL || d->freeing) { /* gone, or the loop is */
 		if (j->fd != -1)
 			close(j->fd);
 	} else if (j->fd != -1) {
@@ -995,6 +996,8 @@ daemon_find_done(struct pool_job *job)
 	free(j->name);
 	free(j->dir);
 	free(j);
+	if (d->freeing)
+		return;
 	daemon_try_resize(d);
 	daemon_dispatch(d);
 	daemon_maybe_finish(d);
@@ -1152,7 +1155,7 @@ daemon_job_done(struct pool_job *job)
 
 	d->inflight--;
 	w = daemon_lookup(d, j->slot, j->gen);
-	if (w == NULL) {
+	if (w == NULL || d->freeing) {
 		daemon_job_free(j); /* its watch went while it ran */
 	} else if (j->res.err != 0) {
 		w->busy = 0;
@@ -1189,6 +1192,9 @@ daemon_maybe_finish(struct daemon *d)
 		return;
 	if (d->inflight > 0 || d->save_busy || d->barrier != BARRIER_NONE)
 		return;
+	/* --once leaves nothing for later: every rotated file gzipped. */
+	if (d->once && (d->archive_busy || d->narchive_todo > 0))
+		return; /* daemon_archive_done() calls again */
 	/* A failed write is retried, a full file rotated; either calls us
 	 * again. */
 	if (output_pending(d->out) > 0 &&
@@ -1340,6 +1346,8 @@ daemon_save_done(struct pool_job *job)
 	} else if (d->save_failed != 0) {
 		log_notice("checkpoint saved to %s again", j->path);
 		d->save_failed = 0;
+		if (d->archive_all)
+			daemon_archive_kick(d);
 	}
 	daemon_save_job_free(j);
 	if (barrier)
@@ -1407,6 +1415,28 @@ daemon_mark_dirty(struct daemon *d)
 	tv.tv_sec = (time_t)(d->cfg->checkpoint_interval / 1000);
 	tv.tv_usec = (suseconds_t)(d->cfg->checkpoint_interval % 1000) * 1000;
 	evtimer_add(d->save_ev, &tv);
+}
+
+/* True if `path' is a file tailmux writes: the output, its rotated files
+ * (and their .gz, .gz.tmp), the checkpoint and its .tmp and .bad.  A glob
+ * never follows those: it would read back what tailmux wrote. */
+static int
+daemon_is_own(const struct daemon *d, const char *path)
+{
+	const char *out = d->cfg->output_path, *st = d->cfg->state_file;
+	size_t dlen = strlen(out) - strlen(path_base(out)), slen = strlen(st),
+	       stem;
+
+	if (strcmp(path, out) == 0 || strcmp(path, output_path(d->out)) == 0)
+		return 1;
+	if (strncmp(path, st, slen) == 0 &&
+	    (path[slen] == '\0' || strcmp(path + slen, ".tmp") == 0 ||
+	     strcmp(path + slen, ".bad") == 0))
+		return 1;
+	return strncmp(path, out, dlen) == 0 &&
+	       strchr(path + dlen, '/') == NULL &&
+	       rotate_match(path_base(out), path + dlen, &stem) !=
+	           ROTATE_NOT_OURS;
 }
 
 /* Adds a follow of `path' for `in'. */
@@ -1514,8 +1544,7 @@ daemon_glob_found(struct daemon *d, struct daemon_glob *g, const char *path)
 
 	if (daemon_excluded(in, path) || daemon_follow_get(d, path) != NULL)
 		return NULL;
-	if (strcmp(path, d->cfg->output_path) == 0 ||
-	    strcmp(path, d->cfg->state_file) == 0)
+	if (daemon_is_own(d, path))
 		return NULL;
 	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
 		return NULL;
@@ -1629,9 +1658,15 @@ daemon_output_watch(struct daemon *d)
 {
 	if (d->notify == NULL)
 		return;
+	struct stat st;
+
 	notify_rm(d->notify, d->out_reg);
 	d->out_reg = notify_add(d->notify, output_path(d->out), IN_ATTRIB, d,
 	                        OWNER_OUTPUT);
+	/* Removed before the watch was in place (or no watch could be
+	 * added): the next barrier step reopens it. */
+	if (fstat(output_fd(d->out), &st) == 0 && st.st_nlink == 0)
+		d->reopen = 1;
 }
 
 /* A dup of the output's descriptor when the fsync policy syncs it at a
@@ -1734,6 +1769,23 @@ daemon_barrier_saved(struct daemon *d, int err)
 		else
 			r = output_reopen_at(d->out, d->cfg->output_path,
 			                     &cause);
+		if (r == -1 && d->barrier_rotate && errno == ESTALE) {
+			/* Reopen instead (with its first save), then rotate
+			 * what is at the path if there is anything. */
+			log_notice("%s; opening the path anew instead of "
+			           "rotating",
+			           cause);
+			free(cause);
+			free(old);
+			if (d->barrier_old_fd != -1)
+				close(d->barrier_old_fd);
+			d->barrier_old_fd = -1;
+			d->barrier = BARRIER_NONE;
+			output_hold(d->out, 0);
+			d->reopen = d->rotate_wanted = 1;
+			daemon_barrier_step(d);
+			return;
+		}
 		if (r == -1) {
 			log_errx("cannot %s the output: %s; still writing %s, "
 			         "trying again in 5s",
@@ -1777,6 +1829,8 @@ daemon_barrier_saved(struct daemon *d, int err)
 	output_set_limit(d->out, d->cfg->rotate_size);
 	output_hold(d->out, 0);
 	daemon_output_watch(d);
+	if (d->archive_all)
+		daemon_archive_submit(d, 1);
 	if (d->rotated != NULL) {
 		log_notice("rotated %s to %s", d->cfg->output_path,
 		           path_base(d->rotated));
@@ -1869,7 +1923,7 @@ daemon_archive_done(struct pool_job *job)
 
 	d->archive_busy = 0;
 	for (size_t i = 0; i < j->res.nmsgs; i++)
-		log_errx("%s", j->res.msgs[i]);
+		log_errx("rotated files: %s", j->res.msgs[i]);
 	if (j->res.compressed > 0)
 		log_info("compressed %u rotated file%s (%" PRIu64
 		         " bytes to %" PRIu64 ")",
@@ -1881,8 +1935,9 @@ daemon_archive_done(struct pool_job *job)
 	archive_req_clear(&j->req);
 	archive_result_clear(&j->res);
 	free(j);
-	if (d->narchive_todo > 0)
+	if (d->narchive_todo > 0 || d->archive_all)
 		daemon_archive_kick(d);
+	daemon_maybe_finish(d);
 }
 
 /* Hands the rotated files waiting for gzip, if any, to a worker, and
@@ -1894,8 +1949,17 @@ daemon_archive_submit(struct daemon *d, int all)
 	const struct config *cfg = d->cfg;
 	struct daemon_archive_job *j;
 
-	if (d->archive_busy || d->stopping)
+	/* Not while a barrier is under way: the file it rotated may be the
+	 * one the checkpoint on disk still names (found again after a
+	 * crash); the barrier's end kicks again. */
+	if (d->archive_busy || d->stopping || d->barrier != BARRIER_NONE)
 		return; /* daemon_archive_done() kicks again */
+	/* At start, only once a checkpoint names the current output: till
+	 * then, the one on disk may name a rotated file, to be cut back. */
+	if (d->archive_all && d->save_failed == 0) {
+		all = 1;
+		d->archive_all = 0;
+	}
 	j = xcalloc(1, sizeof *j);
 	j->job.run = daemon_archive_run;
 	j->job.done = daemon_archive_done;
@@ -2034,7 +2098,7 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 
 	if (kind == OWNER_OUTPUT) {
 		if (fstat(output_fd(d->out), &st) == 0 && st.st_nlink == 0 &&
-		    !d->reopen && d->barrier == BARRIER_NONE) {
+		    !d->reopen) {
 			log_warnx("%s was deleted, and with it the lines "
 			          "written to it; creating it again",
 			          output_path(d->out));
@@ -2358,9 +2422,11 @@ daemon_reload_settings(struct daemon *d, const struct config *old)
 		log_info("reload: the checkpoint is saved to %s from now on "
 		         "(%s is left as it is)",
 		         cfg->state_file, old->state_file);
-		d->save_dirty = 1;
-		evtimer_del(d->save_ev);
-		event_active(d->save_ev, EV_TIMEOUT, 0);
+		/* At once: a restart with this configuration looks there. */
+		if (daemon_save_now(d) == -1) {
+			d->save_failed = errno != 0 ? errno : EIO;
+			daemon_mark_dirty(d);
+		}
 	}
 	/* Rotation settings: a new size limit, the next clock boundary,
 	 * max_age. */
@@ -2399,7 +2465,7 @@ daemon_reload(struct daemon *d)
 	cfg = config_load(old->file, &errs);
 	if (cfg == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
-			log_errx("%s", errs.msgs[i]);
+			log_errx("SIGHUP: %s", errs.msgs[i]);
 		log_errx("SIGHUP: %s has %zu error%s; going on with the "
 		         "configuration loaded before",
 		         old->file, errs.n, errs.n == 1 ? "" : "s");
@@ -2849,7 +2915,8 @@ daemon_rotate_start(struct daemon *d)
 	                    cfg->rotate_utc) <= time(NULL))
 		d->rotate_wanted = 1;
 	daemon_rotate_arm(d);
-	daemon_archive_submit(d, 1);
+	d->archive_all = 1; /* once a checkpoint names the output */
+	daemon_archive_submit(d, 0);
 	daemon_prune_cb(-1, 0, d);
 	daemon_barrier_step(d);
 }

@@ -95,6 +95,7 @@ struct daemon {
 	char **archive_todo; /* rotated files waiting for gzip */
 	size_t narchive_todo;
 	int archive_busy;
+	int archive_all; /* gzip every plain rotated file (at start) */
 	atomic_int archive_cancel; /* set at exit: a gzip under way stops */
 	struct event *prune_ev;    /* max_age */
 

@@ -225,6 +225,16 @@ output_rotate(struct output *out, time_t when, int utc, char **rotated,
 		*cause = xasprintf("%s ends in a half-written line", out->path);
 		return -1;
 	}
+	/* Only the file being written: one put there by someone else (an
+	 * outside rotation not followed by SIGUSR1) is not ours to rename. */
+	if (stat(out->path, &st) == -1 || (uint64_t)st.st_dev != out->dev ||
+	    (uint64_t)st.st_ino != out->ino) {
+		*cause = xasprintf("%s is no longer the file being written "
+		                   "(renamed or replaced from outside)",
+		                   out->path);
+		errno = ESTALE;
+		return -1;
+	}
 	to = output_rename_rotated(out, when, utc);
 	if (to == NULL) {
 		*cause = xasprintf("cannot rename %s to a rotated name: %s",

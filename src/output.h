@@ -98,7 +98,8 @@ int output_fd(const struct output *out);
  * a new file at the path, at a boundary (buffers waiting go to the new
  * file).
  * Returns 0 with the new name of the old file in *rotated, or -1 with a
- * message in *cause; the old file then stays in use at its path. */
+ * message in *cause and errno (ESTALE: the path no longer names the file
+ * being written); the old file then stays in use. */
 int output_rotate(struct output *out, time_t when, int utc, char **rotated,
                   char **cause);
 

@@ -16,6 +16,9 @@ boundary, with gzip and retention, and across kill -9.
   * time: rotate_interval = 1s (UTC) with a writer going: out.log is rotated
     at least twice, each name holding a different second, and no line is
     lost or repeated.
+  * own files: a glob input that matches the output's rotated names does
+    not read them back.
+  * --once rotates too, and gzips every rotated file before it exits.
   * crash: tailmux is killed with kill -9 eight times at random moments
     while it rotates every 16 KiB and gzips, under load; after the last
     restart no .gz.tmp is left and every line is there exactly once.
@@ -203,6 +206,54 @@ def test_time(t):
          % len(stamps))
 
 
+def test_glob_own(t):
+    """A glob that matches the output's rotated names (and so would read
+    back what tailmux wrote) never follows them."""
+    sub = t.path("g")
+    os.makedirs(sub)
+    sub_t = type("T", (), {"dir": sub, "path": lambda self, n:
+                           os.path.join(sub, n)})()
+    data = tmtest.seq_lines("g", 1, 2000)
+    tmtest.append(os.path.join(sub, "in.log.1"), data)
+    cfg = t.config([("g", "g/*.log.*")], name="glob.ini",
+                   output="g/out.log", out_opts={"rotate_size": "4K",
+                                                 "compress": "gzip",
+                                                 "keep": 0})
+    d = t.start(cfg)
+    w = type("W", (), {"total": len(data), "counts": {"g": 2000}})()
+    all_there(sub_t, w, d, "a glob over the output's rotated names")
+    tmtest.wait_for(lambda: settled(sub_t), "every rotated file gzipped",
+                    daemon=d)
+    n = len(rotated(sub_t))
+    d.stop()
+    data = contents(sub_t)
+    t.check(len(data) == w.total and n > 10,
+            "%d rotated files, none read back: every line once" % n)
+
+
+def test_once(t):
+    """--once rotates as it goes and leaves every rotated file gzipped."""
+    sub = t.path("once")
+    os.makedirs(sub)
+    sub_t = type("T", (), {"dir": sub, "path": lambda self, n:
+                           os.path.join(sub, n)})()
+    data = tmtest.seq_lines("o", 1, 3000)
+    tmtest.append(t.path("in-o.log"), data)
+    cfg = t.config([("o", "in-o.log")], name="once.ini",
+                   output="once/out.log", out_opts={"rotate_size": "4K",
+                                                    "compress": "gzip",
+                                                    "keep": 0})
+    t.once(cfg)
+    names = rotated(sub_t)
+    t.check(len(names) > 20 and all(gz for _, gz in names) and
+            not [n for n in os.listdir(sub) if n.endswith(".tmp")],
+            "--once: %d rotations, every rotated file gzipped at exit"
+            % len(names), repr(names[:5]))
+    tmtest.check_seq(tmtest.split_lines(contents(sub_t)), {"o": 3000},
+                     what="--once with rotation")
+    t.ok("--once: every line once across the rotated files and out.log")
+
+
 def test_crash(t):
     seed = int(os.environ.get("TMTEST_SEED", random.randrange(1 << 30)))
     print("# seed %d" % seed)
@@ -234,6 +285,8 @@ def test_crash(t):
 def test(t):
     test_size(t)
     test_time(t)
+    test_glob_own(t)
+    test_once(t)
     test_crash(t)
 
 
