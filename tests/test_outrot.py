@@ -42,11 +42,14 @@ MAX_LINE = 4096
 
 
 def rotated(t):
-    """The rotated outputs, in name order: [(name, is_gz)]."""
+    """The rotated outputs, in name order: [(name, is_gz)].  A file whose
+    .gz is already there (renamed into place whole, the plain file not yet
+    removed) counts once, as its .gz."""
+    found = set(os.listdir(t.dir))
     names = []
-    for n in sorted(os.listdir(t.dir)):
+    for n in sorted(found):
         m = NAME_RE.match(n)
-        if m:
+        if m and not (m.group(3) is None and n + ".gz" in found):
             names.append((n, m.group(3) is not None))
     return names
 
