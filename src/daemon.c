@@ -1940,6 +1940,31 @@ daemon_archive_done(struct pool_job *job)
 	daemon_maybe_finish(d);
 }
 
+/* Moves the rotated files waiting for gzip that are in req's location
+ * (directory and output name) into it; the others wait for a later job. */
+static void
+daemon_archive_take(struct daemon *d, struct archive_req *req)
+{
+	size_t k = 0, stem;
+	char *dir;
+
+	for (size_t i = 0; i < d->narchive_todo; i++) {
+		char *p = d->archive_todo[i];
+		dir = path_dir(p);
+		if (strcmp(dir, req->dir) == 0 &&
+		    rotate_match(req->base, path_base(p), &stem) ==
+		        ROTATE_PLAIN) {
+			req->compress =
+			    xreallocarray(req->compress, req->ncompress + 1,
+			                  sizeof *req->compress);
+			req->compress[req->ncompress++] = p;
+		} else
+			d->archive_todo[k++] = p;
+		free(dir);
+	}
+	d->narchive_todo = k;
+}
+
 /* Hands the rotated files waiting for gzip, if any, to a worker, and
  * applies retention; one such job at a time.  With `all' (at start),
  * every plain rotated file found is compressed. */
@@ -1964,18 +1989,25 @@ daemon_archive_submit(struct daemon *d, int all)
 	j->job.run = daemon_archive_run;
 	j->job.done = daemon_archive_done;
 	j->d = d;
-	j->req.dir = path_dir(cfg->output_path);
-	j->req.base = xstrdup(path_base(cfg->output_path));
-	j->req.compress = d->archive_todo;
-	j->req.ncompress = d->narchive_todo;
+	/* One location a job: the output's, or, after a reload moved it,
+	 * the old one of the first file waiting (its name less the
+	 * rotation's ".YYYYmmdd-HHMMSS.NNN"). */
+	if (d->narchive_todo > 0 && !all) {
+		const char *first = d->archive_todo[0];
+		size_t n = strlen(path_base(first)) - ROTATE_SUFFIX_LEN;
+		j->req.dir = path_dir(first);
+		j->req.base = xstrndup(path_base(first), n);
+	} else {
+		j->req.dir = path_dir(cfg->output_path);
+		j->req.base = xstrdup(path_base(cfg->output_path));
+	}
+	daemon_archive_take(d, &j->req);
 	j->req.compress_all = all;
 	j->req.level = cfg->compress == COMPRESS_GZIP ? cfg->compress_level : 0;
 	j->req.keep = cfg->keep;
 	j->req.max_age = cfg->max_age;
 	j->req.now = time(NULL);
 	j->req.cancel = &d->archive_cancel;
-	d->archive_todo = NULL;
-	d->narchive_todo = 0;
 	d->archive_busy = 1;
 	pool_submit(d->slow, &j->job);
 }

@@ -18,6 +18,9 @@
 
 #include "config.h"
 
+/* What a rotated name adds to the output's: ".YYYYmmdd-HHMMSS.NNN". */
+#define ROTATE_SUFFIX_LEN 20
+
 /* The highest counter a rotated name may carry. */
 #define ROTATE_MAX_COUNTER 999
 
