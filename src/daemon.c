@@ -135,6 +135,7 @@ static void daemon_barrier_saved(struct daemon *d, int err);
 static void daemon_archive_kick(struct daemon *d);
 static void daemon_archive_submit(struct daemon *d, int all);
 static void daemon_sync_submit(struct daemon *d);
+static void daemon_timer_ms(struct event *ev, uint64_t ms);
 static void daemon_sync_kick(struct daemon *d);
 static int daemon_save_now(struct daemon *d);
 static void daemon_unpark(struct daemon *d, struct follow *f);
@@ -382,7 +383,6 @@ daemon_follow_needs_poll(const struct daemon *d, const struct follow *f)
 static void
 daemon_poll_update(struct daemon *d)
 {
-	struct timeval tv;
 	int need = 0;
 
 	for (size_t i = 0; i < d->nfollows && !need; i++)
@@ -390,9 +390,7 @@ daemon_poll_update(struct daemon *d)
 	for (uint32_t i = 0; i < d->nslots && !need; i++)
 		need = d->slots[i] != NULL && d->slots[i]->polled;
 	if (need && !evtimer_pending(d->poll_ev, NULL)) {
-		tv.tv_sec = (time_t)(d->cfg->poll_interval / 1000);
-		tv.tv_usec = (suseconds_t)(d->cfg->poll_interval % 1000) * 1000;
-		evtimer_add(d->poll_ev, &tv);
+		daemon_timer_ms(d->poll_ev, d->cfg->poll_interval);
 	} else if (!need)
 		evtimer_del(d->poll_ev);
 }
@@ -748,6 +746,17 @@ daemon_follow_open(struct daemon *d, struct follow *f, enum daemon_open how)
 	daemon_poll_update(d);
 }
 
+/* Arms the one-shot timer `ev' to fire in `ms' milliseconds. */
+static void
+daemon_timer_ms(struct event *ev, uint64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
 static uint64_t
 daemon_now_ms(void)
 {
@@ -762,7 +771,6 @@ static void
 daemon_drain_update(struct daemon *d)
 {
 	uint64_t next = UINT64_MAX, now;
-	struct timeval tv;
 	struct watch *w;
 
 	for (uint32_t i = 0; i < d->nslots; i++) {
@@ -776,9 +784,7 @@ daemon_drain_update(struct daemon *d)
 		return;
 	now = daemon_now_ms();
 	next = next > now ? next - now : 0;
-	tv.tv_sec = (time_t)(next / 1000);
-	tv.tv_usec = (suseconds_t)(next % 1000) * 1000;
-	evtimer_add(d->drain_ev, &tv);
+	daemon_timer_ms(d->drain_ev, next);
 }
 
 /* rotate_wait is over for some rotated files: read them one last time to
@@ -1404,17 +1410,13 @@ daemon_save_cb(evutil_socket_t fd, short what, void *arg)
 static void
 daemon_mark_dirty(struct daemon *d)
 {
-	struct timeval tv;
-
 	daemon_status_kick(d);
 	if (d->once || d->save_ev == NULL)
 		return;
 	d->save_dirty = 1;
 	if (evtimer_pending(d->save_ev, NULL))
 		return;
-	tv.tv_sec = (time_t)(d->cfg->checkpoint_interval / 1000);
-	tv.tv_usec = (suseconds_t)(d->cfg->checkpoint_interval % 1000) * 1000;
-	evtimer_add(d->save_ev, &tv);
+	daemon_timer_ms(d->save_ev, d->cfg->checkpoint_interval);
 }
 
 /* True if `path' is a file tailmux writes: the output, its rotated files
@@ -1601,7 +1603,6 @@ daemon_rescan_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	uint64_t ms = UINT64_MAX;
-	struct timeval tv;
 
 	(void)fd;
 	(void)what;
@@ -1613,9 +1614,7 @@ daemon_rescan_cb(evutil_socket_t fd, short what, void *arg)
 			ms = d->globs[i].input->rescan_interval;
 	if (ms == UINT64_MAX || d->once)
 		return;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(d->rescan_ev, &tv);
+	daemon_timer_ms(d->rescan_ev, ms);
 }
 
 /* Sets up the glob patterns of every input. */
@@ -2025,7 +2024,6 @@ daemon_prune_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	uint64_t ms = d->cfg->max_age;
-	struct timeval tv;
 
 	(void)fd;
 	(void)what;
@@ -2036,9 +2034,7 @@ daemon_prune_cb(evutil_socket_t fd, short what, void *arg)
 		ms = 3600000;
 	if (ms < 1000)
 		ms = 1000;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(d->prune_ev, &tv);
+	daemon_timer_ms(d->prune_ev, ms);
 }
 
 static void
@@ -2104,16 +2100,11 @@ daemon_sync_cb(evutil_socket_t fd, short what, void *arg)
 static void
 daemon_sync_kick(struct daemon *d)
 {
-	struct timeval tv;
-
 	if (d->cfg->fsync == FSYNC_ALWAYS)
 		daemon_sync_submit(d);
 	else if (d->cfg->fsync == FSYNC_INTERVAL &&
 	         !evtimer_pending(d->sync_ev, NULL)) {
-		tv.tv_sec = (time_t)(d->cfg->fsync_interval / 1000);
-		tv.tv_usec =
-		    (suseconds_t)(d->cfg->fsync_interval % 1000) * 1000;
-		evtimer_add(d->sync_ev, &tv);
+		daemon_timer_ms(d->sync_ev, d->cfg->fsync_interval);
 	}
 }
 
@@ -2560,11 +2551,7 @@ daemon_stop_cb(evutil_socket_t fd, short what, void *arg)
 static void
 daemon_stop_arm(struct daemon *d)
 {
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(d->cfg->stop_timeout / 1000);
-	tv.tv_usec = (suseconds_t)(d->cfg->stop_timeout % 1000) * 1000;
-	evtimer_add(d->stop_ev, &tv);
+	daemon_timer_ms(d->stop_ev, d->cfg->stop_timeout);
 }
 
 /* Sends a STATUS= line: the files open, the output bytes written per
