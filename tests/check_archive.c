@@ -5,6 +5,7 @@
 #include "archive.h"
 #include "xmalloc.h"
 
+#include "tmcheck.h"
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -267,8 +268,6 @@ main(void)
 {
 	Suite *s = suite_create("archive");
 	TCase *tc = tcase_create("archive");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_gzip);
@@ -277,9 +276,5 @@ main(void)
 	tcase_add_test(tc, test_max_age);
 	tcase_add_test(tc, test_missing_dir);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tmcheck_run(s);
 }

@@ -4,6 +4,7 @@
 
 #include "config.h"
 
+#include "tmcheck.h"
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1389,11 +1390,5 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? 1 : 0;
+	return tmcheck_run(config_suite());
 }

@@ -4,6 +4,7 @@
 
 #include "format.h"
 
+#include "tmcheck.h"
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -618,11 +619,5 @@ format_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(format_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? 1 : 0;
+	return tmcheck_run(format_suite());
 }

@@ -3,6 +3,7 @@
  * each test, read back to see exactly what was written. */
 #include "autoconf.h"
 
+#include "tmcheck.h"
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
@@ -309,8 +310,6 @@ main(void)
 {
 	Suite *s = suite_create("log");
 	TCase *tc = tcase_create("log");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, err_setup, err_teardown);
 	tcase_add_test(tc, test_prefixes);
@@ -322,9 +321,5 @@ main(void)
 	tcase_add_test(tc, test_rate_exempt);
 	tcase_add_test(tc, test_rate_many_formats);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tmcheck_run(s);
 }

@@ -3,6 +3,7 @@
 
 #include "path.h"
 
+#include "tmcheck.h"
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -68,15 +69,9 @@ main(void)
 {
 	Suite *s = suite_create("path");
 	TCase *tc = tcase_create("path");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_dir_base);
 	tcase_add_test(tc, test_mkdirs);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tmcheck_run(s);
 }

@@ -4,6 +4,7 @@
 
 #include "pool.h"
 
+#include "tmcheck.h"
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
@@ -441,17 +442,10 @@ pool_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	/* Before any base exists, so that workers may wake the loop. */
 	if (evthread_use_pthreads() != 0) {
 		fprintf(stderr, "evthread_use_pthreads failed\n");
 		return 1;
 	}
-	sr = srunner_create(pool_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? 1 : 0;
+	return tmcheck_run(pool_suite());
 }

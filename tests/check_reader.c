@@ -6,6 +6,7 @@
 
 #include "format.h"
 
+#include "tmcheck.h"
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -812,11 +813,5 @@ reader_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(reader_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? 1 : 0;
+	return tmcheck_run(reader_suite());
 }

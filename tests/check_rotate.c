@@ -5,6 +5,7 @@
 
 #include "rotate.h"
 
+#include "tmcheck.h"
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,8 +194,6 @@ main(void)
 {
 	Suite *s = suite_create("rotate");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_utc);
 	tcase_add_test(tc, test_every);
@@ -204,9 +203,5 @@ main(void)
 	tcase_add_test(tc, test_name);
 	tcase_add_test(tc, test_match);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tmcheck_run(s);
 }

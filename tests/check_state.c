@@ -6,6 +6,7 @@
 #include "state.h"
 #include "xmalloc.h"
 
+#include "tmcheck.h"
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -909,11 +910,5 @@ state_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(state_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? 1 : 0;
+	return tmcheck_run(state_suite());
 }
