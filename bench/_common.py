@@ -158,6 +158,23 @@ def summarize_latency(runs, names, ok_key):
     return summary
 
 
+def latency_header(first, ok_title):
+    """Prints the header of a latency table (see latency_row)."""
+    print("| %s | p50 ms | p99 ms | max ms | CPU s (stat) | CPU s (exact) "
+          "| %s |" % (first, ok_title))
+    print("|---|---|---|---|---|---|---|")
+
+
+def latency_row(name, s, ok_key):
+    """Prints one row: the medians summarize_latency() made for `name'."""
+    if s is None:
+        print("| %s | failed | | | | | no |" % name)
+        return
+    print("| %s | %.3f | %.3f | %.3f | %.2f | %.3f | %s |"
+          % (name, s["p50_ms"], s["p99_ms"], s["max_ms"], s["cpu_s"],
+             s["cpu_exact_s"], "yes" if s[ok_key] else "NO"))
+
+
 def percentile(sorted_xs, p):
     """Nearest-rank percentile of an already sorted list."""
     if not sorted_xs:

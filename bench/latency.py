@@ -290,17 +290,9 @@ def main():
 
     summary = C.summarize_latency(runs, tools, "all_lines")
     print()
-    print("| tool | p50 ms | p99 ms | max ms | CPU s (stat) | CPU s (exact) "
-          "| all lines |")
-    print("|---|---|---|---|---|---|---|")
+    C.latency_header("tool", "all lines")
     for k in tools:
-        s = summary[k]
-        if s is None:
-            print("| %s | failed | | | | | no |" % k)
-            continue
-        print("| %s | %.3f | %.3f | %.3f | %.2f | %.3f | %s |"
-              % (k, s["p50_ms"], s["p99_ms"], s["max_ms"], s["cpu_s"],
-                 s["cpu_exact_s"], "yes" if s["all_lines"] else "NO"))
+        C.latency_row(k, summary[k], "all_lines")
     tm = summary.get("tailmux")
     rs = summary.get("rsyslog")
     if tm:

@@ -367,18 +367,11 @@ def main():
             ratio_gz = b["during_gzip"]["p99_ms"] / a["p99_ms"]
 
     print()
-    print("| tailmux config | p50 ms | p99 ms | max ms | CPU s (stat) | "
-          "CPU s (exact) | all ok |")
-    print("|---|---|---|---|---|---|---|")
+    C.latency_header("tailmux config", "all ok")
     for k in CONFIGS:
         s = summary[k]
-        if s is None:
-            print("| %s | failed | | | | | no |" % k)
-            continue
-        print("| %s | %.3f | %.3f | %.3f | %.2f | %.3f | %s |"
-              % (k, s["p50_ms"], s["p99_ms"], s["max_ms"], s["cpu_s"],
-                 s["cpu_exact_s"], "yes" if s["all_ok"] else "NO"))
-        if k == "rotating":
+        C.latency_row(k, s, "all_ok")
+        if s is not None and k == "rotating":
             for span in SPANS:
                 g = s[span]
                 print("| rotating, the %s lines sent %s | %s | %s | %s "
