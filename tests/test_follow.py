@@ -97,10 +97,7 @@ def test(t):
 
     d.stop()
     t.ok("SIGTERM: tailmux exited 0")
-    data = tmtest.read(out)
-    t.check(len(data) == expected, "the output holds exactly the lines "
-            "written (%d bytes)" % expected, "it holds %d" % len(data))
-    tmtest.check_seq(tmtest.split_lines(data), written)
+    t.exact(out, expected, written)
     t.ok("every line of %s is in the output exactly once, whole and in "
          "order (%s lines); none of what e.log held before start-up"
          % (", ".join(fids), ", ".join("%s=%d" % kv for kv in

@@ -86,10 +86,7 @@ def test(t):
 
     d.stop()
     t.ok("SIGTERM: exit status 0")
-    data = tmtest.read(out)
-    t.check(len(data) == expected, "the output holds exactly the lines "
-            "written (%d bytes)" % expected, "it holds %d" % len(data))
-    tmtest.check_seq(tmtest.split_lines(data), written)
+    t.exact(out, expected, written)
     t.ok("every line is in the output exactly once, whole and in order "
          "(%s)" % ", ".join("%s=%d" % kv for kv in sorted(written.items())))
 

@@ -93,10 +93,7 @@ def test(t):
 
     d.stop()
     t.ok("SIGTERM: exit status 0")
-    data = tmtest.read(out)
-    t.check(len(data) == expected, "the output holds exactly the lines "
-            "written (%d bytes)" % expected, "it holds %d" % len(data))
-    tmtest.check_seq(tmtest.split_lines(data), written)
+    t.exact(out, expected, written)
     t.ok("every line of every generation of r.log, and of o.log, is in the "
          "output exactly once and in order (r=%d, o=%d)"
          % (written["r"], written["o"]))

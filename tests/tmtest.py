@@ -410,6 +410,16 @@ class Test:
             d.wait_ready()
         return d
 
+    def exact(self, out, expected, written):
+        """Checks that `out' holds exactly `expected' bytes and in them
+        the numbered lines 1..written[fid] of each file, once, whole and
+        in order (check_seq)."""
+        data = read(out)
+        self.check(len(data) == expected, "the output holds exactly the "
+                   "lines written (%d bytes)" % expected,
+                   "it holds %d" % len(data))
+        check_seq(split_lines(data), written)
+
     def tmpfs(self, name, size="256k"):
         """Mounts a tmpfs of `size' at a new directory `name' in the test
         directory (unmounted at cleanup) and returns its path; skips the
