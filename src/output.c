@@ -151,8 +151,10 @@ output_reopen_at(struct output *out, const char *path, char **cause)
 }
 
 /* The first counter that keeps rotated names at `when' growing: past the
- * last one this output used and past any in the directory (from an earlier
- * run), so that no name is used twice even after retention removed it. */
+ * last one this output used and, at its first rotation, past any in the
+ * directory (from an earlier run), so that no name is used twice even
+ * after retention removed it.  Later rotations need not list the
+ * directory again on the loop: this run's own names are the newest. */
 static unsigned
 output_first_counter(const struct output *out, const char *dir,
                      const char *base, time_t when, int utc)
@@ -165,7 +167,7 @@ output_first_counter(const struct output *out, const char *dir,
 
 	if (out->rot_when == when)
 		n = out->rot_counter + 1;
-	dp = opendir(dir);
+	dp = out->rot_when == 0 ? opendir(dir) : NULL;
 	while (dp != NULL && (de = readdir(dp)) != NULL) {
 		if (rotate_match(base, de->d_name, &stem_len) !=
 		        ROTATE_NOT_OURS &&
