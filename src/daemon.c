@@ -2108,9 +2108,48 @@ daemon_sync_kick(struct daemon *d)
 	}
 }
 
+/* The file at f's path was renamed to `name' in its directory.  A file
+ * tailmux has not opened (created and renamed away again before a busy loop
+ * saw it at the path) is read from its start, or from where it was left if
+ * it was read before, ahead of the path's current file. */
+static void
+daemon_follow_moved(struct daemon *d, struct follow *f, const char *name)
+{
+	char *path = xasprintf("%s/%s", f->dir, name);
+	struct watch *w;
+	struct stat st;
+	int64_t offset;
+	int fd;
+
+	if (d->once || strcmp(name, f->base) == 0 || daemon_is_own(d, path) ||
+	    watch_open(path, &fd, &st) != WATCH_OPENED)
+		goto out;
+	if (daemon_watch_find(d, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
+		close(fd);
+		goto out;
+	}
+	offset = daemon_recall(d, fd, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	if (offset < 0)
+		log_info("%s held a file only briefly, renamed to %s before "
+		         "it was seen there; reading it from its start",
+		         f->path, path);
+	w = watch_create(f, fd, &st, offset < 0 ? 0 : (uint64_t)offset);
+	watch_fingerprint(fd, &w->fp_len, &w->fp_hash);
+	daemon_slot_add(d, w);
+	w->draining = 1;
+	w->drain_at = daemon_now_ms() + f->input->rotate_wait;
+	daemon_hold(w);
+	daemon_watch_notify(d, w, path);
+	daemon_drain_update(d);
+	daemon_mark_dirty(d);
+	daemon_wake(d, w);
+out:
+	free(path);
+}
+
 static void
 daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
-                 const char *name)
+                 uint32_t cookie, const char *name)
 {
 	struct daemon *d = arg;
 	struct daemon_glob *g;
@@ -2150,9 +2189,16 @@ daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
 			daemon_poll_update(d);
 			return;
 		}
-		/* An event in the directory: only the path's name matters. */
+		if (name != NULL && (mask & IN_MOVED_TO) && cookie != 0 &&
+		    cookie == f->move_cookie) {
+			f->move_cookie = 0;
+			daemon_follow_moved(d, f, name);
+		}
+		/* Otherwise only events of the path's own name matter. */
 		if (name == NULL || strcmp(name, f->base) != 0)
 			return;
+		if (mask & IN_MOVED_FROM)
+			f->move_cookie = cookie;
 		if (f->cur == NULL) {
 			daemon_follow_open(d, f, OPEN_APPEARED);
 			return;

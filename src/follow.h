@@ -30,6 +30,8 @@ struct follow {
 	                           gone and read to its end */
 	unsigned gone : 1;      /* dropped; freed on the next reap */
 	unsigned nwatches;      /* open files of this path, current or not */
+	uint32_t move_cookie;   /* the last rename of the path's file, whose
+	                           new name is still to come, or 0 */
 	int reported;           /* errno already logged for the path, or 0 */
 };
 

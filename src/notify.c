@@ -146,7 +146,7 @@ notify_drain(struct notify *n)
 							      r->kind,
 							      IN_MODIFY |
 							          IN_ATTRIB,
-							      NULL);
+							      0, NULL);
 						}
 				continue;
 			}
@@ -158,7 +158,7 @@ notify_drain(struct notify *n)
 			for (r = w->regs; r != NULL; r = next) {
 				next = r->next;
 				n->fn(n->arg, r->owner, r->kind, ev->mask,
-				      ev->len ? ev->name : NULL);
+				      ev->cookie, ev->len ? ev->name : NULL);
 			}
 		}
 	}

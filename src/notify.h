@@ -12,9 +12,10 @@ struct event_base;
 struct notify;
 struct notify_reg;
 
-/* `name' is the entry's name for a directory event, NULL otherwise. */
+/* `name' is the entry's name for a directory event, NULL otherwise;
+ * `cookie' ties an IN_MOVED_FROM to its IN_MOVED_TO (0 for other events). */
 typedef void (*notify_fn)(void *arg, void *owner, int kind, uint32_t mask,
-                          const char *name);
+                          uint32_t cookie, const char *name);
 
 /* What a tailed file and its directory are watched for. */
 #define NOTIFY_FILE_MASK (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)

@@ -33,6 +33,9 @@ own tailmux, with its own output and checkpoint:
     (20,000 lines) into the old file after tailmux has switched to the new
     one, and only then writes to the new file: the late lines were written
     first, so they must come out first.
+  * two rotations while tailmux is stopped (SIGSTOP): the middle file held
+    the path only while tailmux could not look; found by its rename, it is
+    read whole, between the other two.
 
 Every scenario runs even when an earlier one failed; the test fails at the
 end naming those that did.
@@ -42,6 +45,7 @@ For each scenario the lost / duplicated / out-of-order counts are printed.
 import collections
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -374,6 +378,47 @@ def late_burst(t):
     verify(t, d, out, w, "late burst before reopening")
 
 
+def stopped_loop(t):
+    """Two rename+create rotations while tailmux is stopped (SIGSTOP), as
+    a loop far behind its inotify queue would see them: the middle file
+    was at the path only between the two, and tailmux never saw it there.
+    Its lines must still come out, after the first file's and before the
+    last one's."""
+    name = "stopped"
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("stopped.out")
+    cfg = t.config([(name, path)], name="stopped.ini", output="stopped.out")
+    w = Writer(name, path, "rename", 0)
+    fd = os.open(path, FLAGS, 0o644)
+    for _ in range(100):
+        w.emit(fd)
+    d = t.start(cfg)
+    tmtest.wait_for(lambda: tmtest.size(out) >= w.nbytes,
+                    "the first 100 lines", daemon=d)
+    d.send(signal.SIGSTOP)
+    try:
+        for gen in (1, 2):
+            os.rename(path, "%s.%d" % (path, gen))
+            new = os.open(path, FLAGS | os.O_EXCL, 0o644)
+            for _ in range(3):           # late lines, to the old file
+                w.emit(fd)
+            os.close(fd)
+            fd = new
+            for _ in range(500):
+                w.emit(fd)
+        os.close(fd)
+    finally:
+        d.send(signal.SIGCONT)
+    w.rotations = 2
+    verify(t, d, out, w, "two rotations while tailmux was stopped",
+           stop=False)
+    t.check("held a file only briefly" in d.stderr(),
+            "the middle file is named in the log", d.stderr_tail())
+    d.stop()
+
+
 def test(t):
     failed = []
 
@@ -398,8 +443,9 @@ def test(t):
         300, 15000, late=3, poll_interval="1s", rotate_wait="5s")
     run("inode reuse across a restart", inode_reuse)
     run("late burst before reopening", late_burst)
+    run("two rotations while tailmux was stopped", stopped_loop)
     if failed:
-        tmtest.fail("%d of 7 scenarios failed: %s"
+        tmtest.fail("%d of 8 scenarios failed: %s"
                     % (len(failed), ", ".join(failed)))
 
 
