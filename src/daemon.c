@@ -1394,8 +1394,9 @@ daemon_save_cb(evutil_socket_t fd, short what, void *arg)
 	if (!d->save_dirty)
 		return;
 	if (d->save_busy || d->barrier != BARRIER_NONE) {
-		d->save_dirty = 0;
-		daemon_mark_dirty(d); /* again after this one */
+		/* Again after this one (nothing new to report, so no STATUS=
+		 * line for it). */
+		daemon_timer_ms(d->save_ev, d->cfg->checkpoint_interval);
 		return;
 	}
 	daemon_save_submit(d, 0,
@@ -2605,7 +2606,7 @@ daemon_stop_arm(struct daemon *d)
  * look at each one), and how far the output is behind the inputs (what
  * the open files hold past what was written from them).  Sends one more
  * after a change, so that an idle daemon shows 0 bytes/s, and then has
- * no timer. */
+ * no timer; a timer that finds nothing new sends nothing. */
 static void
 daemon_status_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -2629,6 +2630,14 @@ daemon_status_cb(evutil_socket_t fd, short what, void *arg)
 	bytes = output_written(d->out) - d->status_written;
 	if (now > d->status_at && d->status_at != 0)
 		rate = bytes * 1000 / (now - d->status_at);
+	/* Idle, as the last line said: nothing to tell. */
+	if (!d->stopping && fd != -1 && rate == 0 && d->status_idle &&
+	    behind == d->status_behind && nopen == d->status_nopen &&
+	    output_pending(d->out) == 0)
+		return;
+	d->status_idle = rate == 0;
+	d->status_behind = behind;
+	d->status_nopen = nopen;
 	if (d->stopping)
 		service_status("stopping: %zu bytes to write to %s",
 		               output_pending(d->out), d->cfg->output_path);

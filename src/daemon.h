@@ -117,6 +117,9 @@ struct daemon {
 	struct event *status_ev;   /* the next STATUS= line, NULL: none */
 	uint64_t status_at;        /* ms: when the last one was sent */
 	uint64_t status_written;   /* output bytes written then */
+	int status_idle;           /* it said 0 bytes/s, */
+	uint64_t status_behind;    /* this many bytes behind, */
+	size_t status_nopen;       /* and this many files */
 	struct event *watchdog_ev; /* WATCHDOG=1, NULL: none asked for */
 };
 
