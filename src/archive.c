@@ -4,12 +4,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -210,11 +209,12 @@ done:
 void
 archive_lower_priority(void)
 {
-	struct sched_param sp = {0};
+	/* On Linux both name one thread by its id. */
+	pid_t tid = (pid_t)syscall(SYS_gettid);
 
-	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-	/* ioprio_set(IOPRIO_WHO_PROCESS, this thread, IOPRIO_CLASS_IDLE) */
-	(void)syscall(SYS_ioprio_set, 1, 0, 3 << 13);
+	(void)setpriority(PRIO_PROCESS, (id_t)tid, 19);
+	/* ioprio_set(IOPRIO_WHO_PROCESS, tid, IOPRIO_CLASS_BE, level 7) */
+	(void)syscall(SYS_ioprio_set, 1, tid, (2 << 13) | 7);
 }
 
 /* Removes dir/stem+suffix; says so if it cannot. */

@@ -41,9 +41,11 @@ struct archive_result {
  * request says. */
 void archive_run(const struct archive_req *req, struct archive_result *res);
 
-/* Puts the calling thread at idle CPU and I/O priority, where it runs only
- * when nothing else wants to (best effort: failures are ignored).  For a
- * thread that does nothing but archive_run(). */
+/* Puts the calling thread at the lowest CPU priority (nice 19) and the
+ * lowest best-effort I/O priority: it yields to the reads but is never
+ * starved outright, so that compression keeps up on a busy host (best
+ * effort: failures are ignored).  For a thread that does nothing but
+ * archive_run(). */
 void archive_lower_priority(void);
 
 /* Frees what a request and a result hold (not the structs themselves). */

@@ -2923,7 +2923,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		log_warn("cannot start %u worker threads", cfg->workers);
 		return -1;
 	}
-	/* gzip and retention: one thread of its own, at idle priority,
+	/* gzip and retention: one thread of its own, at the lowest priority,
 	 * so that compressing a large file takes no CPU from the reads.
 	 */
 	d->slow = pool_create(d->base, 1);

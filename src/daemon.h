@@ -40,7 +40,7 @@ struct daemon {
 
 	struct event_base *base;
 	struct pool *pool;
-	struct pool *slow; /* gzip and retention, at idle priority */
+	struct pool *slow; /* gzip and retention, at the lowest priority */
 	struct output *out;
 	struct notify_reg *out_reg; /* the output file, for its removal */
 	struct notify *notify;

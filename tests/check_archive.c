@@ -11,8 +11,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -263,6 +266,43 @@ START_TEST(test_missing_dir)
 }
 END_TEST
 
+/* What archive_lower_priority() left on the thread that called it. */
+struct prio {
+	long nice_before, nice, ioprio;
+};
+
+static void *
+prio_thread(void *arg)
+{
+	struct prio *p = arg;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	p->nice_before = getpriority(PRIO_PROCESS, (id_t)tid);
+	archive_lower_priority();
+	p->nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	p->ioprio = syscall(SYS_ioprio_get, 1, tid); /* IOPRIO_WHO_PROCESS */
+	return NULL;
+}
+
+/* The calling thread, and only it, goes to nice 19 and the lowest
+ * best-effort I/O priority (class 2, level 7): low, but never starved
+ * outright as the idle classes can be. */
+START_TEST(test_lower_priority)
+{
+	struct prio p;
+	pthread_t t;
+	pid_t me = (pid_t)syscall(SYS_gettid);
+	long nice_me = getpriority(PRIO_PROCESS, (id_t)me);
+
+	ck_assert_int_eq(pthread_create(&t, NULL, prio_thread, &p), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(p.nice_before, nice_me);
+	ck_assert_int_eq(p.nice, 19);
+	ck_assert_int_eq(p.ioprio, (2 << 13) | 7);
+	ck_assert_int_eq(getpriority(PRIO_PROCESS, (id_t)me), nice_me);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -275,6 +315,7 @@ main(void)
 	tcase_add_test(tc, test_keep);
 	tcase_add_test(tc, test_max_age);
 	tcase_add_test(tc, test_missing_dir);
+	tcase_add_test(tc, test_lower_priority);
 	suite_add_tcase(s, tc);
 	return tmcheck_run(s);
 }
