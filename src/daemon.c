@@ -529,9 +529,10 @@ daemon_resume_rotated(struct daemon *d, struct follow *f, uint64_t cur_dev,
 	}
 }
 
-/* A truncated file's copy is looked for when lines were read from it (the
- * copy holds the rest), or, when none were, when its fingerprint is a whole
- * KiB: a shorter one could match an unrelated file. */
+/* A truncated file's copy can be told by its fingerprint alone when lines
+ * were read from it (the copy holds the rest), or, when none were, when
+ * its fingerprint is a whole KiB: a shorter one could match an unrelated
+ * file.  At start-up no other copy is looked for. */
 static int
 daemon_copy_worth_seeking(uint64_t offset, uint32_t fp_len)
 {
@@ -1010,7 +1011,10 @@ daemon_find_done(struct pool_job *job)
 }
 
 /* The file of `w' was truncated (copytruncate, or by hand): start over at
- * its start, after reading what its copy holds past our offset. */
+ * its start, after reading what its copy holds past our offset.  When no
+ * line of it was read yet (it waited behind older files) and its
+ * fingerprint is short, only a copy made after its contents were first
+ * seen will do: an older file could start with the same bytes. */
 static void
 daemon_truncated(struct daemon *d, struct watch *w)
 {
@@ -1018,7 +1022,7 @@ daemon_truncated(struct daemon *d, struct watch *w)
 	struct watch *old;
 
 	log_info("%s was truncated; reading it from its start", w->f->path);
-	if (w == w->f->cur && daemon_copy_worth_seeking(w->offset, w->fp_len)) {
+	if (w == w->f->cur && w->fp_len > 0) {
 		/* The old contents keep w's slot and generation, so that the
 		 * lines of them still waiting for the output commit to them;
 		 * until their copy is found they have no file, and the
@@ -1048,6 +1052,8 @@ daemon_truncated(struct daemon *d, struct watch *w)
 		j->q.fp_len = w->fp_len;
 		j->q.fp_hash = w->fp_hash;
 		j->q.min_size = w->offset;
+		if (!daemon_copy_worth_seeking(w->offset, w->fp_len))
+			j->q.min_ctime = w->seen_at;
 		j->fd = -1;
 		d->inflight++;
 		pool_submit(d->pool, &j->job);
@@ -1055,6 +1061,7 @@ daemon_truncated(struct daemon *d, struct watch *w)
 		w->gen = ++d->next_gen; /* old lines commit nothing */
 	w->offset = w->committed = 0;
 	w->fp_len = 0;
+	w->seen_at = watch_now();
 	daemon_mark_dirty(d);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "follow.h"
@@ -44,6 +45,7 @@ watch_create(struct follow *f, int fd, const struct stat *st, uint64_t offset)
 	w->dev = (uint64_t)st->st_dev;
 	w->ino = (uint64_t)st->st_ino;
 	w->offset = w->committed = offset;
+	w->seen_at = watch_now();
 	return w;
 }
 
@@ -96,6 +98,15 @@ watch_fingerprint(int fd, uint32_t *len, uint64_t *hash)
 	*hash = state_hash(head, *len);
 }
 
+uint64_t
+watch_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int
 watch_find(const char *dir, const struct watch_find *q, struct stat *st,
            char **name)
@@ -124,6 +135,9 @@ watch_find(const char *dir, const struct watch_find *q, struct stat *st,
 		                     (uint64_t)st->st_ino != q->ino)) ||
 		    (uint64_t)st->st_ino == q->skip_ino ||
 		    (uint64_t)st->st_size < q->min_size ||
+		    (uint64_t)st->st_ctim.tv_sec * 1000000000u +
+		            (uint64_t)st->st_ctim.tv_nsec <
+		        q->min_ctime ||
 		    !watch_fp_matches(fd, q->fp_len, q->fp_hash)) {
 			close(fd);
 			fd = -1;

@@ -33,6 +33,8 @@ struct watch {
 	uint64_t committed; /* lines before this are written to the output */
 	uint32_t fp_len;    /* fingerprint: see state.h */
 	uint64_t fp_hash;
+	uint64_t seen_at; /* when its contents were first seen (watch_now()):
+	                     a copy of them made later is newer */
 
 	struct notify_reg *file_reg;
 	uint64_t drain_at; /* draining: when rotate_wait ends (monotonic ms) */
@@ -55,6 +57,10 @@ struct watch {
 
 	TAILQ_ENTRY(watch) ready_entry;
 };
+
+/* The wall clock in ns, as coarse as the one that stamps files' ctime, so
+ * that a file changed after a call has a ctime not below what it gave. */
+uint64_t watch_now(void);
 
 /* Opens the file at `path'.  Returns what happened; on WATCH_FAILED errno
  * says why.  On WATCH_OPENED, *fd and *st describe the file. */
@@ -89,6 +95,7 @@ struct watch_find {
 	uint32_t fp_len;
 	uint64_t fp_hash;
 	uint64_t min_size;
+	uint64_t min_ctime; /* changed at or after this (watch_now()), or 0 */
 };
 
 /* Looks in `dir' for a file as `q' describes; opens it.  Returns the open
