@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """sd_notify: what tailmux tells the service manager, on a socket of ours.
 
-The test binds an AF_UNIX datagram socket in its directory, as systemd
-does, and names it in NOTIFY_SOCKET; each message is taken with the
+The test binds an AF_UNIX datagram socket, as systemd does, and names it
+in NOTIFY_SOCKET; it is in the abstract namespace ("@name"), which
+sd_notify(3) takes too, so that no long TMPDIR can push its address past
+the 108 bytes a socket address holds.  Each message is taken with the
 sender's pid (SO_PASSCRED), which must be tailmux's.
 
   * READY=1 is the first message, and is sent once the inputs are open:
@@ -45,10 +47,12 @@ class Listener:
     takes each message as it comes: a datagram socket queues only a few
     (net.unix.max_dgram_qlen), and a sender finding it full fails."""
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, t, name):
+        name = "tailmux-test-%d-%s-%s" % (os.getpid(),
+                                          os.path.basename(t.dir), name)
+        self.path = "@" + name   # for NOTIFY_SOCKET
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(path)
+        self.sock.bind("\0" + name)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.sock.settimeout(0.05)
         self.msgs = []
@@ -99,7 +103,6 @@ class Listener:
         except BlockingIOError:
             pass
         self.sock.close()
-        os.unlink(self.path)
         return self.poll()
 
 
@@ -120,7 +123,7 @@ def status_rate(msg):
 
 def main_round(t):
     """READY, STATUS, WATCHDOG without WATCHDOG_PID, STOPPING."""
-    lst = Listener(t.path("notify.sock"))
+    lst = Listener(t, "notify")
     inp = t.path("in.log")
     tmtest.append(inp, b"old line, before tailmux starts\n")
     cfg = t.config([("a", "in.log", {"start": "end"})], output="out.log")
@@ -191,7 +194,7 @@ def main_round(t):
 
 def watchdog_pid_round(t):
     """WATCHDOG_PID naming tailmux: WATCHDOG=1; naming another: none."""
-    lst = Listener(t.path("wd.sock"))
+    lst = Listener(t, "wd")
     cfg = t.config([("b", "b.log")], name="wd.ini", output="wd.log")
     env = env_with(NOTIFY_SOCKET=lst.path, WATCHDOG_USEC=str(WATCHDOG_USEC))
     # sh's $$ is the pid that exec gives to tailmux.
@@ -207,7 +210,7 @@ def watchdog_pid_round(t):
     # Another process's watchdog: tailmux must not answer for it.  Lines
     # flowing make a STATUS= with a rate, 5 s after they started: long
     # enough for 25 watchdog messages.
-    lst = Listener(t.path("other.sock"))
+    lst = Listener(t, "other")
     cfg = t.config([("c", "c.log")], name="other.ini", output="other.log")
     env["NOTIFY_SOCKET"] = lst.path
     env["WATCHDOG_PID"] = str(os.getpid())
@@ -229,7 +232,7 @@ def reload_round(t):
     """SIGHUP: RELOADING=1 with MONOTONIC_USEC (this host's CLOCK_MONOTONIC,
     between the signal and its answer), then READY=1; the same around a
     reload of a file with an error, which changes nothing."""
-    lst = Listener(t.path("hup.sock"))
+    lst = Listener(t, "hup")
     cfg = t.config([("h", "h.log")], name="hup.ini", output="hup.log")
     d = t.start(cfg, ready=False, env=env_with(NOTIFY_SOCKET=lst.path))
     lst.wait(lambda ms: "READY=1" in ms, "READY=1", d)
@@ -258,7 +261,7 @@ def reload_round(t):
 
 def silent_round(t):
     """No NOTIFY_SOCKET: not one message, even with WATCHDOG_USEC set."""
-    lst = Listener(t.path("silent.sock"))
+    lst = Listener(t, "silent")
     cfg = t.config([("s", "s.log")], name="silent.ini", output="silent.log")
     d = t.start(cfg, env=env_with(WATCHDOG_USEC=str(WATCHDOG_USEC)))
     tmtest.append(t.path("s.log"), tmtest.seq_lines("s", 1, 10))
