@@ -340,18 +340,16 @@ def inode_reuse(t):
             else "new file after the restart (inode not reused)"))
 
 
-def late_burst(t):
-    """rename+create where the application, before it reopens, flushes a
-    large buffer into the old file and then writes to the new one: every
-    late line was written before the new file's first line, so it must come
-    out before it (deterministic: tailmux has switched to the new file
-    before the burst)."""
-    name = "burst"
+def started_on_100(t, name):
+    """tailmux following NAME/app.log, which holds 100 lines, all of them
+    written out.  Returns (daemon, writer, the writer's open fd, the path,
+    the output)."""
     dir_ = t.path(name)
     os.makedirs(dir_)
     path = os.path.join(dir_, "app.log")
-    out = t.path("burst.out")
-    cfg = t.config([(name, path)], name="burst.ini", output="burst.out")
+    out = t.path("%s.out" % name)
+    cfg = t.config([(name, path)], name="%s.ini" % name,
+                   output="%s.out" % name)
     w = Writer(name, path, "rename", 0)
     fd = os.open(path, FLAGS, 0o644)
     for _ in range(100):
@@ -359,6 +357,16 @@ def late_burst(t):
     d = t.start(cfg)
     tmtest.wait_for(lambda: tmtest.size(out) >= w.nbytes,
                     "the first 100 lines", daemon=d)
+    return d, w, fd, path, out
+
+
+def late_burst(t):
+    """rename+create where the application, before it reopens, flushes a
+    large buffer into the old file and then writes to the new one: every
+    late line was written before the new file's first line, so it must come
+    out before it (deterministic: tailmux has switched to the new file
+    before the burst)."""
+    d, w, fd, path, out = started_on_100(t, "burst")
     os.rename(path, path + ".1")
     new = os.open(path, FLAGS | os.O_EXCL, 0o644)
     # Switched: at once ("was rotated"), or via "removed or renamed" when
@@ -366,7 +374,7 @@ def late_burst(t):
     tmtest.wait_for(lambda: "was rotated" in d.stderr() or
                     "app.log appeared" in d.stderr(),
                     "tailmux to switch to the new app.log", daemon=d)
-    data = tmtest.seq_lines(name, w.seq + 1, w.seq + 20000)
+    data = tmtest.seq_lines(w.fid, w.seq + 1, w.seq + 20000)
     tmtest.write_all(fd, data)          # the late burst, one write
     w.seq += 20000
     w.nbytes += len(data)
@@ -384,19 +392,7 @@ def stopped_loop(t):
     was at the path only between the two, and tailmux never saw it there.
     Its lines must still come out, after the first file's and before the
     last one's."""
-    name = "stopped"
-    dir_ = t.path(name)
-    os.makedirs(dir_)
-    path = os.path.join(dir_, "app.log")
-    out = t.path("stopped.out")
-    cfg = t.config([(name, path)], name="stopped.ini", output="stopped.out")
-    w = Writer(name, path, "rename", 0)
-    fd = os.open(path, FLAGS, 0o644)
-    for _ in range(100):
-        w.emit(fd)
-    d = t.start(cfg)
-    tmtest.wait_for(lambda: tmtest.size(out) >= w.nbytes,
-                    "the first 100 lines", daemon=d)
+    d, w, fd, path, out = started_on_100(t, "stopped")
     d.send(signal.SIGSTOP)
     try:
         for gen in (1, 2):
