@@ -991,6 +991,8 @@ daemon_find_done(struct pool_job *job)
 		old->fd = j->fd;
 		old->dev = (uint64_t)j->st.st_dev;
 		old->ino = (uint64_t)j->st.st_ino;
+		if (d->once)
+			d->once_left++; /* one more file to read to its end */
 		daemon_mark_dirty(d);
 		daemon_wake(d, old); /* to its end; then it lets go */
 	} else {
@@ -1013,8 +1015,9 @@ daemon_find_done(struct pool_job *job)
 /* The file of `w' was truncated (copytruncate, or by hand): start over at
  * its start, after reading what its copy holds past our offset.  When no
  * line of it was read yet (it waited behind older files) and its
- * fingerprint is short, only a copy made after its contents were first
- * seen will do: an older file could start with the same bytes. */
+ * fingerprint is short, only a copy created after its contents were first
+ * seen will do (the first such): an older file, even one renamed or
+ * written since, could start with the same bytes. */
 static void
 daemon_truncated(struct daemon *d, struct watch *w)
 {
@@ -1053,7 +1056,7 @@ daemon_truncated(struct daemon *d, struct watch *w)
 		j->q.fp_hash = w->fp_hash;
 		j->q.min_size = w->offset;
 		if (!daemon_copy_worth_seeking(w->offset, w->fp_len))
-			j->q.min_ctime = w->seen_at;
+			j->q.min_birth = w->seen_at;
 		j->fd = -1;
 		d->inflight++;
 		pool_submit(d->pool, &j->job);
@@ -2129,7 +2132,8 @@ daemon_follow_moved(struct daemon *d, struct follow *f, const char *name)
 	int64_t offset;
 	int fd;
 
-	if (d->once || strcmp(name, f->base) == 0 || daemon_is_own(d, path) ||
+	if (d->once || f->dir_lost || strcmp(name, f->base) == 0 ||
+	    daemon_is_own(d, path) ||
 	    watch_open(path, &fd, &st) != WATCH_OPENED)
 		goto out;
 	if (daemon_watch_find(d, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
@@ -2567,6 +2571,7 @@ daemon_reload(struct daemon *d)
 	           "%zu unchanged",
 	           cfg->file, n.added, n.added == 1 ? "" : "s", n.removed,
 	           n.changed, n.unchanged);
+	d->status_idle = 0; /* the next STATUS= names what is new */
 	daemon_mark_dirty(d);
 	daemon_poll_update(d);
 	daemon_dispatch(d);

@@ -107,19 +107,38 @@ watch_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* When the file open on fd was created (statx's birth time), or, where
+ * the filesystem does not say, last changed; in ns. */
+static uint64_t
+watch_birth(int fd, const struct stat *st)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 &&
+	    (sx.stx_mask & STATX_BTIME))
+		return (uint64_t)sx.stx_btime.tv_sec * 1000000000u +
+		       sx.stx_btime.tv_nsec;
+	return (uint64_t)st->st_ctim.tv_sec * 1000000000u +
+	       (uint64_t)st->st_ctim.tv_nsec;
+}
+
 int
 watch_find(const char *dir, const struct watch_find *q, struct stat *st,
            char **name)
 {
 	struct dirent *de;
+	struct stat cand;
+	uint64_t birth = 0, best = UINT64_MAX;
 	DIR *dp;
-	int dfd, fd = -1;
+	int dfd, fd = -1, found = -1;
 
+	*name = NULL;
 	dp = opendir(dir);
 	if (dp == NULL)
 		return -1;
 	dfd = dirfd(dp);
-	while (fd == -1 && (de = readdir(dp)) != NULL) {
+	while ((found == -1 || q->min_birth != 0) &&
+	       (de = readdir(dp)) != NULL) {
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;
 		if (q->ino != 0 && de->d_ino != q->ino)
@@ -130,21 +149,27 @@ watch_find(const char *dir, const struct watch_find *q, struct stat *st,
 		            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd == -1)
 			continue;
-		if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
-		    (q->ino != 0 && ((uint64_t)st->st_dev != q->dev ||
-		                     (uint64_t)st->st_ino != q->ino)) ||
-		    (uint64_t)st->st_ino == q->skip_ino ||
-		    (uint64_t)st->st_size < q->min_size ||
-		    (uint64_t)st->st_ctim.tv_sec * 1000000000u +
-		            (uint64_t)st->st_ctim.tv_nsec <
-		        q->min_ctime ||
+		if (fstat(fd, &cand) == -1 || !S_ISREG(cand.st_mode) ||
+		    (q->ino != 0 && ((uint64_t)cand.st_dev != q->dev ||
+		                     (uint64_t)cand.st_ino != q->ino)) ||
+		    (uint64_t)cand.st_ino == q->skip_ino ||
+		    (uint64_t)cand.st_size < q->min_size ||
+		    (q->min_birth != 0 &&
+		     ((birth = watch_birth(fd, &cand)) < q->min_birth ||
+		      birth >= best)) ||
 		    !watch_fp_matches(fd, q->fp_len, q->fp_hash)) {
 			close(fd);
-			fd = -1;
 			continue;
 		}
+		if (found != -1)
+			close(found);
+		free(*name);
+		found = fd;
+		*st = cand;
 		*name = xasprintf("%s/%s", dir, de->d_name);
+		if (q->min_birth != 0)
+			best = birth;
 	}
 	closedir(dp);
-	return fd;
+	return found;
 }

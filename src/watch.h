@@ -58,8 +58,9 @@ struct watch {
 	TAILQ_ENTRY(watch) ready_entry;
 };
 
-/* The wall clock in ns, as coarse as the one that stamps files' ctime, so
- * that a file changed after a call has a ctime not below what it gave. */
+/* The wall clock in ns, as coarse as the one that stamps files' times, so
+ * that a file created after a call has a birth time (or ctime) not below
+ * what it gave. */
 uint64_t watch_now(void);
 
 /* Opens the file at `path'.  Returns what happened; on WATCH_FAILED errno
@@ -95,10 +96,13 @@ struct watch_find {
 	uint32_t fp_len;
 	uint64_t fp_hash;
 	uint64_t min_size;
-	uint64_t min_ctime; /* changed at or after this (watch_now()), or 0 */
+	uint64_t min_birth; /* created at or after this (watch_now()), or 0;
+	                       then the first created such file is taken */
 };
 
-/* Looks in `dir' for a file as `q' describes; opens it.  Returns the open
+/* Looks in `dir' for a file as `q' describes; opens it.  A birth time is
+ * the file's creation time where the filesystem keeps one (statx), else
+ * its ctime.  Returns the open
  * fd with *st and its name in *name (the caller frees it), or -1.  Blocking:
  * safe on a worker thread. */
 int watch_find(const char *dir, const struct watch_find *q, struct stat *st,

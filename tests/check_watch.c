@@ -111,30 +111,72 @@ START_TEST(test_find_fingerprint)
 }
 END_TEST
 
-/* With min_ctime, a file changed before it is passed over, even with the
- * same first bytes; one made after it is found. */
+/* The birth time statx gives for dir/name, or 0 where the filesystem
+ * keeps none. */
+static uint64_t
+birth_of(const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct statx sx;
+	uint64_t t = 0;
+
+	if (statx(AT_FDCWD, path, 0, STATX_BTIME, &sx) == 0 &&
+	    (sx.stx_mask & STATX_BTIME))
+		t = (uint64_t)sx.stx_btime.tv_sec * 1000000000u +
+		    sx.stx_btime.tv_nsec;
+	free(path);
+	return t;
+}
+
+/* The time stamps of dir/name, ctime and birth, the later of the two. */
+static uint64_t
+stamp_of(const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	uint64_t c, b = birth_of(name);
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	free(path);
+	c = (uint64_t)st.st_ctim.tv_sec * 1000000000u +
+	    (uint64_t)st.st_ctim.tv_nsec;
+	return c > b ? c : b;
+}
+
+/* With min_birth, a file created before it is passed over, even with the
+ * same first bytes, and even when renamed and written since (where the
+ * filesystem keeps birth times); of two created after it, the first. */
 START_TEST(test_find_newer)
 {
 	struct watch_find q = query("app 1\n");
-	char *path;
-	struct stat st;
-	char *name;
+	char *a, *b, *name;
+	FILE *fp;
 
 	put("old.1", "app 1\nolder contents\n");
-	path = xasprintf("%s/old.1", dir);
-	ck_assert_int_eq(stat(path, &st), 0);
-	free(path);
-	/* A ctime may be finer than the coarse clock, and ahead of it. */
-	clock_past((uint64_t)st.st_ctim.tv_sec * 1000000000u +
-	           (uint64_t)st.st_ctim.tv_nsec);
-	q.min_ctime = watch_now();
+	/* A time stamp may be finer than the coarse clock, and ahead of
+	 * it. */
+	clock_past(stamp_of("old.1"));
+	q.min_birth = watch_now();
 	ck_assert_ptr_null(find(&q));
+	if (birth_of("old.1") != 0) {
+		a = xasprintf("%s/old.1", dir);
+		b = xasprintf("%s/old.2", dir);
+		ck_assert_int_eq(rename(a, b), 0);
+		ck_assert_ptr_nonnull(fp = fopen(b, "a"));
+		ck_assert_int_eq(fputs("written since\n", fp) >= 0, 1);
+		ck_assert_int_eq(fclose(fp), 0);
+		ck_assert_ptr_null(find(&q));
+		free(a);
+		free(b);
+	}
 	put("copy.1", "app 1\napp 2\n");
+	clock_past(stamp_of("copy.1"));
+	put("copy.0", "app 1\napp 2\napp 3\n");
 	name = find(&q);
 	ck_assert_str_eq(name, "copy.1");
 	free(name);
-	q.min_ctime = 0;
-	ck_assert_ptr_nonnull(name = find(&q)); /* either, now */
+	q.min_birth = 0;
+	ck_assert_ptr_nonnull(name = find(&q)); /* any of them, now */
 	free(name);
 }
 END_TEST
