@@ -532,7 +532,8 @@ daemon_resume_rotated(struct daemon *d, struct follow *f, uint64_t cur_dev,
 /* A truncated file's copy can be told by its fingerprint alone when lines
  * were read from it (the copy holds the rest), or, when none were, when
  * its fingerprint is a whole KiB: a shorter one could match an unrelated
- * file.  At start-up no other copy is looked for. */
+ * file, so otherwise only files created since the contents were first seen
+ * are looked at. */
 static int
 daemon_copy_worth_seeking(uint64_t offset, uint32_t fp_len)
 {
@@ -552,9 +553,12 @@ daemon_resume_copy(struct daemon *d, struct follow *f,
 	char *name;
 	int fd;
 
-	if (!daemon_copy_worth_seeking(e->offset, e->fp_len))
-		return;
 	memset(&q, 0, sizeof q);
+	if (!daemon_copy_worth_seeking(e->offset, e->fp_len)) {
+		if (e->fp_len == 0 || e->seen_at == 0)
+			return;
+		q.min_birth = e->seen_at; /* as daemon_truncated() does */
+	}
 	q.skip_ino = e->ino;
 	q.fp_len = e->fp_len;
 	q.fp_hash = e->fp_hash;
@@ -604,6 +608,8 @@ daemon_start_offset(struct daemon *d, struct follow *f, int fd,
 		          e->offset);
 		w->fp_len = e->fp_len;
 		w->fp_hash = e->fp_hash;
+		if (e->seen_at != 0)
+			w->seen_at = e->seen_at;
 		return e->offset;
 	}
 	if (e != NULL) {
@@ -1280,6 +1286,7 @@ static void
 daemon_state_render(struct daemon *d, struct buf *out)
 {
 	struct state st = {0};
+	struct state_file *e;
 	struct watch *w;
 	struct follow *f;
 
@@ -1288,10 +1295,12 @@ daemon_state_render(struct daemon *d, struct buf *out)
 	st.out_len = output_committed(d->out);
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		w = d->slots[i];
-		if (w != NULL)
-			state_add(&st, w->f->path, w->dev, w->ino, w->committed,
-			          w->fp_len, w->fp_hash)
-			    ->kind = w->fd == -1 ? STATE_COPY : STATE_OPEN;
+		if (w == NULL)
+			continue;
+		e = state_add(&st, w->f->path, w->dev, w->ino, w->committed,
+		              w->fp_len, w->fp_hash);
+		e->kind = w->fd == -1 ? STATE_COPY : STATE_OPEN;
+		e->seen_at = w->seen_at;
 	}
 	for (size_t i = 0; i < d->closed.nfiles; i++) {
 		const struct state_file *c = &d->closed.files[i];

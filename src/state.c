@@ -42,9 +42,9 @@
  *
  *	tailmux-state 1
  *	output DEV INO LEN PATH
- *	file DEV INO OFFSET FPLEN FPHASH PATH
+ *	file DEV INO OFFSET FPLEN FPHASH PATH [SEEN]
  *	done DEV INO OFFSET FPLEN FPHASH PATH
- *	copy DEV INO OFFSET FPLEN FPHASH PATH
+ *	copy DEV INO OFFSET FPLEN FPHASH PATH [SEEN]
  *	end COUNT HASH
  *
  * A "done" file was read to its end and closed after rotation; it is kept
@@ -57,8 +57,13 @@
  * entry, not to the file (which starts over at 0), so that a kill -9
  * right after the truncation loses nothing.
  *
- * PATH is percent-encoded (bytes below '!', '%' and above '~').  HASH is
- * state_hash() of every byte before the "end" line. */
+ * SEEN, when there, is when the file's contents were first seen (ns since
+ * the epoch): a copy of them, when one is looked for by a short
+ * fingerprint alone, must have been created since.  Files written before
+ * it was added have none.
+ *
+ * PATH is percent-encoded (bytes below '!', '%' and above '~'), so it holds
+ * no space.  HASH is state_hash() of every byte before the "end" line. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -108,6 +113,7 @@ state_add(struct state *st, const char *path, uint64_t dev, uint64_t ino,
 	f->offset = offset;
 	f->fp_len = fp_len;
 	f->fp_hash = fp_hash;
+	f->seen_at = 0;
 	f->kind = STATE_OPEN;
 	return f;
 }
@@ -194,6 +200,11 @@ state_format(const struct state *st, struct buf *out)
 		             f->offset, f->fp_len, f->fp_hash);
 		buf_add(out, line, (size_t)n);
 		state_put_path(out, f->path);
+		if (f->seen_at != 0 && f->kind != STATE_DONE) {
+			n = snprintf(line, sizeof line, " %" PRIu64,
+			             f->seen_at);
+			buf_add(out, line, (size_t)n);
+		}
 		buf_add_byte(out, '\n');
 	}
 	n = snprintf(line, sizeof line, "end %zu %016" PRIx64 "\n", st->nfiles,
@@ -205,10 +216,11 @@ state_format(const struct state *st, struct buf *out)
 static int
 state_parse_line(char *line, struct state *st, const char **why)
 {
-	uint64_t dev, ino, a;
+	uint64_t dev, ino, a, seen = 0;
 	uint32_t fp_len;
 	uint64_t fp_hash;
 	int used = 0, kind;
+	char *sp, *end;
 
 	if (strncmp(line, "output ", 7) == 0) {
 		if (st->out_path != NULL) {
@@ -237,13 +249,26 @@ state_parse_line(char *line, struct state *st, const char **why)
 		           "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu32
 		           " %16" SCNx64 " %n",
 		           &dev, &ino, &a, &fp_len, &fp_hash, &used) != 5 ||
-		    used == 0 || fp_len > STATE_FP_MAX ||
-		    state_get_path(line + 5 + used) == -1) {
+		    used == 0 || fp_len > STATE_FP_MAX) {
 			*why = "malformed file line";
 			return -1;
 		}
-		state_add(st, line + 5 + used, dev, ino, a, fp_len, fp_hash)
-		    ->kind = (enum state_kind)kind;
+		if ((sp = strchr(line + 5 + used, ' ')) != NULL) {
+			seen = strtoull(sp + 1, &end, 10);
+			if (sp[1] < '0' || sp[1] > '9' || *end != '\0') {
+				*why = "malformed file line";
+				return -1;
+			}
+			*sp = '\0';
+		}
+		if (state_get_path(line + 5 + used) == -1) {
+			*why = "malformed file line";
+			return -1;
+		}
+		sp = line + 5 + used;
+		state_add(st, sp, dev, ino, a, fp_len, fp_hash)->kind =
+		    (enum state_kind)kind;
+		st->files[st->nfiles - 1].seen_at = seen;
 		return 0;
 	}
 	*why = "unknown line";

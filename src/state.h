@@ -34,6 +34,8 @@ struct state_file {
 	uint64_t offset; /* its bytes before this are in the output */
 	uint32_t fp_len; /* bytes hashed into fp_hash */
 	uint64_t fp_hash;
+	uint64_t seen_at; /* when its contents were first seen (watch_now()),
+	                     or 0: bounds the search for a copy of them */
 	enum state_kind kind;
 };
 

@@ -72,6 +72,7 @@ ck_state_eq(const struct state *a, const struct state *b)
 		ck_assert_uint_eq(x->offset, y->offset);
 		ck_assert_uint_eq(x->fp_len, y->fp_len);
 		ck_assert_uint_eq(x->fp_hash, y->fp_hash);
+		ck_assert_uint_eq(x->seen_at, y->seen_at);
 		ck_assert_int_eq(x->kind, y->kind);
 	}
 }
@@ -96,8 +97,51 @@ START_TEST(test_kinds)
 	ck_state_eq(&st, &back);
 	ck_assert_uint_eq(state_find(&back, 1, 7)->offset, 20);
 	ck_assert_uint_eq(state_find(&back, 1, 8)->offset, 30);
+	ck_assert_uint_eq(back.files[0].seen_at, 0);
 	st.files[1].kind = STATE_COPY;
 	ck_assert_ptr_null(state_find(&st, 1, 7));
+	state_clear(&st);
+	state_clear(&back);
+	buf_free(&b);
+}
+END_TEST
+
+/* When its contents were first seen goes with a "file" and a "copy" entry
+ * (after the path), and comes back; a line without it, as written before
+ * it was added, has 0. */
+START_TEST(test_seen_at)
+{
+	static const char old[] = "copy 1 7 10 4 0000000000001234 /a%20b\n";
+	struct state st = {0}, back = {0};
+	struct buf b = {0};
+	char *cause = NULL;
+
+	st.out_path = xstrdup("/o");
+	state_add(&st, "/a b", 1, 7, 0, 4, 0x1234)->kind = STATE_COPY;
+	st.files[0].seen_at = 1795645089728556199u;
+	state_add(&st, "/a b", 1, 7, 20, 4, 0x5678)->seen_at = 42;
+	state_format(&st, &b);
+	ck_assert_ptr_nonnull(strstr(b.data,
+	                             "\ncopy 1 7 0 4 0000000000001234 /a%20b "
+	                             "1795645089728556199\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, " /a%20b 42\n"));
+	ck_assert_int_eq(state_parse(b.data, b.len, &back, &cause), 0);
+	ck_state_eq(&st, &back);
+	ck_assert_str_eq(back.files[0].path, "/a b");
+	ck_assert_uint_eq(back.files[0].seen_at, 1795645089728556199u);
+	ck_assert_uint_eq(back.files[1].seen_at, 42);
+	state_clear(&back);
+	buf_free(&b);
+
+	/* The same entry as an older tailmux wrote it. */
+	state_clear(&st);
+	st.out_path = xstrdup("/o");
+	state_add(&st, "/a b", 1, 7, 10, 4, 0x1234)->kind = STATE_COPY;
+	state_format(&st, &b);
+	ck_assert_ptr_nonnull(strstr(b.data, old));
+	ck_assert_int_eq(state_parse(b.data, b.len, &back, &cause), 0);
+	ck_assert_uint_eq(back.files[0].seen_at, 0);
+	ck_assert_str_eq(back.files[0].path, "/a b");
 	state_clear(&st);
 	state_clear(&back);
 	buf_free(&b);
@@ -509,6 +553,9 @@ START_TEST(test_malformed_lines)
 	     "malformed file line"},
 	    {"file 1 2 3 4 0123456789abcdef ", "malformed file line"},
 	    {"filer 1 2 3 4 0123456789abcdef /x", "unknown line"},
+	    {"copy 1 2 3 4 0123456789abcdef /x 12a", "malformed file line"},
+	    {"copy 1 2 3 4 0123456789abcdef /x -1", "malformed file line"},
+	    {"copy 1 2 3 4 0123456789abcdef /x ", "malformed file line"},
 	    {"", "unknown line"},
 	    {"# a comment", "unknown line"},
 	};
@@ -885,6 +932,7 @@ state_suite(void)
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_kinds);
+	tcase_add_test(tc, test_seen_at);
 	tcase_add_test(tc, test_find_add);
 	tcase_add_test(tc, test_bad_magic);
 	tcase_add_test(tc, test_truncated_every_prefix);
