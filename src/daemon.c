@@ -825,7 +825,7 @@ daemon_drain_cb(evutil_socket_t fd, short what, void *arg)
 static void
 daemon_maybe_close(struct daemon *d, struct watch *w)
 {
-	if (!w->closing || w->busy || w->queued || w->dirty ||
+	if (!w->closing || w->seeking || w->busy || w->queued || w->dirty ||
 	    w->parked != NULL || w->committed != w->offset)
 		return;
 	log_debug("%s: closing the rotated file (inode %" PRIu64
@@ -987,6 +987,8 @@ daemon_find_done(struct pool_job *job)
 	struct watch *old = daemon_lookup(d, j->slot, j->gen);
 
 	d->inflight--;
+	if (old != NULL)
+		old->seeking = 0;
 	if (old == NULL || d->freeing) { /* gone, or the loop is */
 		if (j->fd != -1)
 			close(j->fd);
@@ -1042,6 +1044,7 @@ daemon_truncated(struct daemon *d, struct watch *w)
 		old->file_reg = NULL;
 		old->moved = old->dirty = old->queued = 0;
 		old->draining = old->closing = old->holding = 1;
+		old->seeking = 1;
 		old->held = old->f;
 		old->age = UINT64_MAX; /* the newest contents before */
 		old->f->hold++;
@@ -1074,8 +1077,9 @@ daemon_truncated(struct daemon *d, struct watch *w)
 	daemon_mark_dirty(d);
 }
 
-/* True if a file rotated away from f's path holds lines not read yet;
- * those are woken, and hold f's current file until read. */
+/* True if a file rotated away from f's path holds lines not read yet, or
+ * truncated contents of it still wait for their copy to be found; the
+ * files are woken, and hold f's current file until read. */
 static int
 daemon_old_has_more(struct daemon *d, struct follow *f)
 {
@@ -1085,6 +1089,10 @@ daemon_old_has_more(struct daemon *d, struct follow *f)
 
 	for (uint32_t i = 0; i < d->nslots && f->nwatches > 1; i++) {
 		o = d->slots[i];
+		if (o != NULL && o->f == f && o->seeking) {
+			more = 1; /* read once its copy is found */
+			continue;
+		}
 		if (o == NULL || o->f != f || o == f->cur ||
 		    fstat(o->fd, &st) == -1 ||
 		    (uint64_t)st.st_size <= o->offset)

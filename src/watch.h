@@ -51,6 +51,8 @@ struct watch {
 	unsigned draining : 1;     /* no longer at its path: read late lines */
 	unsigned closing : 1;      /* rotate_wait is over: close at the end */
 	unsigned holding : 1;      /* its path's current file waits for it */
+	unsigned seeking : 1;      /* truncated contents whose copy is being
+	                              looked for: no file yet, not closed */
 	int reported;              /* errno already logged for it, or 0 */
 	struct daemon_job *parked; /* a read held back until older files of
 	                              its path are read (daemon.c) */
