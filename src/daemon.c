@@ -118,6 +118,7 @@ struct daemon_archive_job {
 	struct archive_result res;
 };
 
+static void daemon_wake_held(struct daemon *d, struct follow *f);
 static void daemon_wake(struct daemon *d, struct watch *w);
 static void daemon_follow_open(struct daemon *d, struct follow *f,
                                enum daemon_open how);
@@ -243,7 +244,10 @@ daemon_follow_maybe_drop(struct daemon *d, struct follow *f)
 }
 
 /* Makes `w', a file rotated away from its path, hold the path's current
- * file until it is read to its end. */
+ * file until it is read to its end.  Files of one path are read in the
+ * order they were created (birth time; where the filesystem keeps none,
+ * last written): two rotated within one tick of the clock that stamps
+ * writes would otherwise tie. */
 static void
 daemon_hold(struct watch *w)
 {
@@ -254,10 +258,11 @@ daemon_hold(struct watch *w)
 	w->holding = 1;
 	w->held = w->f;
 	w->held->hold++;
-	w->age = w->fd != -1 && fstat(w->fd, &st) == 0
-	             ? (uint64_t)st.st_mtim.tv_sec * 1000000000u +
-	                   (uint64_t)st.st_mtim.tv_nsec
-	             : 0;
+	w->age =
+	    w->fd != -1 && fstat(w->fd, &st) == 0
+	        ? watch_birth(w->fd, (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+	                                 (uint64_t)st.st_mtim.tv_nsec)
+	        : 0;
 }
 
 /* True if an older file of w's path is still to be read before it. */
@@ -278,6 +283,21 @@ daemon_behind(const struct daemon *d, const struct watch *w)
 	return 0;
 }
 
+/* Reads the oldest of the files that hold f's current file, if it waits
+ * for a read. */
+static void
+daemon_wake_held(struct daemon *d, struct follow *f)
+{
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		struct watch *o = d->slots[i];
+		if (o != NULL && o->held == f && o->holding && o->dirty &&
+		    !o->busy && !daemon_behind(d, o)) {
+			o->dirty = 0;
+			daemon_wake(d, o);
+		}
+	}
+}
+
 /* Lets the current file of the path w holds be read once w no longer
  * holds it. */
 static void
@@ -290,15 +310,7 @@ daemon_release(struct daemon *d, struct watch *w)
 	w->holding = 0;
 	w->held = NULL;
 	if (--f->hold > 0) {
-		/* The next older file of the path goes on. */
-		for (uint32_t i = 0; i < d->nslots; i++) {
-			struct watch *o = d->slots[i];
-			if (o != NULL && o->held == f && o->holding &&
-			    o->dirty && !o->busy && !daemon_behind(d, o)) {
-				o->dirty = 0;
-				daemon_wake(d, o);
-			}
-		}
+		daemon_wake_held(d, f); /* the next older file goes on */
 		return;
 	}
 	daemon_unpark(d, f);
@@ -478,7 +490,7 @@ daemon_read_first(struct daemon *d, struct follow *f, int fd,
 	daemon_hold(w);
 	if (d->once)
 		d->once_left++;
-	daemon_wake(d, w);
+	w->dirty = 1; /* read, oldest first, by daemon_wake_held() */
 }
 
 /* At start-up: the checkpoint names files of this path other than the one
@@ -750,6 +762,9 @@ daemon_follow_open(struct daemon *d, struct follow *f, enum daemon_open how)
 		f->polled = 1;
 		break;
 	}
+	/* Files found rotated at start-up are read oldest first, once all
+	 * of them hold the path. */
+	daemon_wake_held(d, f);
 	daemon_poll_update(d);
 }
 

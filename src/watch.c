@@ -107,10 +107,8 @@ watch_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* When the file open on fd was created (statx's birth time), or, where
- * the filesystem does not say, last changed; in ns. */
-static uint64_t
-watch_birth(int fd, const struct stat *st)
+uint64_t
+watch_birth(int fd, uint64_t otherwise)
 {
 	struct statx sx;
 
@@ -118,8 +116,7 @@ watch_birth(int fd, const struct stat *st)
 	    (sx.stx_mask & STATX_BTIME))
 		return (uint64_t)sx.stx_btime.tv_sec * 1000000000u +
 		       sx.stx_btime.tv_nsec;
-	return (uint64_t)st->st_ctim.tv_sec * 1000000000u +
-	       (uint64_t)st->st_ctim.tv_nsec;
+	return otherwise;
 }
 
 int
@@ -155,7 +152,10 @@ watch_find(const char *dir, const struct watch_find *q, struct stat *st,
 		    (uint64_t)cand.st_ino == q->skip_ino ||
 		    (uint64_t)cand.st_size < q->min_size ||
 		    (q->min_birth != 0 &&
-		     ((birth = watch_birth(fd, &cand)) < q->min_birth ||
+		     ((birth = watch_birth(
+		           fd, (uint64_t)cand.st_ctim.tv_sec * 1000000000u +
+		                   (uint64_t)cand.st_ctim.tv_nsec)) <
+		          q->min_birth ||
 		      birth >= best)) ||
 		    !watch_fp_matches(fd, q->fp_len, q->fp_hash)) {
 			close(fd);

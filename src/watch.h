@@ -39,8 +39,8 @@ struct watch {
 	struct notify_reg *file_reg;
 	uint64_t drain_at; /* draining: when rotate_wait ends (monotonic ms) */
 	struct follow *held; /* holding: the path whose current file waits */
-	uint64_t age;        /* holding: its mtime in ns; the older of two files
-	                        of one path that hold it is read first */
+	uint64_t age; /* holding: its birth time (else mtime) in ns; the older
+	                 of two files of one path that hold it is read first */
 
 	unsigned busy : 1;         /* a read job is in flight */
 	unsigned dirty : 1;        /* woken while busy: read again */
@@ -64,6 +64,10 @@ struct watch {
  * that a file created after a call has a birth time (or ctime) not below
  * what it gave. */
 uint64_t watch_now(void);
+
+/* When the file open on fd was created (statx's birth time), in ns, or
+ * `otherwise' where the filesystem keeps none. */
+uint64_t watch_birth(int fd, uint64_t otherwise);
 
 /* Opens the file at `path'.  Returns what happened; on WATCH_FAILED errno
  * says why.  On WATCH_OPENED, *fd and *st describe the file. */

@@ -36,14 +36,6 @@ KILLS = 20
 EVERY = 3000
 
 
-def fnv1a(data):
-    """state_hash(): FNV-1a, 64 bits."""
-    h = 0xcbf29ce484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return h
-
-
 def checkpoint_files(state_path):
     """The file entries of the saved checkpoint: [(dev, ino, offset,
     fp_len, fp_hash)].  The state file is replaced by rename(2), so it is
@@ -93,7 +85,7 @@ class Gate:
             if fp_len > 0:
                 with open(w.path, "rb") as f:
                     head = f.read(fp_len)
-                if len(head) == fp_len and fnv1a(head) == fp_hash:
+                if len(head) == fp_len and tmtest.fnv1a(head) == fp_hash:
                     return self.allow()
         self.waiting = True
         return False

@@ -239,13 +239,56 @@ def first_checkpoint(t):
     check_output(t, out, inp, "kill -9 before the first checkpoint")
 
 
+def state_entry(path, under, offset):
+    """A checkpoint's "file" line for the file at `path', tailed under
+    `under', read up to `offset'."""
+    st = os.stat(path)
+    with open(path, "rb") as f:
+        head = f.read(1024)
+    return "file %d %d %d %d %016x %s\n" % (st.st_dev, st.st_ino, offset,
+                                            len(head), tmtest.fnv1a(head),
+                                            under)
+
+
+def oldest_first(t):
+    """Two rotated files with unread lines at a restart, as a checkpoint
+    saved just after the second rotation names them: the older one (the
+    rest of a long file) is read before the newer, then the file now at
+    the path, whatever order the checkpoint lists them in."""
+    inp, cfg, out, state = setup(t, "oldest")
+    inp.write(100)
+    old = inp.path + ".1"
+    os.rename(inp.path, old)
+    skip = inp.nbytes
+    inp.write(19900)                     # its rest, unread: ~1.3 MB
+    newer = inp.path + ".2"
+    inp.write(100)
+    os.rename(inp.path, newer)
+    inp.write(100)                       # the file at the path now
+    data = tmtest.read(old)[:skip]
+    tmtest.append(out, data)
+    ost = os.stat(out)
+    text = ("tailmux-state 1\noutput %d %d %d %s\n"
+            % (ost.st_dev, ost.st_ino, len(data), out) +
+            state_entry(newer, inp.path, 0) +
+            state_entry(old, inp.path, skip))
+    text += "end 2 %016x\n" % tmtest.fnv1a(text.encode())
+    with open(state, "w") as f:
+        f.write(text)
+    d = t.start(cfg)
+    caught_up(d, out, inp, "oldest first")
+    d.stop()
+    check_output(t, out, inp, "two rotated files at a restart, oldest first")
+
+
 def test(t):
     failed = []
     for name, fn in (("garbage", garbage), ("truncated", truncated),
                      ("unreadable", unreadable), ("unwritable", unwritable),
                      ("resume", resume), ("cut", cut),
                      ("kill -9 before the first checkpoint",
-                      first_checkpoint)):
+                      first_checkpoint),
+                     ("two rotated files at a restart", oldest_first)):
         try:
             fn(t)
         except tmtest.Fail as e:

@@ -51,6 +51,15 @@ def fail(msg):
 
 # ------------------------------------------------------------------ waiting
 
+def fnv1a(data):
+    """tailmux's state_hash(): FNV-1a, 64 bits (fingerprints, and the
+    checkpoint's own hash)."""
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
 def wait_for(pred, what, timeout=None, daemon=None):
     """Polls pred() every 10 ms until it returns a true value, which is
     returned.  Fails after `timeout' seconds (default TIMEOUT) saying what
