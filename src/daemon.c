@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "archive.h"
+#include "clock.h"
 #include "daemon.h"
 #include "follow.h"
 #include "log.h"
@@ -128,7 +129,6 @@ static void daemon_job_done(struct pool_job *job);
 static void daemon_mark_dirty(struct daemon *d);
 static void daemon_watch_dir(struct daemon *d, struct follow *f);
 static void daemon_drain_update(struct daemon *d);
-static uint64_t daemon_now_ms(void);
 static void daemon_check_path(struct daemon *d, struct watch *w);
 static void daemon_follow_maybe_drop(struct daemon *d, struct follow *f);
 static void daemon_barrier_step(struct daemon *d);
@@ -779,15 +779,6 @@ daemon_timer_ms(struct event *ev, uint64_t ms)
 	evtimer_add(ev, &tv);
 }
 
-static uint64_t
-daemon_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Arms the drain timer for the earliest rotate_wait still running. */
 static void
 daemon_drain_update(struct daemon *d)
@@ -804,7 +795,7 @@ daemon_drain_update(struct daemon *d)
 	evtimer_del(d->drain_ev);
 	if (next == UINT64_MAX)
 		return;
-	now = daemon_now_ms();
+	now = clock_ms();
 	next = next > now ? next - now : 0;
 	daemon_timer_ms(d->drain_ev, next);
 }
@@ -815,7 +806,7 @@ static void
 daemon_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	uint64_t now = daemon_now_ms();
+	uint64_t now = clock_ms();
 	struct watch *w;
 
 	(void)fd;
@@ -887,7 +878,7 @@ daemon_check_path(struct daemon *d, struct watch *w)
 	}
 	f->cur = NULL;
 	w->draining = 1;
-	w->drain_at = daemon_now_ms() + f->input->rotate_wait;
+	w->drain_at = clock_ms() + f->input->rotate_wait;
 	/* What is left in the old file was written before anything in the
 	 * new one: read it to its end first. */
 	daemon_hold(w);
@@ -2181,7 +2172,7 @@ daemon_follow_moved(struct daemon *d, struct follow *f, const char *name)
 	watch_fingerprint(fd, &w->fp_len, &w->fp_hash);
 	daemon_slot_add(d, w);
 	w->draining = 1;
-	w->drain_at = daemon_now_ms() + f->input->rotate_wait;
+	w->drain_at = clock_ms() + f->input->rotate_wait;
 	daemon_hold(w);
 	daemon_watch_notify(d, w, path);
 	daemon_drain_update(d);
@@ -2655,7 +2646,7 @@ static void
 daemon_status_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	uint64_t now = daemon_now_ms(), behind = 0, bytes, rate = 0;
+	uint64_t now = clock_ms(), behind = 0, bytes, rate = 0;
 	size_t nopen = 0;
 	struct watch *w;
 	struct stat st;

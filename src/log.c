@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define LOG_LINE_MAX 2048
@@ -132,15 +133,6 @@ log_format(char *body, size_t size, int with_errno, int saved, const char *fmt,
 		snprintf(body + n, size - n, ": %s", strerror(saved));
 }
 
-static uint64_t
-log_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Says how many messages like r's were suppressed, and forgets them. */
 static void
 log_rate_report(struct log_rate *r)
@@ -204,7 +196,7 @@ log_vwrite(enum log_level level, int with_errno, int limited, const char *fmt,
 	if (level > log_max)
 		return;
 	if (limited && level != LOG_LEVEL_DEBUG && log_rate_burst > 0) {
-		r = log_rate_get(fmt, level, log_now_ms());
+		r = log_rate_get(fmt, level, clock_ms());
 		if (r->count >= log_rate_burst) {
 			log_format(r->last, sizeof r->last, with_errno, saved,
 			           fmt, ap);

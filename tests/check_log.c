@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 static char err_path[64];
@@ -72,16 +73,6 @@ count(const char *hay, const char *needle)
 	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
 		n++;
 	return n;
-}
-
-/* CLOCK_MONOTONIC in milliseconds, as log.c counts. */
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* One call site, so one format string, for every call. */
@@ -223,18 +214,18 @@ START_TEST(test_rate_window)
 	char *text, *sum, *again;
 
 	log_set_rate_limit(2, 100);
-	start = now_ms();
+	start = clock_ms();
 	for (int i = 1; i <= 6; i++)
 		same_warning(i);
 	text = err_text();
 	/* All six within the window, or the test proves nothing. */
-	if (now_ms() - start >= 100) {
+	if (clock_ms() - start >= 100) {
 		free(text);
 		ck_abort_msg("six messages took 100 ms: too slow to test");
 	}
 	ck_assert_int_eq(count(text, "the same warning"), 2);
 	free(text);
-	while (now_ms() - start < 150) /* until the window is over */
+	while (clock_ms() - start < 150) /* until the window is over */
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	log_info("something else");
 	text = err_text();
