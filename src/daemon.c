@@ -541,15 +541,31 @@ daemon_resume_rotated(struct daemon *d, struct follow *f, uint64_t cur_dev,
 	}
 }
 
-/* A truncated file's copy can be told by its fingerprint alone when lines
- * were read from it (the copy holds the rest), or, when none were, when
- * its fingerprint is a whole KiB: a shorter one could match an unrelated
- * file, so otherwise only files created since the contents were first seen
- * are looked at. */
+/* Fills *q to look for the copy of truncated contents: those of file
+ * `ino', read up to `offset', with the given fingerprint, first seen at
+ * `seen_at'.  A copy can be told by its fingerprint alone when lines were
+ * read from it (the copy holds the rest), or, when none were, when its
+ * fingerprint is a whole KiB; a shorter one could match an unrelated file,
+ * so then only files created since the contents were first seen will do.
+ * Returns 0 when no copy can be told (no fingerprint, or a short one and
+ * no time seen). */
 static int
-daemon_copy_worth_seeking(uint64_t offset, uint32_t fp_len)
+daemon_copy_query(struct watch_find *q, uint64_t ino, uint64_t offset,
+                  uint32_t fp_len, uint64_t fp_hash, uint64_t seen_at)
 {
-	return fp_len > 0 && (offset > 0 || fp_len == STATE_FP_MAX);
+	memset(q, 0, sizeof *q);
+	if (fp_len == 0)
+		return 0;
+	if (offset == 0 && fp_len < STATE_FP_MAX) {
+		if (seen_at == 0)
+			return 0;
+		q->min_birth = seen_at;
+	}
+	q->skip_ino = ino;
+	q->fp_len = fp_len;
+	q->fp_hash = fp_hash;
+	q->min_size = offset;
+	return 1;
 }
 
 /* At start-up: the file at f's path has the checkpointed inode but not its
@@ -565,16 +581,9 @@ daemon_resume_copy(struct daemon *d, struct follow *f,
 	char *name;
 	int fd;
 
-	memset(&q, 0, sizeof q);
-	if (!daemon_copy_worth_seeking(e->offset, e->fp_len)) {
-		if (e->fp_len == 0 || e->seen_at == 0)
-			return;
-		q.min_birth = e->seen_at; /* as daemon_truncated() does */
-	}
-	q.skip_ino = e->ino;
-	q.fp_len = e->fp_len;
-	q.fp_hash = e->fp_hash;
-	q.min_size = e->offset;
+	if (!daemon_copy_query(&q, e->ino, e->offset, e->fp_len, e->fp_hash,
+	                       e->seen_at))
+		return;
 	fd = watch_find(f->dir, &q, &st, &name);
 	if (fd == -1)
 		return;
@@ -859,6 +868,18 @@ daemon_check_dir(struct daemon *d, struct follow *f)
 	}
 }
 
+/* `w' is no longer at its path: it is read to its end before the path's
+ * current file, and kept open for late lines during rotate_wait. */
+static void
+daemon_drain_begin(struct daemon *d, struct watch *w)
+{
+	w->draining = 1;
+	w->drain_at = clock_ms() + w->f->input->rotate_wait;
+	daemon_hold(w);
+	daemon_drain_update(d);
+	daemon_wake(d, w);
+}
+
 /* The path of `w' (its current file) may name another file now: if so, w
  * becomes a rotated file read for late lines during rotate_wait, and the
  * new file (if any) becomes current. */
@@ -877,12 +898,9 @@ daemon_check_path(struct daemon *d, struct watch *w)
 		return;
 	}
 	f->cur = NULL;
-	w->draining = 1;
-	w->drain_at = clock_ms() + f->input->rotate_wait;
 	/* What is left in the old file was written before anything in the
 	 * new one: read it to its end first. */
-	daemon_hold(w);
-	daemon_wake(d, w);
+	daemon_drain_begin(d, w);
 	if (access(f->path, F_OK) == 0) {
 		log_info("%s was rotated; following the new file, and the old "
 		         "one for %" PRIu64 " ms more",
@@ -894,7 +912,6 @@ daemon_check_path(struct daemon *d, struct watch *w)
 		f->reported = ENOENT; /* said just now */
 		daemon_check_dir(d, f);
 	}
-	daemon_drain_update(d);
 	daemon_follow_open(d, f, OPEN_APPEARED);
 	daemon_mark_dirty(d);
 }
@@ -1036,10 +1053,13 @@ static void
 daemon_truncated(struct daemon *d, struct watch *w)
 {
 	struct daemon_find_job *j;
+	struct watch_find q;
 	struct watch *old;
 
 	log_info("%s was truncated; reading it from its start", w->f->path);
-	if (w == w->f->cur && w->fp_len > 0) {
+	if (w == w->f->cur &&
+	    daemon_copy_query(&q, w->ino, w->offset, w->fp_len, w->fp_hash,
+	                      w->seen_at)) {
 		/* The old contents keep w's slot and generation, so that the
 		 * lines of them still waiting for the output commit to them;
 		 * until their copy is found they have no file, and the
@@ -1066,12 +1086,7 @@ daemon_truncated(struct daemon *d, struct watch *w)
 		j->slot = old->slot;
 		j->gen = old->gen;
 		j->dir = xstrdup(w->f->dir);
-		j->q.skip_ino = w->ino;
-		j->q.fp_len = w->fp_len;
-		j->q.fp_hash = w->fp_hash;
-		j->q.min_size = w->offset;
-		if (!daemon_copy_worth_seeking(w->offset, w->fp_len))
-			j->q.min_birth = w->seen_at;
+		j->q = q;
 		j->fd = -1;
 		d->inflight++;
 		pool_submit(d->pool, &j->job);
@@ -2171,13 +2186,9 @@ daemon_follow_moved(struct daemon *d, struct follow *f, const char *name)
 	w = watch_create(f, fd, &st, offset < 0 ? 0 : (uint64_t)offset);
 	watch_fingerprint(fd, &w->fp_len, &w->fp_hash);
 	daemon_slot_add(d, w);
-	w->draining = 1;
-	w->drain_at = clock_ms() + f->input->rotate_wait;
-	daemon_hold(w);
 	daemon_watch_notify(d, w, path);
-	daemon_drain_update(d);
+	daemon_drain_begin(d, w);
 	daemon_mark_dirty(d);
-	daemon_wake(d, w);
 out:
 	free(path);
 }
