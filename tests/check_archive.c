@@ -19,21 +19,18 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char dir[64];
+static char dir[TMCHECK_DIR_MAX];
 
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/check_archive.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmcheck_mkdtemp(dir, "check_archive");
 }
 
 static void
 teardown(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
+	tmcheck_rmtree(dir);
 }
 
 /* Writes dir/name with `text' and sets its mtime to `age' seconds ago. */

@@ -16,22 +16,18 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/check_watch.XXXXXX";
+static char dir[TMCHECK_DIR_MAX];
 
 static void
 setup(void)
 {
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmcheck_mkdtemp(dir, "check_watch");
 }
 
 static void
 teardown(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-	strcpy(dir, "/tmp/check_watch.XXXXXX");
+	tmcheck_rmtree(dir);
 }
 
 /* Writes `text' to dir/name (created anew). */
