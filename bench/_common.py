@@ -494,6 +494,18 @@ def tool_bins(args, want_rsyslog=True, want_tail=True):
     return bins
 
 
+def stop_tool(res, tool, proc):
+    """Stops the tool; a tailmux that does not exit 0 on SIGTERM makes the
+    run fail."""
+    status, killed = proc.stop()
+    if tool == "tailmux" and (status != 0 or killed):
+        res["ok"] = False
+        res["problem"] = (res.get("problem", "") +
+                          " tailmux: exit status %s%s after SIGTERM"
+                          % (status, " (killed after 30 s)"
+                             if killed else "")).strip()
+
+
 def wait_lines(follower, want, deadline, proc=None, poll=0.002):
     """Waits until `follower' has seen `want' lines; False at the deadline
     (time.monotonic()) or if `proc' exits first."""

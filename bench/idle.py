@@ -69,13 +69,7 @@ def one_run(tool, bins, top, r, args):
             res["problem"] = "%s wrote %d lines while idle" % (tool, extra)
         return res
     finally:
-        status, killed = proc.stop()
-        if tool == "tailmux" and (status != 0 or killed):
-            res["ok"] = False
-            res["problem"] = (res.get("problem", "") +
-                              " tailmux: exit status %s%s after SIGTERM"
-                              % (status, " (killed after 30 s)"
-                                 if killed else "")).strip()
+        C.stop_tool(res, tool, proc)
         fol.close()
         if not args.keep:
             shutil.rmtree(d, ignore_errors=True)

@@ -84,7 +84,7 @@ def one_run(tool, bins, top, r, args):
         measure(res, tool, r, proc, files, fol, waiter, args)
         return res
     finally:
-        stop_tool(res, tool, proc)
+        C.stop_tool(res, tool, proc)
         if waiter is not None:
             waiter.close()
         fol.close()
@@ -98,18 +98,6 @@ def make_inputs(d, n):
     for p in files:
         open(p, "wb").close()
     return files
-
-
-def stop_tool(res, tool, proc):
-    """Stops the tool; a tailmux that does not exit 0 on SIGTERM makes the
-    run fail."""
-    status, killed = proc.stop()
-    if tool == "tailmux" and (status != 0 or killed):
-        res["ok"] = False
-        res["problem"] = (res.get("problem", "") +
-                          " tailmux: exit status %s%s after SIGTERM"
-                          % (status, " (killed after 30 s)"
-                             if killed else "")).strip()
 
 
 def measure(res, tool, r, proc, files, fol, waiter, args, tick=None,

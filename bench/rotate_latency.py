@@ -246,7 +246,7 @@ def one_run(cfg, bins, top, r, args):
                              tick=watch.tick, samples=samples)
         if start_at is not None and cfg == "rotating":
             fol.read()  # the reader's switch, if it has not happened yet
-            L.stop_tool(res, "tailmux", proc)  # its stderr complete
+            C.stop_tool(res, "tailmux", proc)  # its stderr complete
             stopped = True
             why = check_rotation(res, d, outdir, start_at, watch, fol,
                                  samples, args)
@@ -261,7 +261,7 @@ def one_run(cfg, bins, top, r, args):
         return res
     finally:
         if not stopped:
-            L.stop_tool(res, "tailmux", proc)
+            C.stop_tool(res, "tailmux", proc)
         if waiter is not None:
             waiter.close()
         fol.close()
