@@ -42,10 +42,10 @@
 #include "rotate.h"
 #include "service.h"
 #include "state.h"
+#include "status.h"
 #include "xmalloc.h"
 
 #define DAEMON_MAX_CLOSED 1024
-#define DAEMON_STATUS_INTERVAL 5 /* seconds between STATUS= lines */
 
 /* What a notify registration belongs to. */
 enum { OWNER_FOLLOW, OWNER_WATCH, OWNER_GLOB, OWNER_OUTPUT };
@@ -147,7 +147,6 @@ static void daemon_job_free(struct daemon_job *j);
 static void daemon_release(struct daemon *d, struct watch *w);
 static void daemon_retired_free(struct daemon *d);
 static void daemon_try_resize(struct daemon *d);
-static void daemon_status_kick(struct daemon *d);
 
 static struct watch *
 daemon_lookup(const struct daemon *d, uint32_t slot, uint32_t gen)
@@ -1459,7 +1458,7 @@ daemon_save_cb(evutil_socket_t fd, short what, void *arg)
 static void
 daemon_mark_dirty(struct daemon *d)
 {
-	daemon_status_kick(d);
+	status_kick(d->status);
 	if (d->once || d->save_ev == NULL)
 		return;
 	d->save_dirty = 1;
@@ -2605,7 +2604,7 @@ daemon_reload(struct daemon *d)
 	           "%zu unchanged",
 	           cfg->file, n.added, n.added == 1 ? "" : "s", n.removed,
 	           n.changed, n.unchanged);
-	d->status_idle = 0; /* the next STATUS= names what is new */
+	status_reset(d->status); /* the next STATUS= names what is new */
 	daemon_mark_dirty(d);
 	daemon_poll_update(d);
 	daemon_dispatch(d);
@@ -2647,104 +2646,27 @@ daemon_stop_arm(struct daemon *d)
 	daemon_timer_ms(d->stop_ev, d->cfg->stop_timeout);
 }
 
-/* Sends a STATUS= line: the files open, the output bytes written per
- * second since the last line (lines are not counted: raw reads never
- * look at each one), and how far the output is behind the inputs (what
- * the open files hold past what was written from them).  Sends one more
- * after a change, so that an idle daemon shows 0 bytes/s, and then has
- * no timer; a timer that finds nothing new sends nothing. */
+/* The figures of a STATUS= line, as of now. */
 static void
-daemon_status_cb(evutil_socket_t fd, short what, void *arg)
+daemon_status_sample(void *arg, struct status_sample *m)
 {
 	struct daemon *d = arg;
-	uint64_t now = clock_ms(), behind = 0, bytes, rate = 0;
-	size_t nopen = 0;
 	struct watch *w;
 	struct stat st;
 
-	(void)fd;
-	(void)what;
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		w = d->slots[i];
 		if (w == NULL || w->fd == -1)
 			continue;
-		nopen++;
+		m->nopen++;
 		if (fstat(w->fd, &st) == 0 &&
 		    (uint64_t)st.st_size > w->committed)
-			behind += (uint64_t)st.st_size - w->committed;
+			m->behind += (uint64_t)st.st_size - w->committed;
 	}
-	bytes = output_written(d->out) - d->status_written;
-	if (now > d->status_at && d->status_at != 0)
-		rate = bytes * 1000 / (now - d->status_at);
-	/* Idle, as the last line said: nothing to tell. */
-	if (!d->stopping && fd != -1 && rate == 0 && d->status_idle &&
-	    behind == d->status_behind && nopen == d->status_nopen &&
-	    output_pending(d->out) == 0)
-		return;
-	d->status_idle = rate == 0;
-	d->status_behind = behind;
-	d->status_nopen = nopen;
-	if (d->stopping)
-		service_status("stopping: %zu bytes to write to %s",
-		               output_pending(d->out), d->cfg->output_path);
-	else
-		service_status("following %zu file%s into %s; %" PRIu64
-		               " bytes/s written; %" PRIu64 " bytes behind",
-		               nopen, nopen == 1 ? "" : "s",
-		               d->cfg->output_path, rate, behind);
-	d->status_at = now;
-	d->status_written = output_written(d->out);
-	if (bytes > 0 || output_pending(d->out) > 0)
-		daemon_status_kick(d);
-}
-
-/* Something changed: a STATUS= line within DAEMON_STATUS_INTERVAL. */
-static void
-daemon_status_kick(struct daemon *d)
-{
-	struct timeval tv = {DAEMON_STATUS_INTERVAL, 0};
-
-	if (d->status_ev != NULL && !evtimer_pending(d->status_ev, NULL))
-		evtimer_add(d->status_ev, &tv);
-}
-
-static void
-daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	service_watchdog();
-}
-
-/* Creates the events of service.c's messages: the STATUS= timer only
- * when someone listens, the watchdog's only when it was asked for.
- * Returns 0, or -1 after logging why. */
-static int
-daemon_service_init(struct daemon *d)
-{
-	uint64_t usec = service_watchdog_usec();
-	struct timeval tv;
-
-	if (!d->once && service_active()) {
-		d->status_ev = evtimer_new(d->base, daemon_status_cb, d);
-		if (d->status_ev == NULL) {
-			log_errx("cannot create the status timer");
-			return -1;
-		}
-	}
-	if (usec > 0) {
-		d->watchdog_ev =
-		    event_new(d->base, -1, EV_PERSIST, daemon_watchdog_cb, d);
-		tv.tv_sec = (time_t)(usec / 2 / 1000000);
-		tv.tv_usec = (suseconds_t)(usec / 2 % 1000000);
-		if (d->watchdog_ev == NULL ||
-		    event_add(d->watchdog_ev, &tv) == -1) {
-			log_errx("cannot start the watchdog timer");
-			return -1;
-		}
-	}
-	return 0;
+	m->written = output_written(d->out);
+	m->pending = output_pending(d->out);
+	m->stopping = d->stopping;
+	m->output = d->cfg->output_path;
 }
 
 static void
@@ -2897,6 +2819,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	struct output_cbs cbs = {daemon_committed, daemon_written, daemon_full,
 	                         d};
+	struct status_cbs scbs = {daemon_status_sample, d};
 	struct config_input *in;
 	char *cause;
 
@@ -2941,7 +2864,8 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		log_errx("cannot create the loop's timers");
 		return -1;
 	}
-	if (daemon_service_init(d) == -1)
+	d->status = status_create(d->base, once, &scbs);
+	if (d->status == NULL)
 		return -1;
 	if (!once) {
 		d->notify = notify_create(d->base, daemon_notify_cb, d);
@@ -3065,8 +2989,7 @@ daemon_run(struct daemon *d)
 	daemon_rotate_start(d);
 	if (!d->once) {
 		service_ready(); /* every input is open and watched */
-		if (d->status_ev != NULL)
-			daemon_status_cb(-1, 0, d);
+		status_now(d->status);
 	}
 	daemon_maybe_finish(d);
 	if (event_base_dispatch(d->base) == -1) {
@@ -3149,10 +3072,7 @@ daemon_free(struct daemon *d)
 		event_free(d->save_ev);
 	if (d->stop_ev != NULL)
 		event_free(d->stop_ev);
-	if (d->status_ev != NULL)
-		event_free(d->status_ev);
-	if (d->watchdog_ev != NULL)
-		event_free(d->watchdog_ev);
+	status_free(d->status);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	state_clear(&d->loaded);

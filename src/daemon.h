@@ -22,6 +22,7 @@ struct notify;
 struct notify_reg;
 struct output;
 struct pool;
+struct status;
 
 /* The steps of an output barrier (see daemon_barrier_step()). */
 enum daemon_barrier {
@@ -111,16 +112,9 @@ struct daemon {
 	uint64_t splits;
 	uint64_t newline_added;
 
-	/* The service manager (service.c) and stop_timeout. */
-	struct event *stop_ev;     /* a stop that takes too long is forced */
-	int forced;                /* exit once no save is in the pool */
-	struct event *status_ev;   /* the next STATUS= line, NULL: none */
-	uint64_t status_at;        /* ms: when the last one was sent */
-	uint64_t status_written;   /* output bytes written then */
-	int status_idle;           /* it said 0 bytes/s, */
-	uint64_t status_behind;    /* this many bytes behind, */
-	size_t status_nopen;       /* and this many files */
-	struct event *watchdog_ev; /* WATCHDOG=1, NULL: none asked for */
+	struct event *stop_ev; /* a stop that takes too long is forced */
+	int forced;            /* exit once no save is in the pool */
+	struct status *status; /* STATUS= and the watchdog */
 };
 
 /* Sets up the loop, the pool, the output and one follow per configured
