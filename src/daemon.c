@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "archive.h"
+#include "checkpoint.h"
 #include "clock.h"
 #include "daemon.h"
 #include "follow.h"
@@ -92,25 +93,6 @@ struct daemon_find_job {
 	char *name;
 };
 
-struct daemon_save_job {
-	struct pool_job job;
-	struct daemon *d;
-	char *path;
-	struct buf data;
-	int sync_fd; /* a dup of the output to sync first, or -1 */
-	int barrier; /* one of the two saves of an output barrier */
-	int err;
-	char *cause;
-};
-
-/* Syncs the output's data, off the loop. */
-struct daemon_sync_job {
-	struct pool_job job;
-	struct daemon *d;
-	int fd; /* a dup of the output's descriptor */
-	int err;
-};
-
 /* Gzips rotated outputs and applies retention, off the loop. */
 struct daemon_archive_job {
 	struct pool_job job;
@@ -135,10 +117,6 @@ static void daemon_barrier_step(struct daemon *d);
 static void daemon_barrier_saved(struct daemon *d, int err);
 static void daemon_archive_kick(struct daemon *d);
 static void daemon_archive_submit(struct daemon *d, int all);
-static void daemon_sync_submit(struct daemon *d);
-static void daemon_timer_ms(struct event *ev, uint64_t ms);
-static void daemon_sync_kick(struct daemon *d);
-static int daemon_save_now(struct daemon *d);
 static void daemon_unpark(struct daemon *d, struct follow *f);
 static void daemon_resume_copy(struct daemon *d, struct follow *f,
                                const struct state_file *e);
@@ -401,7 +379,7 @@ daemon_poll_update(struct daemon *d)
 	for (uint32_t i = 0; i < d->nslots && !need; i++)
 		need = d->slots[i] != NULL && d->slots[i]->polled;
 	if (need && !evtimer_pending(d->poll_ev, NULL)) {
-		daemon_timer_ms(d->poll_ev, d->cfg->poll_interval);
+		clock_timer(d->poll_ev, d->cfg->poll_interval);
 	} else if (!need)
 		evtimer_del(d->poll_ev);
 }
@@ -776,17 +754,6 @@ daemon_follow_open(struct daemon *d, struct follow *f, enum daemon_open how)
 	daemon_poll_update(d);
 }
 
-/* Arms the one-shot timer `ev' to fire in `ms' milliseconds. */
-static void
-daemon_timer_ms(struct event *ev, uint64_t ms)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
 /* Arms the drain timer for the earliest rotate_wait still running. */
 static void
 daemon_drain_update(struct daemon *d)
@@ -805,7 +772,7 @@ daemon_drain_update(struct daemon *d)
 		return;
 	now = clock_ms();
 	next = next > now ? next - now : 0;
-	daemon_timer_ms(d->drain_ev, next);
+	clock_timer(d->drain_ev, next);
 }
 
 /* rotate_wait is over for some rotated files: read them one last time to
@@ -1234,13 +1201,14 @@ daemon_maybe_finish(struct daemon *d)
 	if (d->forced) {
 		/* Not while a save is in the pool: the last one is made
 		 * after the loop, on the same temporary file. */
-		if (!d->save_busy)
+		if (!checkpoint_busy(d->ckpt))
 			event_base_loopbreak(d->base);
 		return;
 	}
 	if (!d->stopping && !(d->once && d->once_left == 0))
 		return;
-	if (d->inflight > 0 || d->save_busy || d->barrier != BARRIER_NONE)
+	if (d->inflight > 0 || checkpoint_busy(d->ckpt) ||
+	    d->barrier != BARRIER_NONE)
 		return;
 	/* --once leaves nothing for later: every rotated file gzipped. */
 	if (d->once && (d->archive_busy || d->narchive_todo > 0))
@@ -1275,7 +1243,7 @@ daemon_written(void *arg)
 {
 	struct daemon *d = arg;
 
-	daemon_sync_kick(d);
+	checkpoint_written(d->ckpt);
 	daemon_barrier_step(d);
 	daemon_dispatch(d);
 	daemon_maybe_finish(d);
@@ -1311,28 +1279,28 @@ daemon_reap_cb(evutil_socket_t fd, short what, void *arg)
 /* Renders the checkpoint as of now: the output's length up to its last
  * whole write, and what each open file has had written. */
 static void
-daemon_state_render(struct daemon *d, struct buf *out)
+daemon_render(void *arg, struct state *st)
 {
-	struct state st = {0};
+	struct daemon *d = arg;
 	struct state_file *e;
 	struct watch *w;
 	struct follow *f;
 
-	st.out_path = xstrdup(output_path(d->out));
-	output_identity(d->out, &st.out_dev, &st.out_ino);
-	st.out_len = output_committed(d->out);
+	st->out_path = xstrdup(output_path(d->out));
+	output_identity(d->out, &st->out_dev, &st->out_ino);
+	st->out_len = output_committed(d->out);
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		w = d->slots[i];
 		if (w == NULL)
 			continue;
-		e = state_add(&st, w->f->path, w->dev, w->ino, w->committed,
+		e = state_add(st, w->f->path, w->dev, w->ino, w->committed,
 		              w->fp_len, w->fp_hash);
 		e->kind = w->fd == -1 ? STATE_COPY : STATE_OPEN;
 		e->seen_at = w->seen_at;
 	}
 	for (size_t i = 0; i < d->closed.nfiles; i++) {
 		const struct state_file *c = &d->closed.files[i];
-		state_add(&st, c->path, c->dev, c->ino, c->offset, c->fp_len,
+		state_add(st, c->path, c->dev, c->ino, c->offset, c->fp_len,
 		          c->fp_hash)
 		    ->kind = STATE_DONE;
 	}
@@ -1341,130 +1309,66 @@ daemon_state_render(struct daemon *d, struct buf *out)
 	for (size_t i = 0; i < d->nfollows; i++) {
 		f = d->follows[i];
 		if (f->cur == NULL && f->seen)
-			state_add(&st, f->path, 0, 0, 0, 0, 0);
+			state_add(st, f->path, 0, 0, 0, 0, 0);
 	}
-	state_format(&st, out);
-	state_clear(&st);
 }
 
+/* A save is done (err 0) or failed: an output barrier takes its own on;
+ * once a checkpoint names the current output, rotated files may be
+ * gzipped. */
 static void
-daemon_save_run(struct pool_job *job)
+daemon_saved(void *arg, int barrier, int err)
 {
-	struct daemon_save_job *j = (struct daemon_save_job *)job;
+	struct daemon *d = arg;
 
-	/* The checkpoint may only name output that is on disk. */
-	if (j->sync_fd != -1) {
-		if (fdatasync(j->sync_fd) == -1) {
-			j->err = errno;
-			j->cause = xasprintf("cannot sync the output: %s",
-			                     strerror(errno));
-		}
-		close(j->sync_fd);
-		if (j->err != 0)
-			return;
-	}
-	if (state_write(j->path, j->data.data, j->data.len, &j->cause) == -1)
-		j->err = errno;
-}
-
-static void
-daemon_save_job_free(struct daemon_save_job *j)
-{
-	free(j->cause);
-	free(j->path);
-	buf_free(&j->data);
-	free(j);
-}
-
-static void
-daemon_save_done(struct pool_job *job)
-{
-	struct daemon_save_job *j = (struct daemon_save_job *)job;
-	struct daemon *d = j->d;
-
-	int err = j->err, barrier = j->barrier;
-
-	d->save_busy = 0;
-	if (d->freeing) { /* the loop is gone: only free it */
-		daemon_save_job_free(j);
-		return;
-	}
-	if (err != 0) {
-		if (d->save_failed != err)
-			log_errx("cannot save the checkpoint: %s; retrying "
-			         "(a restart now would repeat lines)",
-			         j->cause);
-		d->save_failed = err;
-		daemon_mark_dirty(d);
-	} else if (d->save_failed != 0) {
-		log_notice("checkpoint saved to %s again", j->path);
-		d->save_failed = 0;
-		if (d->archive_all)
-			daemon_archive_kick(d);
-	}
-	daemon_save_job_free(j);
+	if (d->freeing)
+		return; /* the loop is gone */
+	if (err != 0)
+		status_kick(d->status);
+	else if (d->archive_all && !barrier)
+		daemon_archive_kick(d);
 	if (barrier)
 		daemon_barrier_saved(d, err);
 	daemon_barrier_step(d);
+}
+
+/* A job of the checkpoint's is done. */
+static void
+daemon_ckpt_done(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->freeing)
+		return;
 	daemon_try_resize(d);
 	daemon_maybe_finish(d);
 }
 
-/* Renders the checkpoint and saves it from a worker; `sync_fd' (which it
- * takes), unless -1, is synced first.  One save is out at a time. */
-static void
-daemon_save_submit(struct daemon *d, int barrier, int sync_fd)
-{
-	struct daemon_save_job *j;
-
-	j = xcalloc(1, sizeof *j);
-	j->job.run = daemon_save_run;
-	j->job.done = daemon_save_done;
-	j->d = d;
-	j->path = xstrdup(d->cfg->state_file);
-	j->barrier = barrier;
-	j->sync_fd = sync_fd;
-	daemon_state_render(d, &j->data);
-	d->save_dirty = 0;
-	d->save_busy = 1;
-	pool_submit(d->pool, &j->job);
-}
-
-/* Saves the checkpoint from a worker, one save at a time. */
-static void
-daemon_save_cb(evutil_socket_t fd, short what, void *arg)
+/* True while timed saves wait: an output barrier makes its own. */
+static int
+daemon_ckpt_held(void *arg)
 {
 	struct daemon *d = arg;
 
-	(void)fd;
-	(void)what;
-	if (!d->save_dirty)
-		return;
-	if (d->save_busy || d->barrier != BARRIER_NONE) {
-		/* Again after this one (nothing new to report, so no STATUS=
-		 * line for it). */
-		daemon_timer_ms(d->save_ev, d->cfg->checkpoint_interval);
-		return;
-	}
-	daemon_save_submit(d, 0,
-	                   d->cfg->fsync == FSYNC_INTERVAL ||
-	                           d->cfg->fsync == FSYNC_ALWAYS
-	                       ? dup(output_fd(d->out))
-	                       : -1);
+	return d->barrier != BARRIER_NONE;
 }
 
-/* Something the checkpoint holds changed: save within checkpoint_interval.
- * The timer runs only then, so an idle daemon has none. */
+/* Hands a job to the worker pool. */
+static void
+daemon_submit(void *arg, struct pool_job *job)
+{
+	struct daemon *d = arg;
+
+	pool_submit(d->pool, job);
+}
+
+/* Something the checkpoint holds changed: save within checkpoint_interval,
+ * and say so in the next STATUS= line. */
 static void
 daemon_mark_dirty(struct daemon *d)
 {
 	status_kick(d->status);
-	if (d->once || d->save_ev == NULL)
-		return;
-	d->save_dirty = 1;
-	if (evtimer_pending(d->save_ev, NULL))
-		return;
-	daemon_timer_ms(d->save_ev, d->cfg->checkpoint_interval);
+	checkpoint_dirty(d->ckpt);
 }
 
 /* True if `path' is a file tailmux writes: the output, its rotated files
@@ -1662,7 +1566,7 @@ daemon_rescan_cb(evutil_socket_t fd, short what, void *arg)
 			ms = d->globs[i].input->rescan_interval;
 	if (ms == UINT64_MAX || d->once)
 		return;
-	daemon_timer_ms(d->rescan_ev, ms);
+	clock_timer(d->rescan_ev, ms);
 }
 
 /* Sets up the glob patterns of every input. */
@@ -1740,16 +1644,16 @@ daemon_barrier_sync_fd(struct daemon *d, int fd)
 static void
 daemon_barrier_step(struct daemon *d)
 {
-	if (d->barrier == BARRIER_NEW_RETRY && !d->save_busy) {
+	if (d->barrier == BARRIER_NEW_RETRY && !checkpoint_busy(d->ckpt)) {
 		d->barrier = BARRIER_NEW;
-		daemon_save_submit(
-		    d, 1, daemon_barrier_sync_fd(d, d->barrier_old_fd));
+		checkpoint_save(d->ckpt, 1,
+		                daemon_barrier_sync_fd(d, d->barrier_old_fd));
 		return;
 	}
 	if (d->barrier != BARRIER_NONE || (!d->reopen && !d->rotate_wanted))
 		return;
-	if (d->save_busy || evtimer_pending(d->barrier_ev, NULL))
-		return; /* daemon_save_done() or the retry calls again */
+	if (checkpoint_busy(d->ckpt) || evtimer_pending(d->barrier_ev, NULL))
+		return; /* daemon_saved() or the retry calls again */
 	output_hold(d->out, 1);
 	if (!output_at_boundary(d->out)) {
 		(void)output_flush(d->out); /* the rest of a half line */
@@ -1772,8 +1676,8 @@ daemon_barrier_step(struct daemon *d)
 		    d->once ? -1 : daemon_barrier_sync_fd(d, output_fd(d->out));
 		daemon_barrier_saved(d, 0);
 	} else
-		daemon_save_submit(
-		    d, 1, daemon_barrier_sync_fd(d, output_fd(d->out)));
+		checkpoint_save(d->ckpt, 1,
+		                daemon_barrier_sync_fd(d, output_fd(d->out)));
 }
 
 /* Gives the barrier up after a failure: the output goes on in the old
@@ -1856,8 +1760,9 @@ daemon_barrier_saved(struct daemon *d, int err)
 		if (d->once)
 			daemon_barrier_saved(d, 0);
 		else
-			daemon_save_submit(
-			    d, 1, daemon_barrier_sync_fd(d, d->barrier_old_fd));
+			checkpoint_save(
+			    d->ckpt, 1,
+			    daemon_barrier_sync_fd(d, d->barrier_old_fd));
 		return;
 	}
 	if (d->barrier != BARRIER_NEW)
@@ -2028,7 +1933,7 @@ daemon_archive_submit(struct daemon *d, int all)
 		return; /* daemon_archive_done() kicks again */
 	/* At start, only once a checkpoint names the current output: till
 	 * then, the one on disk may name a rotated file, to be cut back. */
-	if (d->archive_all && d->save_failed == 0) {
+	if (d->archive_all && checkpoint_failed(d->ckpt) == 0) {
 		all = 1;
 		d->archive_all = 0;
 	}
@@ -2082,78 +1987,7 @@ daemon_prune_cb(evutil_socket_t fd, short what, void *arg)
 		ms = 3600000;
 	if (ms < 1000)
 		ms = 1000;
-	daemon_timer_ms(d->prune_ev, ms);
-}
-
-static void
-daemon_sync_run(struct pool_job *job)
-{
-	struct daemon_sync_job *j = (struct daemon_sync_job *)job;
-
-	if (fdatasync(j->fd) == -1)
-		j->err = errno;
-	close(j->fd);
-}
-
-static void
-daemon_sync_done(struct pool_job *job)
-{
-	struct daemon_sync_job *j = (struct daemon_sync_job *)job;
-	struct daemon *d = j->d;
-
-	d->sync_busy = 0;
-	if (j->err != 0 && j->err != d->sync_failed)
-		log_errx("cannot sync %s: %s", d->cfg->output_path,
-		         strerror(j->err));
-	d->sync_failed = j->err;
-	free(j);
-	if (d->sync_again && !d->resize) {
-		d->sync_again = 0;
-		daemon_sync_submit(d);
-	}
-	daemon_try_resize(d);
-}
-
-/* Syncs the output's data from a worker; one at a time. */
-static void
-daemon_sync_submit(struct daemon *d)
-{
-	struct daemon_sync_job *j;
-	int fd;
-
-	if (d->sync_busy || d->resize) {
-		d->sync_again = 1;
-		return;
-	}
-	if (d->stopping || (fd = dup(output_fd(d->out))) == -1)
-		return;
-	j = xcalloc(1, sizeof *j);
-	j->job.run = daemon_sync_run;
-	j->job.done = daemon_sync_done;
-	j->d = d;
-	j->fd = fd;
-	d->sync_busy = 1;
-	pool_submit(d->pool, &j->job);
-}
-
-static void
-daemon_sync_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	daemon_sync_submit(arg);
-}
-
-/* Bytes were written: sync them as the fsync policy says. */
-static void
-daemon_sync_kick(struct daemon *d)
-{
-	if (d->cfg->fsync == FSYNC_ALWAYS)
-		daemon_sync_submit(d);
-	else if (d->cfg->fsync == FSYNC_INTERVAL &&
-	         !evtimer_pending(d->sync_ev, NULL)) {
-		daemon_timer_ms(d->sync_ev, d->cfg->fsync_interval);
-	}
+	clock_timer(d->prune_ev, ms);
 }
 
 /* The file at f's path was renamed to `name' in its directory.  A file
@@ -2343,10 +2177,7 @@ daemon_resize_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	d->max_inflight = (size_t)d->workers * 2;
 	daemon_dispatch(d);
-	if (d->sync_again) {
-		d->sync_again = 0;
-		daemon_sync_submit(d);
-	}
+	checkpoint_pause(d->ckpt, 0);
 	daemon_maybe_finish(d);
 }
 
@@ -2519,6 +2350,7 @@ daemon_reload_settings(struct daemon *d, const struct config *old)
 	log_set_level((enum log_level)cfg->log_level);
 	d->max_pending = (size_t)cfg->max_pending;
 	d->resize = cfg->workers != d->workers;
+	checkpoint_pause(d->ckpt, d->resize);
 	daemon_try_resize(d);
 	/* The timers run on with the new intervals from now. */
 	evtimer_del(d->poll_ev);
@@ -2537,10 +2369,7 @@ daemon_reload_settings(struct daemon *d, const struct config *old)
 		         "(%s is left as it is)",
 		         cfg->state_file, old->state_file);
 		/* At once: a restart with this configuration looks there. */
-		if (daemon_save_now(d) == -1) {
-			d->save_failed = errno != 0 ? errno : EIO;
-			daemon_mark_dirty(d);
-		}
+		(void)checkpoint_save_now(d->ckpt); /* retried if it fails */
 	}
 	/* Rotation settings: a new size limit, the next clock boundary,
 	 * max_age. */
@@ -2590,6 +2419,7 @@ daemon_reload(struct daemon *d)
 	daemon_reload_count(old, cfg, &n);
 	daemon_globs_free(d);
 	d->cfg = cfg;
+	checkpoint_set_config(d->ckpt, cfg);
 	daemon_reload_follows(d);
 	daemon_reload_paths(d, old);
 	daemon_reload_settings(d, old);
@@ -2643,7 +2473,7 @@ daemon_stop_cb(evutil_socket_t fd, short what, void *arg)
 static void
 daemon_stop_arm(struct daemon *d)
 {
-	daemon_timer_ms(d->stop_ev, d->cfg->stop_timeout);
+	clock_timer(d->stop_ev, d->cfg->stop_timeout);
 }
 
 /* The figures of a STATUS= line, as of now. */
@@ -2691,6 +2521,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		         strsignal((int)sig));
 		service_stopping();
 		d->stopping = 1;
+		checkpoint_stop(d->ckpt);
 		daemon_stop_arm(d);
 		daemon_maybe_finish(d);
 		break;
@@ -2704,115 +2535,6 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/* Reads the checkpoint, if any; a damaged one is set aside and
- * reported. */
-static void
-daemon_state_load(struct daemon *d)
-{
-	const char *path = d->cfg->state_file;
-	char *cause = NULL, *aside;
-	int r;
-
-	r = state_read(path, &d->loaded, &cause);
-	if (r == 1) {
-		log_info("no checkpoint at %s yet: starting afresh", path);
-		return;
-	}
-	if (r == -1) {
-		/* Left as it is: it may be fine once it can be read. */
-		log_errx("%s: %s; starting without a checkpoint", path, cause);
-		free(cause);
-		return;
-	}
-	if (r == -2) {
-		aside = xasprintf("%s.bad", path);
-		log_errx("%s: %s; starting without a checkpoint (the "
-		         "file is "
-		         "kept as %s)",
-		         path, cause, aside);
-		if (rename(path, aside) == -1 && errno != ENOENT)
-			log_warn("cannot rename %s to %s", path, aside);
-		free(aside);
-		free(cause);
-		return;
-	}
-	log_info("resuming from the checkpoint in %s (%zu files)", path,
-	         d->loaded.nfiles);
-}
-
-/* Brings the output back to the length the checkpoint names, so that
- * the lines past it, read again, appear once. */
-static int
-daemon_output_resume(struct daemon *d)
-{
-	struct state *st = &d->loaded;
-	struct watch_find q;
-	uint64_t dev, ino;
-	struct stat sb;
-	char *name, *dir;
-	int64_t cut;
-	int fd;
-
-	if (st->out_path == NULL)
-		return 0;
-	output_identity(d->out, &dev, &ino);
-	if (dev == st->out_dev && ino == st->out_ino) {
-		cut = output_truncate(d->out, st->out_len);
-		if (cut < 0) {
-			log_warn("cannot cut %s back to its "
-			         "checkpointed length",
-			         d->cfg->output_path);
-			return -1;
-		}
-		if (cut > 0)
-			log_notice("%s: cut %" PRId64
-			           " bytes written after the "
-			           "last checkpoint; their lines are "
-			           "read again",
-			           d->cfg->output_path, cut);
-		if ((uint64_t)output_committed(d->out) < st->out_len)
-			log_warnx("%s is shorter than the checkpoint says "
-			          "(%" PRIu64 " < %" PRIu64
-			          " bytes): lines may "
-			          "have been lost (a power failure without "
-			          "fsync?)",
-			          d->cfg->output_path, output_committed(d->out),
-			          st->out_len);
-		return 0;
-	}
-	/* The output was replaced: find the one the checkpoint names.
-	 */
-	dir = path_dir(st->out_path);
-	memset(&q, 0, sizeof q);
-	q.dev = st->out_dev;
-	q.ino = st->out_ino;
-	fd = watch_find(dir, &q, &sb, &name);
-	free(dir);
-	if (fd == -1) {
-		log_warnx("the output the checkpoint names (inode %" PRIu64
-		          ") is gone; lines written after that checkpoint "
-		          "may "
-		          "appear twice",
-		          st->out_ino);
-		return 0;
-	}
-	close(fd);
-	if ((uint64_t)sb.st_size > st->out_len) {
-		if (truncate(name, (off_t)st->out_len) == -1) {
-			log_warn("cannot cut %s back to its "
-			         "checkpointed length",
-			         name);
-			free(name);
-			return -1;
-		}
-		log_notice("%s: cut %" PRIu64 " bytes written after the last "
-		           "checkpoint; their lines are read again",
-		           name, (uint64_t)sb.st_size - st->out_len);
-	}
-	free(name);
-	return 0;
-}
-
 int
 daemon_init(struct daemon *d, struct config *cfg, int once)
 {
@@ -2820,6 +2542,9 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	struct output_cbs cbs = {daemon_committed, daemon_written, daemon_full,
 	                         d};
 	struct status_cbs scbs = {daemon_status_sample, d};
+	struct checkpoint_cbs ccbs = {daemon_render,    daemon_saved,
+	                              daemon_ckpt_done, daemon_ckpt_held,
+	                              daemon_submit,    d};
 	struct config_input *in;
 	char *cause;
 
@@ -2852,15 +2577,11 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->barrier_ev = evtimer_new(d->base, daemon_barrier_cb, d);
 	d->rotate_ev = evtimer_new(d->base, daemon_rotate_cb, d);
 	d->prune_ev = evtimer_new(d->base, daemon_prune_cb, d);
-	d->sync_ev = evtimer_new(d->base, daemon_sync_cb, d);
 	d->resize_ev = event_new(d->base, -1, 0, daemon_resize_cb, d);
 	d->stop_ev = evtimer_new(d->base, daemon_stop_cb, d);
-	if (!once)
-		d->save_ev = evtimer_new(d->base, daemon_save_cb, d);
 	if (d->poll_ev == NULL || d->drain_ev == NULL || d->reap_ev == NULL ||
 	    d->barrier_ev == NULL || d->rotate_ev == NULL ||
-	    d->prune_ev == NULL || d->sync_ev == NULL || d->resize_ev == NULL ||
-	    d->stop_ev == NULL || (!once && d->save_ev == NULL)) {
+	    d->prune_ev == NULL || d->resize_ev == NULL || d->stop_ev == NULL) {
 		log_errx("cannot create the loop's timers");
 		return -1;
 	}
@@ -2876,7 +2597,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		if (path_mkdirs(cfg->state_file) == -1)
 			log_warn("cannot create the directory of %s",
 			         cfg->state_file);
-		daemon_state_load(d);
+		checkpoint_load(cfg->state_file, &d->loaded);
 	}
 	d->out = output_open(d->base, cfg->output_path, &cbs, &cause);
 	if (d->out == NULL) {
@@ -2884,7 +2605,10 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		free(cause);
 		return -1;
 	}
-	if (daemon_output_resume(d) == -1)
+	if (checkpoint_cut_back(d->out, &d->loaded) == -1)
+		return -1;
+	d->ckpt = checkpoint_create(d->base, cfg, d->out, once, &ccbs);
+	if (d->ckpt == NULL)
 		return -1;
 	output_set_limit(d->out, cfg->rotate_size);
 	daemon_output_watch(d);
@@ -2924,25 +2648,6 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	return 0;
 }
 
-/* Saves the checkpoint on the loop thread, blocking: at start and stop.
- */
-static int
-daemon_save_now(struct daemon *d)
-{
-	struct buf b = {0};
-	char *cause;
-	int r;
-
-	daemon_state_render(d, &b);
-	r = state_write(d->cfg->state_file, b.data, b.len, &cause);
-	if (r == -1) {
-		log_errx("cannot save the checkpoint: %s", cause);
-		free(cause);
-	}
-	buf_free(&b);
-	return r;
-}
-
 /* At start: rotates an output last written before the current
  * rotate_interval began (tailmux was down at the boundary), arms the
  * rotation and max_age timers, and tidies the rotated files: a gzip cut
@@ -2979,10 +2684,8 @@ daemon_run(struct daemon *d)
 	 * first timed save must not find output that no checkpoint
 	 * accounts for. The loop has not run, so nothing has been
 	 * written yet. */
-	if (!d->once && daemon_save_now(d) == -1) {
-		d->save_failed = errno != 0 ? errno : EIO; /* said; retried */
-		daemon_mark_dirty(d);
-	}
+	if (!d->once)
+		(void)checkpoint_save_now(d->ckpt); /* retried if it fails */
 	log_info("%s %zu files into %s (%s)", d->once ? "merging" : "following",
 	         d->nfollows, d->cfg->output_path,
 	         config_format_name(d->cfg->format));
@@ -3005,7 +2708,7 @@ daemon_run(struct daemon *d)
 		log_warn("cannot sync %s", d->cfg->output_path);
 	/* ... with everything written, or, for a stop given up on, with
 	 * what was. */
-	if (!d->once && daemon_save_now(d) == -1)
+	if (!d->once && checkpoint_save_now(d->ckpt) == -1)
 		d->exit_code = 1;
 	log_info("stopped: %" PRIu64 " bytes written, %" PRIu64
 	         " cuts at max_line, %" PRIu64
@@ -3018,6 +2721,7 @@ void
 daemon_free(struct daemon *d)
 {
 	d->stopping = 1; /* the pool's last callbacks submit nothing */
+	checkpoint_stop(d->ckpt);
 	d->freeing = 1;
 	/* A gzip under way stops (its file is compressed at the next
 	 * start), unless --once, which leaves no work for later. */
@@ -3058,7 +2762,7 @@ daemon_free(struct daemon *d)
 	if (d->reap_ev != NULL)
 		event_free(d->reap_ev);
 	struct event *more[] = {d->barrier_ev, d->rotate_ev, d->prune_ev,
-	                        d->sync_ev, d->resize_ev};
+	                        d->resize_ev};
 	for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
 		if (more[i] != NULL)
 			event_free(more[i]);
@@ -3068,8 +2772,7 @@ daemon_free(struct daemon *d)
 	free(d->rotated);
 	if (d->barrier_old_fd != -1)
 		close(d->barrier_old_fd);
-	if (d->save_ev != NULL)
-		event_free(d->save_ev);
+	checkpoint_free(d->ckpt);
 	if (d->stop_ev != NULL)
 		event_free(d->stop_ev);
 	status_free(d->status);

@@ -16,6 +16,7 @@
 
 struct event;
 struct event_base;
+struct checkpoint;
 struct daemon_glob;
 struct follow;
 struct notify;
@@ -43,11 +44,11 @@ struct daemon {
 	struct pool *pool;
 	struct pool *slow; /* gzip and retention, at the lowest priority */
 	struct output *out;
+	struct checkpoint *ckpt; /* when it is saved, and the output synced */
 	struct notify_reg *out_reg; /* the output file, for its removal */
 	struct notify *notify;
 	struct event *sig_ev[5];
 	struct event *poll_ev;
-	struct event *save_ev;
 	struct event *drain_ev;  /* the next rotate_wait to end */
 	struct event *reap_ev;   /* closes rotated files that are done */
 	struct event *resize_ev; /* remakes the pool for a new `workers' */
@@ -76,9 +77,6 @@ struct daemon {
 	struct state loaded; /* the checkpoint found at start */
 	struct state closed; /* files read to their end and closed, newest
 	                        last, at most DAEMON_MAX_CLOSED */
-	int save_dirty;      /* something changed since the last save */
-	int save_busy;       /* a save is in the pool */
-	int save_failed;     /* errno of the last failed save, or 0 */
 
 	int reopen; /* SIGUSR1, or a reload that moved the output: open the
 	               configured output path when possible */
@@ -99,11 +97,6 @@ struct daemon {
 	int archive_all; /* gzip every plain rotated file (at start) */
 	atomic_int archive_cancel; /* set at exit: a gzip under way stops */
 	struct event *prune_ev;    /* max_age */
-
-	int sync_busy; /* an fsync of the output is in the pool */
-	int sync_again;
-	int sync_failed;
-	struct event *sync_ev; /* fsync = interval */
 
 	int stopping;
 	int freeing; /* daemon_free() runs: callbacks only free */
