@@ -48,9 +48,6 @@
 
 #define DAEMON_MAX_CLOSED 1024
 
-/* What a notify registration belongs to. */
-enum { OWNER_FOLLOW, OWNER_WATCH, OWNER_GLOB, OWNER_OUTPUT };
-
 /* Why a path's file is being opened, which says where to start in it. */
 enum daemon_open {
 	OPEN_STARTUP,  /* the first look at start-up: checkpoint, then start */
@@ -102,6 +99,14 @@ struct daemon_archive_job {
 };
 
 static void daemon_wake_held(struct daemon *d, struct follow *f);
+static void daemon_follow_event(void *arg, void *owner, uint32_t mask,
+                                uint32_t cookie, const char *name);
+static void daemon_watch_event(void *arg, void *owner, uint32_t mask,
+                               uint32_t cookie, const char *name);
+static void daemon_glob_event(void *arg, void *owner, uint32_t mask,
+                              uint32_t cookie, const char *name);
+static void daemon_output_event(void *arg, void *owner, uint32_t mask,
+                                uint32_t cookie, const char *name);
 static void daemon_wake(struct daemon *d, struct watch *w);
 static void daemon_follow_open(struct daemon *d, struct follow *f,
                                enum daemon_open how);
@@ -426,8 +431,8 @@ daemon_watch_dir(struct daemon *d, struct follow *f)
 
 	if (d->once || f->dir_reg != NULL)
 		return;
-	f->dir_reg =
-	    notify_add(d->notify, f->dir, NOTIFY_DIR_MASK, f, OWNER_FOLLOW);
+	f->dir_reg = notify_add(d->notify, f->dir, NOTIFY_DIR_MASK,
+	                        daemon_follow_event, d, f);
 	if (f->dir_reg != NULL && stat(f->dir, &st) == 0) {
 		f->dir_dev = (uint64_t)st.st_dev;
 		f->dir_ino = (uint64_t)st.st_ino;
@@ -440,8 +445,8 @@ daemon_watch_notify(struct daemon *d, struct watch *w, const char *path)
 {
 	if (d->once)
 		return;
-	w->file_reg =
-	    notify_add(d->notify, path, NOTIFY_FILE_MASK, w, OWNER_WATCH);
+	w->file_reg = notify_add(d->notify, path, NOTIFY_FILE_MASK,
+	                         daemon_watch_event, d, w);
 	if (w->file_reg == NULL) {
 		log_warn("cannot watch %s with inotify; checking it every "
 		         "poll_interval",
@@ -1544,8 +1549,8 @@ daemon_glob_scan(struct daemon *d, struct daemon_glob *g, int initial,
 	if (r == 0)
 		globfree(&gl);
 	if (g->dir != NULL && g->dir_reg == NULL && !d->once)
-		g->dir_reg = notify_add(d->notify, g->dir, NOTIFY_DIR_MASK, g,
-		                        OWNER_GLOB);
+		g->dir_reg = notify_add(d->notify, g->dir, NOTIFY_DIR_MASK,
+		                        daemon_glob_event, d, g);
 }
 
 /* Looks for new glob matches every rescan_interval (the shortest of the
@@ -1612,8 +1617,8 @@ daemon_output_watch(struct daemon *d)
 	struct stat st;
 
 	notify_rm(d->notify, d->out_reg);
-	d->out_reg = notify_add(d->notify, output_path(d->out), IN_ATTRIB, d,
-	                        OWNER_OUTPUT);
+	d->out_reg = notify_add(d->notify, output_path(d->out), IN_ATTRIB,
+	                        daemon_output_event, d, d);
 	/* Removed before the watch was in place (or no watch could be
 	 * added): the next barrier step reopens it. */
 	if (fstat(output_fd(d->out), &st) == 0 && st.st_nlink == 0)
@@ -2026,75 +2031,99 @@ out:
 	free(path);
 }
 
+/* inotify: the output file's links changed; if it was deleted, it is
+ * made again. */
 static void
-daemon_notify_cb(void *arg, void *owner, int kind, uint32_t mask,
-                 uint32_t cookie, const char *name)
+daemon_output_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
+                    const char *name)
 {
 	struct daemon *d = arg;
-	struct daemon_glob *g;
-	struct follow *f;
-	struct watch *w;
 	struct stat st;
+
+	(void)owner;
+	(void)mask;
+	(void)cookie;
+	(void)name;
+	if (fstat(output_fd(d->out), &st) == 0 && st.st_nlink == 0 &&
+	    !d->reopen) {
+		log_warnx("%s was deleted, and with it the lines "
+		          "written to it; creating it again",
+		          output_path(d->out));
+		d->reopen = 1;
+		daemon_barrier_step(d);
+	}
+}
+
+/* inotify: a name appeared in the literal directory of glob `owner'. */
+static void
+daemon_glob_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
+                  const char *name)
+{
+	struct daemon *d = arg;
+	struct daemon_glob *g = owner;
+	struct follow *f;
 	char *path;
 
-	if (kind == OWNER_OUTPUT) {
-		if (fstat(output_fd(d->out), &st) == 0 && st.st_nlink == 0 &&
-		    !d->reopen) {
-			log_warnx("%s was deleted, and with it the lines "
-			          "written to it; creating it again",
-			          output_path(d->out));
-			d->reopen = 1;
-			daemon_barrier_step(d);
-		}
+	(void)cookie;
+	if (name == NULL || !(mask & (IN_CREATE | IN_MOVED_TO)))
+		return;
+	path = xasprintf("%s/%s", g->dir, name);
+	if (fnmatch(g->pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0 &&
+	    (f = daemon_glob_found(d, g, path)) != NULL)
+		daemon_follow_open(d, f, OPEN_APPEARED);
+	free(path);
+}
+
+/* inotify: something happened in the directory of follow `owner'. */
+static void
+daemon_follow_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
+                    const char *name)
+{
+	struct daemon *d = arg;
+	struct follow *f = owner;
+
+	if (mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+		/* The directory itself went: the poll watches for a new one
+		 * (registrations cannot change in here). */
+		f->dir_lost = 1;
+		daemon_poll_update(d);
 		return;
 	}
-	if (kind == OWNER_GLOB) {
-		g = owner;
-		if (name == NULL || !(mask & (IN_CREATE | IN_MOVED_TO)))
-			return;
-		path = xasprintf("%s/%s", g->dir, name);
-		if (fnmatch(g->pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0 &&
-		    (f = daemon_glob_found(d, g, path)) != NULL)
-			daemon_follow_open(d, f, OPEN_APPEARED);
-		free(path);
+	if (name != NULL && (mask & IN_MOVED_TO) && cookie != 0 &&
+	    cookie == f->move_cookie) {
+		f->move_cookie = 0;
+		daemon_follow_moved(d, f, name);
+	}
+	/* Otherwise only events of the path's own name matter. */
+	if (name == NULL || strcmp(name, f->base) != 0)
+		return;
+	if (mask & IN_MOVED_FROM)
+		f->move_cookie = cookie;
+	if (f->cur == NULL) {
+		daemon_follow_open(d, f, OPEN_APPEARED);
 		return;
 	}
-	if (kind == OWNER_FOLLOW) {
-		f = owner;
-		if (mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-			/* The directory itself went: the poll watches for a
-			 * new one (registrations cannot change in here). */
-			f->dir_lost = 1;
-			daemon_poll_update(d);
-			return;
-		}
-		if (name != NULL && (mask & IN_MOVED_TO) && cookie != 0 &&
-		    cookie == f->move_cookie) {
-			f->move_cookie = 0;
-			daemon_follow_moved(d, f, name);
-		}
-		/* Otherwise only events of the path's own name matter. */
-		if (name == NULL || strcmp(name, f->base) != 0)
-			return;
-		if (mask & IN_MOVED_FROM)
-			f->move_cookie = cookie;
-		if (f->cur == NULL) {
-			daemon_follow_open(d, f, OPEN_APPEARED);
-			return;
-		}
-		/* Switch now: a file that is created and rotated away again
-		 * before the old one is read to its end would be missed. */
-		daemon_check_path(d, f->cur);
-		return;
-	} else {
-		w = owner;
-		if (mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
-			w->moved = w->f->cur == w;
-		/* Late lines in a rotated file were written before what the
-		 * path's new file got since: read them first. */
-		if (w->draining && (mask & IN_MODIFY))
-			daemon_hold(w);
-	}
+	/* Switch now: a file that is created and rotated away again before
+	 * the old one is read to its end would be missed. */
+	daemon_check_path(d, f->cur);
+}
+
+/* inotify: the file of watch `owner' changed, moved or went. */
+static void
+daemon_watch_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
+                   const char *name)
+{
+	struct daemon *d = arg;
+	struct watch *w = owner;
+
+	(void)cookie;
+	(void)name;
+	if (mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
+		w->moved = w->f->cur == w;
+	/* Late lines in a rotated file were written before what the path's
+	 * new file got since: read them first. */
+	if (w->draining && (mask & IN_MODIFY))
+		daemon_hold(w);
 	/* A read is asked for even when the file did not grow: it comes back
 	 * at the end of the file and then looks at what the path names. */
 	daemon_wake(d, w);
@@ -2589,7 +2618,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	if (d->status == NULL)
 		return -1;
 	if (!once) {
-		d->notify = notify_create(d->base, daemon_notify_cb, d);
+		d->notify = notify_create(d->base);
 		if (d->notify == NULL) {
 			log_warn("cannot start inotify");
 			return -1;

@@ -19,8 +19,9 @@
 struct notify_reg {
 	struct notify_reg *next; /* in its kernel watch's list */
 	struct notify_wd *wd;
+	notify_fn fn;
+	void *arg;
 	void *owner;
-	int kind;
 };
 
 /* One kernel watch and the registrations sharing it. */
@@ -42,8 +43,6 @@ struct notify {
 	struct event *tick_ev; /* re-enables ev at the end of the tick */
 	struct timespec last;  /* when events were last read */
 	int paused;
-	notify_fn fn;
-	void *arg;
 	struct notify_wd *buckets[NOTIFY_BUCKETS];
 };
 
@@ -142,8 +141,7 @@ notify_drain(struct notify *n)
 					for (w = n->buckets[i]; w; w = w->next)
 						for (r = w->regs; r; r = next) {
 							next = r->next;
-							n->fn(n->arg, r->owner,
-							      r->kind,
+							r->fn(r->arg, r->owner,
 							      IN_MODIFY |
 							          IN_ATTRIB,
 							      0, NULL);
@@ -157,15 +155,15 @@ notify_drain(struct notify *n)
 				w->dead = 1;
 			for (r = w->regs; r != NULL; r = next) {
 				next = r->next;
-				n->fn(n->arg, r->owner, r->kind, ev->mask,
-				      ev->cookie, ev->len ? ev->name : NULL);
+				r->fn(r->arg, r->owner, ev->mask, ev->cookie,
+				      ev->len ? ev->name : NULL);
 			}
 		}
 	}
 }
 
 struct notify *
-notify_create(struct event_base *base, notify_fn fn, void *arg)
+notify_create(struct event_base *base)
 {
 	struct notify *n;
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -174,8 +172,6 @@ notify_create(struct event_base *base, notify_fn fn, void *arg)
 		return NULL;
 	n = xcalloc(1, sizeof *n);
 	n->fd = fd;
-	n->fn = fn;
-	n->arg = arg;
 	n->ev = event_new(base, fd, EV_READ | EV_PERSIST, notify_read_cb, n);
 	n->tick_ev = evtimer_new(base, notify_tick_cb, n);
 	if (n->ev == NULL || n->tick_ev == NULL || event_add(n->ev, NULL) == -1)
@@ -184,8 +180,8 @@ notify_create(struct event_base *base, notify_fn fn, void *arg)
 }
 
 struct notify_reg *
-notify_add(struct notify *n, const char *path, uint32_t mask, void *owner,
-           int kind)
+notify_add(struct notify *n, const char *path, uint32_t mask, notify_fn fn,
+           void *arg, void *owner)
 {
 	struct notify_wd **slot, *w;
 	struct notify_reg *r;
@@ -203,8 +199,9 @@ notify_add(struct notify *n, const char *path, uint32_t mask, void *owner,
 	}
 	r = xcalloc(1, sizeof *r);
 	r->wd = w;
+	r->fn = fn;
+	r->arg = arg;
 	r->owner = owner;
-	r->kind = kind;
 	r->next = w->regs;
 	w->regs = r;
 	return r;

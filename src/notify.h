@@ -2,7 +2,7 @@
  *
  * Several owners may watch the same file or directory; each registration
  * gets its own callback, and the kernel watch goes when its last
- * registration does. */
+ * registration does.  Loop thread only. */
 #ifndef TAILMUX_NOTIFY_H
 #define TAILMUX_NOTIFY_H
 
@@ -12,9 +12,10 @@ struct event_base;
 struct notify;
 struct notify_reg;
 
-/* `name' is the entry's name for a directory event, NULL otherwise;
- * `cookie' ties an IN_MOVED_FROM to its IN_MOVED_TO (0 for other events). */
-typedef void (*notify_fn)(void *arg, void *owner, int kind, uint32_t mask,
+/* A registration's callback, with its `arg' and `owner'.  `name' is the
+ * entry's name for a directory event, NULL otherwise; `cookie' ties an
+ * IN_MOVED_FROM to its IN_MOVED_TO (0 for other events). */
+typedef void (*notify_fn)(void *arg, void *owner, uint32_t mask,
                           uint32_t cookie, const char *name);
 
 /* What a tailed file and its directory are watched for. */
@@ -24,13 +25,13 @@ typedef void (*notify_fn)(void *arg, void *owner, int kind, uint32_t mask,
 	 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
 /* Opens an inotify instance read by the loop.  NULL with errno on failure. */
-struct notify *notify_create(struct event_base *base, notify_fn fn, void *arg);
+struct notify *notify_create(struct event_base *base);
 
-/* Watches `path' for `mask' on behalf of `owner', whose `kind' (the
- * caller's own tag) comes back with each event.  Returns the registration,
- * or NULL with errno (ENOENT, EACCES, ENOSPC when out of watches, ...). */
+/* Watches `path' for `mask' on behalf of `owner': `fn' gets each event
+ * with `arg' and `owner'.  Returns the registration, or NULL with errno
+ * (ENOENT, EACCES, ENOSPC when out of watches, ...). */
 struct notify_reg *notify_add(struct notify *n, const char *path, uint32_t mask,
-                              void *owner, int kind);
+                              notify_fn fn, void *arg, void *owner);
 
 /* Ends a registration; never from inside a notify_fn.  NULL is fine. */
 void notify_rm(struct notify *n, struct notify_reg *reg);
