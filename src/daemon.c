@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "archive.h"
+#include "barrier.h"
 #include "checkpoint.h"
 #include "clock.h"
 #include "daemon.h"
@@ -105,8 +106,6 @@ static void daemon_watch_event(void *arg, void *owner, uint32_t mask,
                                uint32_t cookie, const char *name);
 static void daemon_glob_event(void *arg, void *owner, uint32_t mask,
                               uint32_t cookie, const char *name);
-static void daemon_output_event(void *arg, void *owner, uint32_t mask,
-                                uint32_t cookie, const char *name);
 static void daemon_wake(struct daemon *d, struct watch *w);
 static void daemon_follow_open(struct daemon *d, struct follow *f,
                                enum daemon_open how);
@@ -118,8 +117,6 @@ static void daemon_watch_dir(struct daemon *d, struct follow *f);
 static void daemon_drain_update(struct daemon *d);
 static void daemon_check_path(struct daemon *d, struct watch *w);
 static void daemon_follow_maybe_drop(struct daemon *d, struct follow *f);
-static void daemon_barrier_step(struct daemon *d);
-static void daemon_barrier_saved(struct daemon *d, int err);
 static void daemon_archive_kick(struct daemon *d);
 static void daemon_archive_submit(struct daemon *d, int all);
 static void daemon_unpark(struct daemon *d, struct follow *f);
@@ -1213,7 +1210,7 @@ daemon_maybe_finish(struct daemon *d)
 	if (!d->stopping && !(d->once && d->once_left == 0))
 		return;
 	if (d->inflight > 0 || checkpoint_busy(d->ckpt) ||
-	    d->barrier != BARRIER_NONE)
+	    barrier_busy(d->barrier))
 		return;
 	/* --once leaves nothing for later: every rotated file gzipped. */
 	if (d->once && (d->archive_busy || d->narchive_todo > 0))
@@ -1249,9 +1246,45 @@ daemon_written(void *arg)
 	struct daemon *d = arg;
 
 	checkpoint_written(d->ckpt);
-	daemon_barrier_step(d);
+	barrier_step(d->barrier);
 	daemon_dispatch(d);
 	daemon_maybe_finish(d);
+}
+
+/* Output callback: the next lines would take the file past rotate_size. */
+static void
+daemon_full(void *arg)
+{
+	struct daemon *d = arg;
+
+	barrier_rotate(d->barrier);
+}
+
+/* The output switched files: the one a rotation left is gzipped (and,
+ * at start, every plain rotated file, now that a checkpoint names the
+ * current output), and reads go on. */
+static void
+daemon_switched(void *arg, char *rotated)
+{
+	struct daemon *d = arg;
+
+	if (d->archive_all)
+		daemon_archive_submit(d, 1);
+	if (rotated != NULL) {
+		d->archive_todo =
+		    xreallocarray(d->archive_todo, d->narchive_todo + 1,
+		                  sizeof *d->archive_todo);
+		d->archive_todo[d->narchive_todo++] = rotated;
+		daemon_archive_kick(d);
+	}
+	daemon_dispatch(d);
+}
+
+/* A failed barrier was taken up again, or given up on for now. */
+static void
+daemon_barrier_retried(void *arg)
+{
+	daemon_maybe_finish(arg);
 }
 
 /* Closes the rotated files that are done, on a loop turn of their own. */
@@ -1333,8 +1366,8 @@ daemon_saved(void *arg, int barrier, int err)
 	else if (d->archive_all && !barrier)
 		daemon_archive_kick(d);
 	if (barrier)
-		daemon_barrier_saved(d, err);
-	daemon_barrier_step(d);
+		barrier_saved(d->barrier, err);
+	barrier_step(d->barrier);
 }
 
 /* A job of the checkpoint's is done. */
@@ -1355,7 +1388,7 @@ daemon_ckpt_held(void *arg)
 {
 	struct daemon *d = arg;
 
-	return d->barrier != BARRIER_NONE;
+	return barrier_busy(d->barrier);
 }
 
 /* Hands a job to the worker pool. */
@@ -1606,263 +1639,6 @@ daemon_globs_init(struct daemon *d)
 	}
 }
 
-/* Watches the output file for its removal (its link count falling to 0:
- * IN_ATTRIB), so that a deleted output, or one whose directory was
- * removed, is created again rather than written to unseen. */
-static void
-daemon_output_watch(struct daemon *d)
-{
-	if (d->notify == NULL)
-		return;
-	struct stat st;
-
-	notify_rm(d->notify, d->out_reg);
-	d->out_reg = notify_add(d->notify, output_path(d->out), IN_ATTRIB,
-	                        daemon_output_event, d, d);
-	/* Removed before the watch was in place (or no watch could be
-	 * added): the next barrier step reopens it. */
-	if (fstat(output_fd(d->out), &st) == 0 && st.st_nlink == 0)
-		d->reopen = 1;
-}
-
-/* A dup of the output's descriptor when the fsync policy syncs it at a
- * barrier, else -1. */
-static int
-daemon_barrier_sync_fd(struct daemon *d, int fd)
-{
-	return d->cfg->fsync != FSYNC_NEVER && fd != -1 ? dup(fd) : -1;
-}
-
-/* Starts an output barrier when one is asked for (SIGUSR1's reopen, a
- * rotation) and nothing stands in the way, or takes a stalled one on.
- *
- * A barrier holds the output at a line boundary, switches files, and saves
- * a checkpoint naming the new file at length 0 (after syncing the old one,
- * unless fsync = never) before a line is written to it.  A crash before
- * that save restarts on the old file, found by identity, cut back to the
- * length the last checkpoint gave it; the lines past it are read again
- * into the new file, once.  A reopen (SIGUSR1, a reload moving the output)
- * first saves a checkpoint naming the old file at its final length: it may
- * have been moved where it cannot be found.  A rotation skips that save
- * (the renamed file stays in its directory), which halves the time the
- * output is held. */
-static void
-daemon_barrier_step(struct daemon *d)
-{
-	if (d->barrier == BARRIER_NEW_RETRY && !checkpoint_busy(d->ckpt)) {
-		d->barrier = BARRIER_NEW;
-		checkpoint_save(d->ckpt, 1,
-		                daemon_barrier_sync_fd(d, d->barrier_old_fd));
-		return;
-	}
-	if (d->barrier != BARRIER_NONE || (!d->reopen && !d->rotate_wanted))
-		return;
-	if (checkpoint_busy(d->ckpt) || evtimer_pending(d->barrier_ev, NULL))
-		return; /* daemon_saved() or the retry calls again */
-	output_hold(d->out, 1);
-	if (!output_at_boundary(d->out)) {
-		(void)output_flush(d->out); /* the rest of a half line */
-		if (!output_at_boundary(d->out))
-			return; /* daemon_written() calls again */
-	}
-	if (!d->reopen && output_committed(d->out) == 0) {
-		d->rotate_wanted = 0; /* nothing to rotate */
-		output_hold(d->out, 0);
-		return;
-	}
-	d->barrier_rotate = !d->reopen;
-	if (d->reopen)
-		d->reopen = 0;
-	else
-		d->rotate_wanted = 0;
-	d->barrier = BARRIER_OLD;
-	if (d->once || d->barrier_rotate) {
-		d->barrier_old_fd =
-		    d->once ? -1 : daemon_barrier_sync_fd(d, output_fd(d->out));
-		daemon_barrier_saved(d, 0);
-	} else
-		checkpoint_save(d->ckpt, 1,
-		                daemon_barrier_sync_fd(d, output_fd(d->out)));
-}
-
-/* Gives the barrier up after a failure: the output goes on in the old
- * file, and the barrier is tried again after a pause. */
-static void
-daemon_barrier_abort(struct daemon *d)
-{
-	struct timeval tv = {5, 0};
-
-	if (d->barrier_rotate)
-		d->rotate_wanted = 1;
-	else
-		d->reopen = 1;
-	if (d->barrier_old_fd != -1)
-		close(d->barrier_old_fd);
-	d->barrier_old_fd = -1;
-	d->barrier = BARRIER_NONE;
-	output_set_limit(d->out, 0); /* or it stays full */
-	output_hold(d->out, 0);
-	evtimer_add(d->barrier_ev, &tv);
-}
-
-/* One of the barrier's saves is done (err 0) or failed. */
-static void
-daemon_barrier_saved(struct daemon *d, int err)
-{
-	struct timeval tv = {1, 0};
-	char *cause, *rotated = NULL, *old;
-	int r;
-
-	if (d->barrier == BARRIER_OLD) {
-		if (err != 0) {
-			daemon_barrier_abort(d);
-			return;
-		}
-		old = xstrdup(output_path(d->out));
-		if (d->barrier_rotate)
-			r = output_rotate(d->out, time(NULL),
-			                  d->cfg->rotate_utc, &rotated, &cause);
-		else
-			r = output_reopen_at(d->out, d->cfg->output_path,
-			                     &cause);
-		if (r == -1 && d->barrier_rotate && errno == ESTALE) {
-			/* Reopen instead (with its first save), then rotate
-			 * what is at the path if there is anything. */
-			log_notice("%s; opening the path anew instead of "
-			           "rotating",
-			           cause);
-			free(cause);
-			free(old);
-			if (d->barrier_old_fd != -1)
-				close(d->barrier_old_fd);
-			d->barrier_old_fd = -1;
-			d->barrier = BARRIER_NONE;
-			output_hold(d->out, 0);
-			d->reopen = d->rotate_wanted = 1;
-			daemon_barrier_step(d);
-			return;
-		}
-		if (r == -1) {
-			log_errx("cannot %s the output: %s; still writing %s, "
-			         "trying again in 5s",
-			         d->barrier_rotate ? "rotate" : "reopen", cause,
-			         old);
-			free(cause);
-			free(old);
-			daemon_barrier_abort(d);
-			return;
-		}
-		if (!d->barrier_rotate && strcmp(old, d->cfg->output_path) != 0)
-			log_notice("reload: the output is now %s (%s is "
-			           "complete and left as it is)",
-			           d->cfg->output_path, old);
-		else if (!d->barrier_rotate)
-			log_notice("SIGUSR1: reopened %s", d->cfg->output_path);
-		free(old);
-		free(d->rotated);
-		d->rotated = rotated;
-		d->barrier = BARRIER_NEW;
-		if (d->once)
-			daemon_barrier_saved(d, 0);
-		else
-			checkpoint_save(
-			    d->ckpt, 1,
-			    daemon_barrier_sync_fd(d, d->barrier_old_fd));
-		return;
-	}
-	if (d->barrier != BARRIER_NEW)
-		return;
-	if (err != 0) {
-		/* Nothing may go to the new file before a checkpoint names
-		 * it: keep holding, and save again. */
-		d->barrier = BARRIER_NEW_RETRY;
-		evtimer_add(d->barrier_ev, &tv);
-		return;
-	}
-	d->barrier = BARRIER_NONE;
-	if (d->barrier_old_fd != -1)
-		close(d->barrier_old_fd);
-	d->barrier_old_fd = -1;
-	output_set_limit(d->out, d->cfg->rotate_size);
-	output_hold(d->out, 0);
-	daemon_output_watch(d);
-	if (d->archive_all)
-		daemon_archive_submit(d, 1);
-	if (d->rotated != NULL) {
-		log_notice("rotated %s to %s", d->cfg->output_path,
-		           path_base(d->rotated));
-		d->archive_todo =
-		    xreallocarray(d->archive_todo, d->narchive_todo + 1,
-		                  sizeof *d->archive_todo);
-		d->archive_todo[d->narchive_todo++] = d->rotated;
-		d->rotated = NULL;
-		daemon_archive_kick(d);
-	}
-	daemon_dispatch(d);
-}
-
-/* The retry pause of a barrier is over. */
-static void
-daemon_barrier_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *d = arg;
-
-	(void)fd;
-	(void)what;
-	if (d->barrier == BARRIER_NONE)
-		output_set_limit(d->out, d->cfg->rotate_size);
-	daemon_barrier_step(d);
-	daemon_maybe_finish(d);
-}
-
-/* Output callback: the next lines would take the file past rotate_size. */
-static void
-daemon_full(void *arg)
-{
-	struct daemon *d = arg;
-
-	d->rotate_wanted = 1;
-	daemon_barrier_step(d);
-}
-
-/* Arms the timer for the next rotate_interval boundary, if any. */
-static void
-daemon_rotate_arm(struct daemon *d)
-{
-	const struct config *cfg = d->cfg;
-	struct timeval tv;
-	time_t now = time(NULL), at;
-
-	at = rotate_boundary(now, cfg->rotate_period, cfg->rotate_every,
-	                     cfg->rotate_utc);
-	if (at == 0) {
-		evtimer_del(d->rotate_ev);
-		return;
-	}
-	d->rotate_at = at;
-	tv.tv_sec = at - now;
-	tv.tv_usec = 0;
-	evtimer_add(d->rotate_ev, &tv);
-}
-
-/* A rotate_interval boundary: rotate unless the file is empty. */
-static void
-daemon_rotate_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *d = arg;
-	struct timeval tv = {1, 0};
-
-	(void)fd;
-	(void)what;
-	if (time(NULL) < d->rotate_at) { /* the clock was set back */
-		evtimer_add(d->rotate_ev, &tv);
-		return;
-	}
-	d->rotate_wanted = 1;
-	daemon_barrier_step(d);
-	daemon_rotate_arm(d);
-}
-
 static void
 daemon_archive_run(struct pool_job *job)
 {
@@ -1934,7 +1710,7 @@ daemon_archive_submit(struct daemon *d, int all)
 	/* Not while a barrier is under way: the file it rotated may be the
 	 * one the checkpoint on disk still names (found again after a
 	 * crash); the barrier's end kicks again. */
-	if (d->archive_busy || d->stopping || d->barrier != BARRIER_NONE)
+	if (d->archive_busy || d->stopping || barrier_busy(d->barrier))
 		return; /* daemon_archive_done() kicks again */
 	/* At start, only once a checkpoint names the current output: till
 	 * then, the one on disk may name a rotated file, to be cut back. */
@@ -2029,29 +1805,6 @@ daemon_follow_moved(struct daemon *d, struct follow *f, const char *name)
 	daemon_mark_dirty(d);
 out:
 	free(path);
-}
-
-/* inotify: the output file's links changed; if it was deleted, it is
- * made again. */
-static void
-daemon_output_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
-                    const char *name)
-{
-	struct daemon *d = arg;
-	struct stat st;
-
-	(void)owner;
-	(void)mask;
-	(void)cookie;
-	(void)name;
-	if (fstat(output_fd(d->out), &st) == 0 && st.st_nlink == 0 &&
-	    !d->reopen) {
-		log_warnx("%s was deleted, and with it the lines "
-		          "written to it; creating it again",
-		          output_path(d->out));
-		d->reopen = 1;
-		daemon_barrier_step(d);
-	}
 }
 
 /* inotify: a name appeared in the literal directory of glob `owner'. */
@@ -2401,16 +2154,10 @@ daemon_reload_settings(struct daemon *d, const struct config *old)
 		(void)checkpoint_save_now(d->ckpt); /* retried if it fails */
 	}
 	/* Rotation settings: a new size limit, the next clock boundary,
-	 * max_age. */
-	if (d->barrier == BARRIER_NONE)
-		output_set_limit(d->out, cfg->rotate_size);
-	daemon_rotate_arm(d);
+	 * a moved output, max_age. */
+	barrier_set_config(d->barrier, cfg);
 	evtimer_del(d->prune_ev);
 	daemon_prune_cb(-1, 0, d);
-	if (strcmp(cfg->output_path, output_path(d->out)) != 0) {
-		d->reopen = 1;
-		daemon_barrier_step(d);
-	}
 }
 
 /* SIGHUP: reads the configuration again.  One with errors is reported and
@@ -2558,8 +2305,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		daemon_reload(d);
 		break;
 	case SIGUSR1:
-		d->reopen = 1;
-		daemon_barrier_step(d);
+		barrier_reopen(d->barrier);
 		break;
 	}
 }
@@ -2571,6 +2317,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	struct output_cbs cbs = {daemon_committed, daemon_written, daemon_full,
 	                         d};
 	struct status_cbs scbs = {daemon_status_sample, d};
+	struct barrier_cbs bcbs = {daemon_switched, daemon_barrier_retried, d};
 	struct checkpoint_cbs ccbs = {daemon_render,    daemon_saved,
 	                              daemon_ckpt_done, daemon_ckpt_held,
 	                              daemon_submit,    d};
@@ -2584,7 +2331,6 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->workers = cfg->workers;
 	d->max_inflight = (size_t)cfg->workers * 2;
 	d->max_pending = (size_t)cfg->max_pending;
-	d->barrier_old_fd = -1;
 
 	d->base = event_base_new();
 	if (d->base == NULL || event_base_priority_init(d->base, 3) == -1) {
@@ -2603,13 +2349,10 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->poll_ev = evtimer_new(d->base, daemon_poll_cb, d);
 	d->drain_ev = evtimer_new(d->base, daemon_drain_cb, d);
 	d->reap_ev = event_new(d->base, -1, 0, daemon_reap_cb, d);
-	d->barrier_ev = evtimer_new(d->base, daemon_barrier_cb, d);
-	d->rotate_ev = evtimer_new(d->base, daemon_rotate_cb, d);
 	d->prune_ev = evtimer_new(d->base, daemon_prune_cb, d);
 	d->resize_ev = event_new(d->base, -1, 0, daemon_resize_cb, d);
 	d->stop_ev = evtimer_new(d->base, daemon_stop_cb, d);
 	if (d->poll_ev == NULL || d->drain_ev == NULL || d->reap_ev == NULL ||
-	    d->barrier_ev == NULL || d->rotate_ev == NULL ||
 	    d->prune_ev == NULL || d->resize_ev == NULL || d->stop_ev == NULL) {
 		log_errx("cannot create the loop's timers");
 		return -1;
@@ -2639,8 +2382,10 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->ckpt = checkpoint_create(d->base, cfg, d->out, once, &ccbs);
 	if (d->ckpt == NULL)
 		return -1;
-	output_set_limit(d->out, cfg->rotate_size);
-	daemon_output_watch(d);
+	d->barrier = barrier_create(d->base, cfg, d->out, d->ckpt, d->notify,
+	                            once, &bcbs);
+	if (d->barrier == NULL)
+		return -1;
 	d->pool = pool_create(d->base, cfg->workers);
 	if (d->pool == NULL) {
 		log_warn("cannot start %u worker threads", cfg->workers);
@@ -2684,19 +2429,11 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 static void
 daemon_rotate_start(struct daemon *d)
 {
-	const struct config *cfg = d->cfg;
-	struct stat st;
-
-	if (cfg->rotate_period != ROTATE_NONE && output_committed(d->out) > 0 &&
-	    fstat(output_fd(d->out), &st) == 0 &&
-	    rotate_boundary(st.st_mtime, cfg->rotate_period, cfg->rotate_every,
-	                    cfg->rotate_utc) <= time(NULL))
-		d->rotate_wanted = 1;
-	daemon_rotate_arm(d);
+	barrier_start(d->barrier);
 	d->archive_all = 1; /* once a checkpoint names the output */
 	daemon_archive_submit(d, 0);
 	daemon_prune_cb(-1, 0, d);
-	daemon_barrier_step(d);
+	barrier_step(d->barrier);
 }
 
 int
@@ -2779,7 +2516,7 @@ daemon_free(struct daemon *d)
 	if (d->rescan_ev != NULL)
 		event_free(d->rescan_ev);
 	output_close(d->out);
-	notify_rm(d->notify, d->out_reg);
+	barrier_free(d->barrier);
 	notify_free(d->notify);
 	for (size_t i = 0; i < sizeof d->sig_ev / sizeof d->sig_ev[0]; i++)
 		if (d->sig_ev[i] != NULL)
@@ -2790,17 +2527,13 @@ daemon_free(struct daemon *d)
 		event_free(d->drain_ev);
 	if (d->reap_ev != NULL)
 		event_free(d->reap_ev);
-	struct event *more[] = {d->barrier_ev, d->rotate_ev, d->prune_ev,
-	                        d->resize_ev};
+	struct event *more[] = {d->prune_ev, d->resize_ev};
 	for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
 		if (more[i] != NULL)
 			event_free(more[i]);
 	for (size_t i = 0; i < d->narchive_todo; i++)
 		free(d->archive_todo[i]);
 	free(d->archive_todo);
-	free(d->rotated);
-	if (d->barrier_old_fd != -1)
-		close(d->barrier_old_fd);
 	checkpoint_free(d->ckpt);
 	if (d->stop_ev != NULL)
 		event_free(d->stop_ev);

@@ -16,6 +16,7 @@
 
 struct event;
 struct event_base;
+struct barrier;
 struct checkpoint;
 struct daemon_glob;
 struct follow;
@@ -24,14 +25,6 @@ struct notify_reg;
 struct output;
 struct pool;
 struct status;
-
-/* The steps of an output barrier (see daemon_barrier_step()). */
-enum daemon_barrier {
-	BARRIER_NONE,
-	BARRIER_OLD,       /* saving the checkpoint naming the old file */
-	BARRIER_NEW,       /* saving the one naming the new file */
-	BARRIER_NEW_RETRY, /* that save failed; trying again soon */
-};
 
 struct daemon {
 	struct config *cfg;
@@ -45,7 +38,6 @@ struct daemon {
 	struct pool *slow; /* gzip and retention, at the lowest priority */
 	struct output *out;
 	struct checkpoint *ckpt; /* when it is saved, and the output synced */
-	struct notify_reg *out_reg; /* the output file, for its removal */
 	struct notify *notify;
 	struct event *sig_ev[5];
 	struct event *poll_ev;
@@ -78,18 +70,7 @@ struct daemon {
 	struct state closed; /* files read to their end and closed, newest
 	                        last, at most DAEMON_MAX_CLOSED */
 
-	int reopen; /* SIGUSR1, or a reload that moved the output: open the
-	               configured output path when possible */
-	int rotate_wanted;        /* rotate the output when possible */
-	int barrier;              /* enum daemon_barrier: where an output
-	                             rotation or reopen is */
-	int barrier_rotate;       /* the barrier renames the file */
-	char *rotated;            /* the file's rotated name, in a barrier */
-	int barrier_old_fd;       /* a dup of the rotated file, to sync before
-	                             the checkpoint naming the new one; or -1 */
-	struct event *barrier_ev; /* retries a barrier that failed */
-	struct event *rotate_ev;  /* the next rotate_interval boundary */
-	time_t rotate_at;
+	struct barrier *barrier; /* the output's file switches */
 
 	char **archive_todo; /* rotated files waiting for gzip */
 	size_t narchive_todo;
