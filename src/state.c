@@ -62,8 +62,11 @@
  * fingerprint alone, must have been created since.  Files written before
  * it was added have none.
  *
- * PATH is percent-encoded (bytes below '!', '%' and above '~'), so it holds
- * no space.  HASH is state_hash() of every byte before the "end" line. */
+ * PATH is percent-encoded (bytes below '!', '%' and above '~', each as "%"
+ * and two upper-case hex digits), so it holds no space.  HASH is
+ * state_hash() of every byte before the "end" line.  The parser takes the
+ * lines only exactly as state_format() writes them: fields one space apart,
+ * numbers in plain decimal, no other escapes; anything else is damage. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -340,6 +343,10 @@ state_parse_line(char *line, struct state *st, const char **why)
 		*why = "unknown line";
 		return -1;
 	}
+	if (st->out_path == NULL) {
+		*why = "file line before the output line";
+		return -1;
+	}
 	n = state_split(line, f, 8);
 	if ((n != 7 && n != 8) || state_get_u64(f[1], &dev) == -1 ||
 	    state_get_u64(f[2], &ino) == -1 ||
@@ -399,6 +406,10 @@ state_parse(const char *text, size_t len, struct state *st, char **cause)
 		if (why != NULL)
 			break;
 		p = nl + 1;
+	}
+	if (len == 0) {
+		lineno = 1;
+		why = "the file is empty";
 	}
 	if (why == NULL && !ended)
 		why = "no end line: the file is cut short";

@@ -351,8 +351,9 @@ START_TEST(test_truncated_every_prefix)
 		snprintf(what, sizeof what, "cut to %zu of %zu bytes", k,
 		         b.len);
 		m = count_lines(b.data, k); /* whole lines kept */
-		/* The line named is the cut one, or the last whole one. */
-		ck_parse_fails(b.data, k, m, m + 1, what);
+		/* The line named is the cut one, or the last whole one;
+		 * line 1 for an empty file. */
+		ck_parse_fails(b.data, k, m > 0 ? m : 1, m + 1, what);
 	}
 	buf_free(&b);
 }
@@ -621,6 +622,21 @@ START_TEST(test_malformed_lines)
 		reseal(&t, 4);
 		ck_parse_fails_why(t.data, t.len, replace ? 2 : 3, bad[i].why,
 		                   bad[i].line);
+		buf_free(&t);
+	}
+	/* The output line comes first, as written: lines 2 and 3 swapped. */
+	{
+		char *l4 =
+		    (char *)memchr(l3, '\n', b.len - (size_t)(l3 - b.data)) + 1;
+		memset(&t, 0, sizeof t);
+		buf_add(&t, b.data, (size_t)(l2 - b.data));
+		buf_add(&t, l3, (size_t)(l4 - l3));
+		buf_add(&t, l2, (size_t)(l3 - l2));
+		buf_add(&t, l4, b.len - (size_t)(l4 - b.data));
+		reseal(&t, 4);
+		ck_parse_fails_why(t.data, t.len, 2,
+		                   "file line before the output line",
+		                   "a file line first");
 		buf_free(&t);
 	}
 	/* No output line at all. */
