@@ -121,6 +121,7 @@ struct parse {
 	FILE *fp;
 	int lineno;
 	int line_done;   /* the previous chunk ended its line */
+	int line_bad;    /* the current line holds a byte no text has */
 	size_t line_len; /* bytes of the current line so far */
 	char head[512];  /* its start, to recognise a section header */
 	size_t head_len;
@@ -426,6 +427,18 @@ parse_section(struct parse *p, const char *name, size_t len)
 	cfg->inputs[sec->input].rescan_interval = 10000;
 }
 
+/* Starts a section that holds no valid keys, for a header that could not
+ * be read: its keys belong to no section, and a name no header can have
+ * makes the handler skip them rather than blame the previous section. */
+static void
+parse_section_void(struct parse *p)
+{
+	p->secs = xreallocarray(p->secs, p->nsecs + 1, sizeof *p->secs);
+	memset(&p->secs[p->nsecs], 0, sizeof p->secs[0]);
+	p->secs[p->nsecs].name = xstrdup("");
+	p->secs[p->nsecs++].line = p->lineno;
+}
+
 /* Looks at one whole line before inih does, for what inih does not tell:
  * section headers and lines it would reject without naming why. */
 static void
@@ -439,6 +452,13 @@ parse_look(struct parse *p)
 		s += 3;
 	while (s < end && isspace((unsigned char)*s))
 		s++;
+	if (p->line_bad) {
+		/* Already reported; a header that cannot be read still ends
+		 * the section above it. */
+		if (s < end && *s == '[')
+			parse_section_void(p);
+		return;
+	}
 	while (end > s && isspace((unsigned char)end[-1]))
 		end--;
 	if (s == end || *s == ';' || *s == '#')
@@ -454,14 +474,7 @@ parse_look(struct parse *p)
 		if (close == NULL) {
 			parse_error(p, p->lineno, NULL, NULL,
 			            "section header lacks its closing ']'");
-			/* Its keys belong to no section: an invalid one with
-			 * a name no header can have makes the handler skip
-			 * them rather than blame the previous section. */
-			p->secs = xreallocarray(p->secs, p->nsecs + 1,
-			                        sizeof *p->secs);
-			memset(&p->secs[p->nsecs], 0, sizeof p->secs[0]);
-			p->secs[p->nsecs].name = xstrdup("");
-			p->secs[p->nsecs++].line = p->lineno;
+			parse_section_void(p);
 			return;
 		}
 		parse_section(p, s + 1, (size_t)(close - s - 1));
@@ -474,14 +487,69 @@ parse_look(struct parse *p)
 		    "expected \"key = value\", a [section] or a comment");
 }
 
-/* inih's line source: fgets, counting lines and watching each whole line. */
+/* Reads as fgets(3) does (up to num - 1 bytes, or a line), NUL bytes
+ * included, and sets *lenp to the number of bytes read; NULL at the end of
+ * the file or on an error. */
+static char *
+parse_gets(char *str, int num, FILE *fp, size_t *lenp)
+{
+	size_t n = 0;
+	int c = 0; /* fgets(3) gives "" for num 1, not the end of the file */
+
+	while (n + 1 < (size_t)num && (c = getc(fp)) != EOF) {
+		str[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (num > 0)
+		str[n] = '\0';
+	*lenp = n;
+	if (ferror(fp) || (n == 0 && c == EOF))
+		return NULL;
+	return str;
+}
+
+/* Reports the first byte of the line that a configuration file cannot
+ * hold, a NUL or a control character other than a tab (or the "\r" of a
+ * "\r\n"), and blanks each one in the `n' bytes of `str', so that inih
+ * sees as many bytes as we do.  UTF-8 and other bytes above 0x7f pass. */
+static void
+parse_check_bytes(struct parse *p, char *str, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)str[i];
+
+		if ((c >= ' ' && c != 0x7f) || c == '\t' || c == '\n' ||
+		    (c == '\r' && (i + 1 == n || str[i + 1] == '\n')))
+			continue;
+		if (!p->line_bad) {
+			size_t col = p->line_len + i + 1;
+			if (c == '\0')
+				parse_error(p, p->lineno, NULL, NULL,
+				            "line holds a NUL byte at column "
+				            "%zu; a configuration file is text",
+				            col);
+			else
+				parse_error(p, p->lineno, NULL, NULL,
+				            "line holds control character "
+				            "0x%02x at column %zu; a "
+				            "configuration file is text",
+				            c, col);
+			p->line_bad = 1;
+		}
+		str[i] = ' ';
+	}
+}
+
+/* inih's line source: counts lines, rejects bytes no text holds and
+ * watches each whole line. */
 static char *
 parse_reader(char *str, int num, void *arg)
 {
 	struct parse *p = arg;
 	size_t n, room;
 
-	if (fgets(str, num, p->fp) == NULL) {
+	if (parse_gets(str, num, p->fp, &n) == NULL) {
 		if (!p->line_done && p->line_len > 0) {
 			p->line_done = 1;
 			parse_look(p);
@@ -493,8 +561,9 @@ parse_reader(char *str, int num, void *arg)
 		p->line_len = 0;
 		p->head_len = 0;
 		p->line_done = 0;
+		p->line_bad = 0;
 	}
-	n = strlen(str);
+	parse_check_bytes(p, str, n);
 	room = sizeof p->head - p->head_len;
 	memcpy(p->head + p->head_len, str, n < room ? n : room);
 	p->head_len += n < room ? n : room;
@@ -828,6 +897,8 @@ parse_handler(void *arg, const char *section, const char *name,
 	const char *why;
 	enum key_id k;
 
+	if (p->line_bad)
+		return 1; /* the line's error already says it */
 	if (p->nsecs == 0) {
 		parse_error(p, p->lineno, NULL, NULL,
 		            "\"%s\" appears before any [section]", name);

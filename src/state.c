@@ -62,8 +62,11 @@
  * fingerprint alone, must have been created since.  Files written before
  * it was added have none.
  *
- * PATH is percent-encoded (bytes below '!', '%' and above '~'), so it holds
- * no space.  HASH is state_hash() of every byte before the "end" line. */
+ * PATH is percent-encoded (bytes below '!', '%' and above '~', each as "%"
+ * and two upper-case hex digits), so it holds no space.  HASH is
+ * state_hash() of every byte before the "end" line.  The parser takes the
+ * lines only exactly as state_format() writes them: fields one space apart,
+ * numbers in plain decimal, no other escapes; anything else is damage. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -153,27 +156,112 @@ state_put_path(struct buf *out, const char *path)
 	}
 }
 
-/* Decodes a percent-encoded path in place; -1 if malformed. */
+/* The value of a hex digit as state_put_path() writes it (upper case);
+ * -1 for any other byte. */
+static int
+state_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes a path state_put_path() wrote, in place: "%" and exactly two
+ * hex digits for each byte it escapes, and every other byte as it is.
+ * -1 for anything else (an empty path, a short or signed escape, %00, a
+ * byte that should have been escaped or one that should not). */
 static int
 state_get_path(char *s)
 {
 	char *w = s;
-	unsigned v;
+	int hi, lo;
+	unsigned char c;
 
 	if (*s == '\0')
 		return -1;
 	for (; *s; s++) {
-		if (*s != '%') {
+		c = (unsigned char)*s;
+		if (c != '%') {
+			if (c <= ' ' || c > '~')
+				return -1;
 			*w++ = *s;
 			continue;
 		}
-		if (sscanf(s + 1, "%2x", &v) != 1 || v == 0 || s[1] == '\0' ||
-		    s[2] == '\0')
+		if ((hi = state_hex_digit(s[1])) == -1 ||
+		    (lo = state_hex_digit(s[2])) == -1)
 			return -1;
-		*w++ = (char)v;
+		c = (unsigned char)(hi << 4 | lo);
+		if (c == 0 || (c > ' ' && c != '%' && c <= '~'))
+			return -1;
+		*w++ = (char)c;
 		s += 2;
 	}
 	*w = '\0';
+	return 0;
+}
+
+/* Splits `line' in place at its spaces into at most `max' fields; returns
+ * how many, or -1 for an empty field (two spaces, or one at either end) or
+ * more than `max'. */
+static int
+state_split(char *line, char **fields, int max)
+{
+	int n = 0;
+	char *sp;
+
+	for (;;) {
+		if (n == max || *line == '\0' || *line == ' ')
+			return -1;
+		fields[n++] = line;
+		if ((sp = strchr(line, ' ')) == NULL)
+			return n;
+		*sp = '\0';
+		line = sp + 1;
+	}
+}
+
+/* Parses a decimal number as state_format() writes it: digits only, no
+ * leading zero but in "0", at most UINT64_MAX.  No sign, no blanks. */
+static int
+state_get_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned d;
+
+	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Parses exactly 16 lower-case hex digits, as "%016" PRIx64 writes. */
+static int
+state_get_x64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < 16; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			v = v << 4 | (uint64_t)(s[i] - '0');
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			v = v << 4 | (uint64_t)(s[i] - 'a' + 10);
+		else
+			return -1;
+	}
+	if (s[i] != '\0')
+		return -1;
+	*out = v;
 	return 0;
 }
 
@@ -212,75 +300,76 @@ state_format(const struct state *st, struct buf *out)
 	buf_add(out, line, (size_t)n);
 }
 
-/* Parses one line (NUL-terminated, without its newline) into st. */
+/* Parses an "output" line (NUL-terminated, without its newline) into st. */
+static int
+state_parse_output(char *line, struct state *st, const char **why)
+{
+	char *f[6];
+	uint64_t dev, ino, len;
+
+	if (st->out_path != NULL) {
+		*why = "second output line";
+		return -1;
+	}
+	if (state_split(line, f, 6) != 5 || state_get_u64(f[1], &dev) == -1 ||
+	    state_get_u64(f[2], &ino) == -1 ||
+	    state_get_u64(f[3], &len) == -1 || state_get_path(f[4]) == -1) {
+		*why = "malformed output line";
+		return -1;
+	}
+	st->out_dev = dev;
+	st->out_ino = ino;
+	st->out_len = len;
+	st->out_path = xstrdup(f[4]);
+	return 0;
+}
+
+/* Parses one line (NUL-terminated, without its newline) into st: exactly
+ * as state_format() writes them, or -1. */
 static int
 state_parse_line(char *line, struct state *st, const char **why)
 {
-	uint64_t dev, ino, a, seen = 0;
-	uint32_t fp_len;
-	uint64_t fp_hash;
-	int used = 0, kind;
-	char *sp, *end;
+	uint64_t dev, ino, offset, fp_len, fp_hash, seen = 0;
+	char *f[9];
+	int n, kind;
 
-	if (strncmp(line, "output ", 7) == 0) {
-		if (st->out_path != NULL) {
-			*why = "second output line";
-			return -1;
-		}
-		if (sscanf(line,
-		           "output %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
-		           &dev, &ino, &a, &used) != 3 ||
-		    used == 0 || state_get_path(line + used) == -1) {
-			*why = "malformed output line";
-			return -1;
-		}
-		st->out_dev = dev;
-		st->out_ino = ino;
-		st->out_len = a;
-		st->out_path = xstrdup(line + used);
-		return 0;
-	}
+	if (strncmp(line, "output ", 7) == 0)
+		return state_parse_output(line, st, why);
 	for (kind = 0; kind < 3; kind++)
 		if (strncmp(line, state_kind_word[kind], 4) == 0 &&
 		    line[4] == ' ')
 			break;
-	if (kind < 3) {
-		if (sscanf(line + 5,
-		           "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu32
-		           " %16" SCNx64 " %n",
-		           &dev, &ino, &a, &fp_len, &fp_hash, &used) != 5 ||
-		    used == 0 || fp_len > STATE_FP_MAX) {
-			*why = "malformed file line";
-			return -1;
-		}
-		if ((sp = strchr(line + 5 + used, ' ')) != NULL) {
-			seen = strtoull(sp + 1, &end, 10);
-			if (sp[1] < '0' || sp[1] > '9' || *end != '\0') {
-				*why = "malformed file line";
-				return -1;
-			}
-			*sp = '\0';
-		}
-		if (state_get_path(line + 5 + used) == -1) {
-			*why = "malformed file line";
-			return -1;
-		}
-		sp = line + 5 + used;
-		state_add(st, sp, dev, ino, a, fp_len, fp_hash)->kind =
-		    (enum state_kind)kind;
-		st->files[st->nfiles - 1].seen_at = seen;
-		return 0;
+	if (kind == 3) {
+		*why = "unknown line";
+		return -1;
 	}
-	*why = "unknown line";
-	return -1;
+	if (st->out_path == NULL) {
+		*why = "file line before the output line";
+		return -1;
+	}
+	n = state_split(line, f, 8);
+	if ((n != 7 && n != 8) || state_get_u64(f[1], &dev) == -1 ||
+	    state_get_u64(f[2], &ino) == -1 ||
+	    state_get_u64(f[3], &offset) == -1 ||
+	    state_get_u64(f[4], &fp_len) == -1 || fp_len > STATE_FP_MAX ||
+	    state_get_x64(f[5], &fp_hash) == -1 || state_get_path(f[6]) == -1 ||
+	    /* SEEN: never 0, never on a "done" line */
+	    (n == 8 && (kind == STATE_DONE ||
+	                state_get_u64(f[7], &seen) == -1 || seen == 0))) {
+		*why = "malformed file line";
+		return -1;
+	}
+	state_add(st, f[6], dev, ino, offset, (uint32_t)fp_len, fp_hash)->kind =
+	    (enum state_kind)kind;
+	st->files[st->nfiles - 1].seen_at = seen;
+	return 0;
 }
 
 int
 state_parse(const char *text, size_t len, struct state *st, char **cause)
 {
 	const char *p = text, *end = text + len, *nl, *why = NULL;
-	unsigned long long count;
-	uint64_t hash;
+	uint64_t count, hash;
 	char *line;
 	int lineno = 0, ended = 0;
 
@@ -299,14 +388,10 @@ state_parse(const char *text, size_t len, struct state *st, char **cause)
 			if (strcmp(line, STATE_MAGIC) != 0)
 				why = "not a tailmux state file (version 1)";
 		} else if (strncmp(line, "end ", 4) == 0) {
-			char canon[64];
-			if (sscanf(line, "end %llu %16" SCNx64, &count,
-			           &hash) != 2)
-				why = "malformed end line";
-			else if (snprintf(canon, sizeof canon,
-			                  "end %llu %016" PRIx64, count,
-			                  hash) < 0 ||
-			         strcmp(canon, line) != 0)
+			char *f[4];
+			if (state_split(line, f, 3) != 3 ||
+			    state_get_u64(f[1], &count) == -1 ||
+			    state_get_x64(f[2], &hash) == -1)
 				why = "malformed end line";
 			else if (count != st->nfiles)
 				why = "file count does not match";
@@ -321,6 +406,10 @@ state_parse(const char *text, size_t len, struct state *st, char **cause)
 		if (why != NULL)
 			break;
 		p = nl + 1;
+	}
+	if (len == 0) {
+		lineno = 1;
+		why = "the file is empty";
 	}
 	if (why == NULL && !ended)
 		why = "no end line: the file is cut short";

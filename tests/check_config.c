@@ -88,17 +88,24 @@ write_file(const char *text, size_t len)
 /* The errors of the last load. */
 static struct config_errors errs;
 
-/* Loads text as a configuration file; returns the configuration and sets
- * *pathp to the file's name. */
+/* Loads the `len' bytes of text as a configuration file; returns the
+ * configuration and sets *pathp to the file's name. */
 static struct config *
-load(const char *text, char **pathp)
+load_len(const char *text, size_t len, char **pathp)
 {
-	char *path = write_file(text, strlen(text));
+	char *path = write_file(text, len);
 
 	config_errors_clear(&errs);
 	if (pathp != NULL)
 		*pathp = path;
 	return config_load(path, &errs);
+}
+
+/* Loads text as a configuration file, as load_len() does. */
+static struct config *
+load(const char *text, char **pathp)
+{
+	return load_len(text, strlen(text), pathp);
 }
 
 /* The errors joined, for the log of a failing test. */
@@ -120,11 +127,11 @@ errs_joined(void)
  * key, or "FILE:LINE: " without a section) followed by text holding
  * `why'. */
 static void
-expect_error(const char *text, int line, const char *section, const char *key,
-             const char *why)
+expect_error_len(const char *text, size_t len, int line, const char *section,
+                 const char *key, const char *why)
 {
 	char *path, *prefix;
-	struct config *cfg = load(text, &path);
+	struct config *cfg = load_len(text, len, &path);
 
 	/* Only the start of the text: Check cuts long messages short. */
 	ck_assert_msg(cfg == NULL, "loaded a bad file:\n%.300s", text);
@@ -144,6 +151,14 @@ expect_error(const char *text, int line, const char *section, const char *key,
 	              why);
 	free(prefix);
 	config_errors_clear(&errs);
+}
+
+/* expect_error_len() for a text without NUL bytes. */
+static void
+expect_error(const char *text, int line, const char *section, const char *key,
+             const char *why)
+{
+	expect_error_len(text, strlen(text), line, section, key, why);
 }
 
 /* A valid input section, for files that test something else. */
@@ -738,8 +753,9 @@ START_TEST(test_err_tag)
 	             "may not hold spaces");
 	expect_error(INPUT "tag = a\tb\n", 3, "input:a", "tag",
 	             "may not hold spaces");
-	expect_error(INPUT "tag = a\x01z\n", 3, "input:a", "tag",
-	             "control characters");
+	/* The file's own check comes first. */
+	expect_error(INPUT "tag = a\x01z\n", 3, NULL, NULL,
+	             "control character 0x01");
 	memset(long_tag, 'x', 257);
 	long_tag[257] = '\0';
 	text = str(INPUT "tag = %s\n", long_tag);
@@ -878,6 +894,85 @@ START_TEST(test_err_unterminated_section)
 	/* Its keys belong to no section: not reported against the last. */
 	expect_error("[tailmux]\nworkers = 2\n[output\nformat = json\n" INPUT,
 	             3, NULL, NULL, "section header lacks its closing ']'");
+}
+END_TEST
+
+/* A NUL byte or a control character is an error naming its line and
+ * column; it neither joins the next line to its own nor shifts the line
+ * numbers after it. */
+START_TEST(test_err_bad_bytes)
+{
+	static const char nul[] = "[input:a]\n"
+	                          "path = /var/log/a.log\n"
+	                          "tag = x\0\n"
+	                          "[input:b]\n"
+	                          "path = /var/log/b.log\n";
+	static const char nul_then[] = "[input:a]\n"
+	                               "path = /a\n"
+	                               "tag = x\0\n"
+	                               "[input:b]\n"
+	                               "bogus = 1\n"
+	                               "path = /b\n";
+	static const char nul_first[] = "\0\n" INPUT;
+	char *path, *want;
+	struct config *cfg;
+
+	expect_error_len(nul, sizeof nul - 1, 3, NULL, NULL,
+	                 "line holds a NUL byte at column 8; a configuration "
+	                 "file is text");
+	expect_error_len(nul_first, sizeof nul_first - 1, 1, NULL, NULL,
+	                 "NUL byte at column 1");
+
+	cfg = load_len(nul_then, sizeof nul_then - 1, &path);
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(errs.n == 2, "%zu errors:%s", errs.n, errs_joined());
+	want = str("%s:3: line holds a NUL byte at column 8", path);
+	ck_assert_msg(strncmp(errs.msgs[0], want, strlen(want)) == 0,
+	              "message \"%s\", want \"%s...\"", errs.msgs[0], want);
+	free(want);
+	want = str("%s:5: [input:b] bogus: unknown key", path);
+	ck_assert_str_eq(errs.msgs[1], want);
+	free(want);
+	config_errors_clear(&errs);
+
+	expect_error(INPUT "tag = x\033[0m\n", 3, NULL, NULL,
+	             "line holds control character 0x1b at column 8; a "
+	             "configuration file is text");
+	expect_error(INPUT "tag = a\rb\n", 3, NULL, NULL,
+	             "control character 0x0d at column 8");
+	expect_error(INPUT "tag = a\fb\n", 3, NULL, NULL,
+	             "control character 0x0c at column 8");
+	expect_error(INPUT "\vtag = ab\n", 3, NULL, NULL,
+	             "control character 0x0b at column 1");
+	/* Once per line, at its first bad byte. */
+	expect_error(INPUT "tag = \001\002\003\n", 3, NULL, NULL,
+	             "control character 0x01 at column 7");
+	/* In a comment too: the file is not text. */
+	expect_error("; a\x7f\n" INPUT, 1, NULL, NULL,
+	             "control character 0x7f at column 4");
+	/* A header that cannot be read: its keys are not blamed on the
+	 * section above it. */
+	expect_error(
+	    "[tailmux]\nworkers = 2\n[out\001put]\nformat = json\n" INPUT, 3,
+	    NULL, NULL, "control character 0x01 at column 5");
+}
+END_TEST
+
+/* UTF-8 text, tabs and CRLF line ends are text. */
+START_TEST(test_text_accepted)
+{
+	struct config *cfg = load("; caf\xc3\xa9, \xe6\x97\xa5\xe6\x9c\xac, "
+	                          "\xf0\x9f\x93\x9c\r\n"
+	                          "[input:a]\r\n"
+	                          "\tpath\t=\t/var/log/caf\xc3\xa9.log\t\r\n"
+	                          "path = /var/log/\xe6\x97\xa5.log",
+	                          NULL);
+
+	ck_assert_msg(cfg != NULL, "errors:%s", errs_joined());
+	ck_assert_uint_eq(cfg->inputs[0].npaths, 2);
+	ck_assert_str_eq(cfg->inputs[0].paths[0], "/var/log/caf\xc3\xa9.log");
+	ck_assert_str_eq(cfg->inputs[0].paths[1], "/var/log/\xe6\x97\xa5.log");
+	config_free(cfg);
 }
 END_TEST
 
@@ -1366,6 +1461,8 @@ config_suite(void)
 	tcase_add_test(tc, test_err_syntax);
 	tcase_add_test(tc, test_err_unterminated_section);
 	tcase_add_test(tc, test_all_errors);
+	tcase_add_test(tc, test_err_bad_bytes);
+	tcase_add_test(tc, test_text_accepted);
 	tcase_add_test(tc, test_errors_append);
 	suite_add_tcase(s, tc);
 

@@ -351,8 +351,9 @@ START_TEST(test_truncated_every_prefix)
 		snprintf(what, sizeof what, "cut to %zu of %zu bytes", k,
 		         b.len);
 		m = count_lines(b.data, k); /* whole lines kept */
-		/* The line named is the cut one, or the last whole one. */
-		ck_parse_fails(b.data, k, m, m + 1, what);
+		/* The line named is the cut one, or the last whole one;
+		 * line 1 for an empty file. */
+		ck_parse_fails(b.data, k, m > 0 ? m : 1, m + 1, what);
 	}
 	buf_free(&b);
 }
@@ -558,6 +559,48 @@ START_TEST(test_malformed_lines)
 	    {"copy 1 2 3 4 0123456789abcdef /x ", "malformed file line"},
 	    {"", "unknown line"},
 	    {"# a comment", "unknown line"},
+	    /* An escape is "%" and exactly two upper-case hex digits, of a
+	     * byte the writer escapes; other bytes are not escaped. */
+	    {"output 1 2 3 /a%4g", "malformed output line"},
+	    {"output 1 2 3 /a%-1", "malformed output line"},
+	    {"output 1 2 3 /a%+1", "malformed output line"},
+	    {"output 1 2 3 /a% 41", "malformed output line"},
+	    {"output 1 2 3 /a%\t41", "malformed output line"},
+	    {"output 1 2 3 /a%0x41", "malformed output line"},
+	    {"output 1 2 3 /a%", "malformed output line"},
+	    {"output 1 2 3 /a%e9", "malformed output line"},
+	    {"output 1 2 3 /a%41", "malformed output line"},
+	    {"output 1 2 3 /a\001b", "malformed output line"},
+	    {"output 1 2 3 /caf\xc3\xa9", "malformed output line"},
+	    {"output 1 2 3 /a\tb", "malformed output line"},
+	    /* Numbers are digits only: no blank, sign or leading zero, and
+	     * fields are one space apart. */
+	    {"output  1 2 3 /o", "malformed output line"},
+	    {"output 1  2 3 /o", "malformed output line"},
+	    {"output 1\t2 3 /o", "malformed output line"},
+	    {"output -1 2 3 /o", "malformed output line"},
+	    {"output +1 2 3 /o", "malformed output line"},
+	    {"output 01 2 3 /o", "malformed output line"},
+	    {"output 1 2 3 /o x", "malformed output line"},
+	    {"output 18446744073709551616 2 3 /o", "malformed output line"},
+	    {"output 99999999999999999999 2 3 /o", "malformed output line"},
+	    {"file -1 2 3 4 0123456789abcdef /x", "malformed file line"},
+	    {"file 1 -2 3 4 0123456789abcdef /x", "malformed file line"},
+	    {"file 1 2 +3 4 0123456789abcdef /x", "malformed file line"},
+	    {"file 1 2 3 -4 0123456789abcdef /x", "malformed file line"},
+	    {"file 1 2 3 4294967297 0123456789abcdef /x",
+	     "malformed file line"},
+	    {"file 1 2 3 4 0123456789ABCDEF /x", "malformed file line"},
+	    {"file 1 2 3 4 123456789abcdef /x", "malformed file line"},
+	    {"file 1 2 3 4 -123456789abcdef /x", "malformed file line"},
+	    {"file 1 2 3 4 0x23456789abcdef /x", "malformed file line"},
+	    {"file 1 2 3 4 0123456789abcdef0 /x", "malformed file line"},
+	    {"file  1 2 3 4 0123456789abcdef /x", "malformed file line"},
+	    {"file 1 2 3 4 0123456789abcdef /x 0", "malformed file line"},
+	    {"file 1 2 3 4 0123456789abcdef /x 012", "malformed file line"},
+	    {"file 1 2 3 4 0123456789abcdef /x +12", "malformed file line"},
+	    {"file 1 2 3 4 0123456789abcdef /x 12 13", "malformed file line"},
+	    {"done 1 2 3 4 0123456789abcdef /x 12", "malformed file line"},
 	};
 	struct buf b, t;
 	char *l2, *l3;
@@ -581,6 +624,21 @@ START_TEST(test_malformed_lines)
 		                   bad[i].line);
 		buf_free(&t);
 	}
+	/* The output line comes first, as written: lines 2 and 3 swapped. */
+	{
+		char *l4 =
+		    (char *)memchr(l3, '\n', b.len - (size_t)(l3 - b.data)) + 1;
+		memset(&t, 0, sizeof t);
+		buf_add(&t, b.data, (size_t)(l2 - b.data));
+		buf_add(&t, l3, (size_t)(l4 - l3));
+		buf_add(&t, l2, (size_t)(l3 - l2));
+		buf_add(&t, l4, b.len - (size_t)(l4 - b.data));
+		reseal(&t, 4);
+		ck_parse_fails_why(t.data, t.len, 2,
+		                   "file line before the output line",
+		                   "a file line first");
+		buf_free(&t);
+	}
 	/* No output line at all. */
 	{
 		const char *text = "tailmux-state 1\n";
@@ -590,6 +648,39 @@ START_TEST(test_malformed_lines)
 		reseal(&t, 0);
 		ck_parse_fails_why(t.data, t.len, 2, "no output line",
 		                   "no output line");
+		buf_free(&t);
+	}
+	buf_free(&b);
+}
+END_TEST
+
+/* The end line as state_format() writes it, or the state is damaged:
+ * each variant below is rejected, with the right count and hash. */
+START_TEST(test_end_line_strict)
+{
+	static const char *const fmts[] = {
+	    "end  %zu %016llx\n",  "end %zu  %016llx\n", "end +%zu %016llx\n",
+	    "end 0%zu %016llx\n",  "end %zu %016llX\n",  "end %zu %017llx\n",
+	    "end %zu 0x%014llx\n", "end %zu %016llx \n", "end\t%zu %016llx\n",
+	    "end %zu\t%016llx\n",
+	};
+	struct buf b, t;
+	char line[128];
+	char *end;
+	int nlines, n;
+
+	valid_text(&b);
+	nlines = count_lines(b.data, b.len);
+	end = b.data + b.len - 1;
+	while (end[-1] != '\n')
+		end--;
+	for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+		memset(&t, 0, sizeof t);
+		buf_add(&t, b.data, (size_t)(end - b.data));
+		n = snprintf(line, sizeof line, fmts[i], (size_t)4,
+		             (unsigned long long)state_hash(t.data, t.len));
+		buf_add(&t, line, (size_t)n);
+		ck_parse_fails(t.data, t.len, nlines, nlines, line);
 		buf_free(&t);
 	}
 	buf_free(&b);
@@ -942,6 +1033,7 @@ state_suite(void)
 	tcase_add_test(tc, test_bad_checksum);
 	tcase_add_test(tc, test_garbage_after_end);
 	tcase_add_test(tc, test_malformed_lines);
+	tcase_add_test(tc, test_end_line_strict);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("file");

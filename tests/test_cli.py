@@ -8,6 +8,9 @@
   * On a configuration with many errors it prints every one of them, each
     as "FILE:LINE: ...", each once, on stderr, and exits 78; without -t too.
     A configuration file that cannot be read also gives 78.
+  * A NUL byte or a control character (but a tab, or the CR of a CRLF) in
+    a line is an error naming the line and its column; the lines after it
+    keep their numbers and sections; UTF-8 text passes.
   * include: -t counts the included files; an error in one names it and
     its line.
   * An unknown option, a missing option argument or a stray argument print
@@ -125,6 +128,27 @@ def test(t):
                             % (n, what, got[n]))
         t.ok("every error is printed once as FILE:LINE: ..., at lines %s"
              % sorted(got))
+
+    # --- a NUL byte or a control character: an error at its line, which
+    # neither swallows the next line nor shifts the line numbers after it
+    nul = t.write("nul.ini", b"[input:a]\npath = /var/log/a.log\n"
+                  b"tag = x\0\n[input:b]\npath = /var/log/b.log\n"
+                  b"tag = y\x1b[0m\nbogus = 1\n")
+    rc, out, err = t.run("-t", "-c", nul)
+    want = ("%s:3: line holds a NUL byte at column 8; a configuration file "
+            "is text\n"
+            "%s:6: line holds control character 0x1b at column 8; a "
+            "configuration file is text\n"
+            "%s:7: [input:b] bogus: unknown key\n" % (nul, nul, nul))
+    t.check(rc == 78 and out == "" and err == want,
+            "-t names the line and column of a NUL byte and of a control "
+            "character", "status %d, stdout %r, stderr %r, expected %r"
+            % (rc, out, err, want))
+    utf8 = t.write("utf8.ini", "; caf\u00e9 \u65e5\u672c\n[input:cafe]\n"
+                   "path = /var/log/caf\u00e9.log\ntag = \u00e9t\u00e9\n")
+    rc, out, err = t.run("-t", "-c", utf8)
+    t.check(rc == 0 and out.startswith("%s: OK: 1 input (1 path)" % utf8),
+            "-t accepts UTF-8 text", "status %d, %r %r" % (rc, out, err))
 
     # --- drop-in files: counted in the summary, their errors named
     inc = t.write("inc/main.ini", "[tailmux]\ninclude = conf.d/*.ini\n"
