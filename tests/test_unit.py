@@ -2,10 +2,12 @@
 """The systemd unit and the sysusers.d file, as built.
 
   * The unit ($TAILMUX_UNIT, systemd/tailmux.service in the build tree)
-    says Type=notify, NotifyAccess=main, ExecReload sending SIGHUP,
-    RestartPreventExitStatus=78 (a bad configuration is not restarted), a
-    configuration check before the start, User=tailmux, and its State- and
-    LogsDirectory; its commands name the installed binary.
+    says Type=notify, NotifyAccess=main, RestartPreventExitStatus=78 (a
+    bad configuration is not restarted), User=tailmux, and its State- and
+    LogsDirectory; it has no ExecStartPre= (a control process exiting 78
+    would be restarted all the same: tailmux's own exit 78 is what stops
+    the restarts), and its ExecReload= checks the configuration with -t,
+    then sends SIGHUP; its commands name the installed binary.
   * "systemd-analyze verify" finds nothing wrong with it, its commands
     pointed at the built binary (verify wants them to exist).
   * "systemd-analyze security --offline=true" rates its exposure at 2.5 or
@@ -62,17 +64,21 @@ def test(t):
     s = unit_settings(text)
 
     want = {"Type": "notify", "NotifyAccess": "main",
-            "ExecReload": "/bin/kill -HUP $MAINPID",
             "RestartPreventExitStatus": "78", "User": "tailmux",
             "StateDirectory": "tailmux", "LogsDirectory": "tailmux"}
     for k, v in sorted(want.items()):
         t.check(s.get(k) == [v], "the unit says %s=%s" % (k, v),
                 "it says %r" % s.get(k))
     installed = os.path.join(sbindir, "tailmux")
-    t.check(s.get("ExecStartPre", [""])[0].startswith(installed + " -t ") and
+    t.check("ExecStartPre" not in s and
             s.get("ExecStart", [""])[0].startswith(installed + " -c "),
-            "ExecStartPre checks the configuration, ExecStart runs %s"
-            % installed, repr((s.get("ExecStartPre"), s.get("ExecStart"))))
+            "no ExecStartPre, ExecStart runs %s" % installed,
+            repr((s.get("ExecStartPre"), s.get("ExecStart"))))
+    reload = s.get("ExecReload", [])
+    t.check(len(reload) == 2 and reload[0].startswith(installed + " -t -c ")
+            and reload[1] == "/bin/kill -HUP $MAINPID",
+            "ExecReload checks the configuration with -t, then sends SIGHUP",
+            repr(reload))
     left = re.findall(r"@[a-z_]+@", text)
     t.check(left == [], "every @placeholder@ is filled in", repr(left))
 
