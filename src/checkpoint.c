@@ -29,7 +29,6 @@ struct checkpoint {
 	const struct config *cfg;
 	struct output *out;
 	struct checkpoint_cbs cbs;
-	int once;
 
 	struct event *save_ev; /* the next timed save; NULL with once */
 	int dirty;             /* something changed since the last save */
@@ -308,7 +307,6 @@ checkpoint_create(struct event_base *base, const struct config *cfg,
 	c->cfg = cfg;
 	c->out = out;
 	c->cbs = *cbs;
-	c->once = once;
 	c->sync_ev = evtimer_new(base, checkpoint_sync_cb, c);
 	if (!once)
 		c->save_ev = evtimer_new(base, checkpoint_save_cb, c);
