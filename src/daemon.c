@@ -29,7 +29,6 @@
 
 #include <event2/event.h>
 
-#include "archive.h"
 #include "barrier.h"
 #include "checkpoint.h"
 #include "clock.h"
@@ -42,6 +41,7 @@
 #include "pool.h"
 #include "reader.h"
 #include "rotate.h"
+#include "rotated.h"
 #include "service.h"
 #include "state.h"
 #include "status.h"
@@ -91,14 +91,6 @@ struct daemon_find_job {
 	char *name;
 };
 
-/* Gzips rotated outputs and applies retention, off the loop. */
-struct daemon_archive_job {
-	struct pool_job job;
-	struct daemon *d;
-	struct archive_req req;
-	struct archive_result res;
-};
-
 static void daemon_wake_held(struct daemon *d, struct follow *f);
 static void daemon_follow_event(void *arg, void *owner, uint32_t mask,
                                 uint32_t cookie, const char *name);
@@ -117,8 +109,6 @@ static void daemon_watch_dir(struct daemon *d, struct follow *f);
 static void daemon_drain_update(struct daemon *d);
 static void daemon_check_path(struct daemon *d, struct watch *w);
 static void daemon_follow_maybe_drop(struct daemon *d, struct follow *f);
-static void daemon_archive_kick(struct daemon *d);
-static void daemon_archive_submit(struct daemon *d, int all);
 static void daemon_unpark(struct daemon *d, struct follow *f);
 static void daemon_resume_copy(struct daemon *d, struct follow *f,
                                const struct state_file *e);
@@ -1213,8 +1203,8 @@ daemon_maybe_finish(struct daemon *d)
 	    barrier_busy(d->barrier))
 		return;
 	/* --once leaves nothing for later: every rotated file gzipped. */
-	if (d->once && (d->archive_busy || d->narchive_todo > 0))
-		return; /* daemon_archive_done() calls again */
+	if (d->once && rotated_busy(d->rotated))
+		return; /* daemon_rotated_done() calls again */
 	/* A failed write is retried, a full file rotated; either calls us
 	 * again. */
 	if (output_pending(d->out) > 0 &&
@@ -1268,15 +1258,7 @@ daemon_switched(void *arg, char *rotated)
 {
 	struct daemon *d = arg;
 
-	if (d->archive_all)
-		daemon_archive_submit(d, 1);
-	if (rotated != NULL) {
-		d->archive_todo =
-		    xreallocarray(d->archive_todo, d->narchive_todo + 1,
-		                  sizeof *d->archive_todo);
-		d->archive_todo[d->narchive_todo++] = rotated;
-		daemon_archive_kick(d);
-	}
+	rotated_switched(d->rotated, rotated);
 	daemon_dispatch(d);
 }
 
@@ -1285,6 +1267,17 @@ static void
 daemon_barrier_retried(void *arg)
 {
 	daemon_maybe_finish(arg);
+}
+
+/* A gzip and retention job is done. */
+static void
+daemon_rotated_done(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->freeing)
+		return;
+	daemon_maybe_finish(d);
 }
 
 /* Closes the rotated files that are done, on a loop turn of their own. */
@@ -1363,8 +1356,8 @@ daemon_saved(void *arg, int barrier, int err)
 		return; /* the loop is gone */
 	if (err != 0)
 		status_kick(d->status);
-	else if (d->archive_all && !barrier)
-		daemon_archive_kick(d);
+	else if (!barrier)
+		rotated_saved(d->rotated);
 	if (barrier)
 		barrier_saved(d->barrier, err);
 	barrier_step(d->barrier);
@@ -1637,138 +1630,6 @@ daemon_globs_init(struct daemon *d)
 			}
 		}
 	}
-}
-
-static void
-daemon_archive_run(struct pool_job *job)
-{
-	struct daemon_archive_job *j = (struct daemon_archive_job *)job;
-
-	archive_lower_priority();
-	archive_run(&j->req, &j->res);
-}
-
-static void
-daemon_archive_done(struct pool_job *job)
-{
-	struct daemon_archive_job *j = (struct daemon_archive_job *)job;
-	struct daemon *d = j->d;
-
-	d->archive_busy = 0;
-	for (size_t i = 0; i < j->res.nmsgs; i++)
-		log_errx("rotated files: %s", j->res.msgs[i]);
-	if (j->res.compressed > 0)
-		log_info("compressed %u rotated file%s (%" PRIu64
-		         " bytes to %" PRIu64 ")",
-		         j->res.compressed, j->res.compressed == 1 ? "" : "s",
-		         j->res.bytes_in, j->res.bytes_out);
-	if (j->res.removed > 0)
-		log_info("removed %u rotated file%s past keep or max_age",
-		         j->res.removed, j->res.removed == 1 ? "" : "s");
-	archive_req_clear(&j->req);
-	archive_result_clear(&j->res);
-	free(j);
-	if (d->narchive_todo > 0 || d->archive_all)
-		daemon_archive_kick(d);
-	daemon_maybe_finish(d);
-}
-
-/* Moves the rotated files waiting for gzip that are in req's location
- * (directory and output name) into it; the others wait for a later job. */
-static void
-daemon_archive_take(struct daemon *d, struct archive_req *req)
-{
-	size_t k = 0, stem;
-	char *dir;
-
-	for (size_t i = 0; i < d->narchive_todo; i++) {
-		char *p = d->archive_todo[i];
-		dir = path_dir(p);
-		if (strcmp(dir, req->dir) == 0 &&
-		    rotate_match(req->base, path_base(p), &stem) ==
-		        ROTATE_PLAIN) {
-			req->compress =
-			    xreallocarray(req->compress, req->ncompress + 1,
-			                  sizeof *req->compress);
-			req->compress[req->ncompress++] = p;
-		} else
-			d->archive_todo[k++] = p;
-		free(dir);
-	}
-	d->narchive_todo = k;
-}
-
-/* Hands the rotated files waiting for gzip, if any, to a worker, and
- * applies retention; one such job at a time.  With `all' (at start),
- * every plain rotated file found is compressed. */
-static void
-daemon_archive_submit(struct daemon *d, int all)
-{
-	const struct config *cfg = d->cfg;
-	struct daemon_archive_job *j;
-
-	/* Not while a barrier is under way: the file it rotated may be the
-	 * one the checkpoint on disk still names (found again after a
-	 * crash); the barrier's end kicks again. */
-	if (d->archive_busy || d->stopping || barrier_busy(d->barrier))
-		return; /* daemon_archive_done() kicks again */
-	/* At start, only once a checkpoint names the current output: till
-	 * then, the one on disk may name a rotated file, to be cut back. */
-	if (d->archive_all && checkpoint_failed(d->ckpt) == 0) {
-		all = 1;
-		d->archive_all = 0;
-	}
-	j = xcalloc(1, sizeof *j);
-	j->job.run = daemon_archive_run;
-	j->job.done = daemon_archive_done;
-	j->d = d;
-	/* One location a job: the output's, or, after a reload moved it,
-	 * the old one of the first file waiting (its name less the
-	 * rotation's ".YYYYmmdd-HHMMSS.NNN"). */
-	if (d->narchive_todo > 0 && !all) {
-		const char *first = d->archive_todo[0];
-		size_t n = strlen(path_base(first)) - ROTATE_SUFFIX_LEN;
-		j->req.dir = path_dir(first);
-		j->req.base = xstrndup(path_base(first), n);
-	} else {
-		j->req.dir = path_dir(cfg->output_path);
-		j->req.base = xstrdup(path_base(cfg->output_path));
-	}
-	daemon_archive_take(d, &j->req);
-	j->req.compress_all = all;
-	j->req.level = cfg->compress == COMPRESS_GZIP ? cfg->compress_level : 0;
-	j->req.keep = cfg->keep;
-	j->req.max_age = cfg->max_age;
-	j->req.now = time(NULL);
-	j->req.cancel = &d->archive_cancel;
-	d->archive_busy = 1;
-	pool_submit(d->slow, &j->job);
-}
-
-static void
-daemon_archive_kick(struct daemon *d)
-{
-	daemon_archive_submit(d, 0);
-}
-
-/* max_age: looks for rotated files past it now and then (hourly, or
- * every max_age when that is shorter). */
-static void
-daemon_prune_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *d = arg;
-	uint64_t ms = d->cfg->max_age;
-
-	(void)fd;
-	(void)what;
-	if (ms == 0)
-		return;
-	daemon_archive_submit(d, 0);
-	if (ms > 3600000)
-		ms = 3600000;
-	if (ms < 1000)
-		ms = 1000;
-	clock_timer(d->prune_ev, ms);
 }
 
 /* The file at f's path was renamed to `name' in its directory.  A file
@@ -2156,8 +2017,7 @@ daemon_reload_settings(struct daemon *d, const struct config *old)
 	/* Rotation settings: a new size limit, the next clock boundary,
 	 * a moved output, max_age. */
 	barrier_set_config(d->barrier, cfg);
-	evtimer_del(d->prune_ev);
-	daemon_prune_cb(-1, 0, d);
+	rotated_set_config(d->rotated, cfg);
 }
 
 /* SIGHUP: reads the configuration again.  One with errors is reported and
@@ -2298,6 +2158,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		service_stopping();
 		d->stopping = 1;
 		checkpoint_stop(d->ckpt);
+		rotated_stop(d->rotated);
 		daemon_stop_arm(d);
 		daemon_maybe_finish(d);
 		break;
@@ -2318,6 +2179,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	                         d};
 	struct status_cbs scbs = {daemon_status_sample, d};
 	struct barrier_cbs bcbs = {daemon_switched, daemon_barrier_retried, d};
+	struct rotated_cbs rcbs = {daemon_rotated_done, d};
 	struct checkpoint_cbs ccbs = {daemon_render,    daemon_saved,
 	                              daemon_ckpt_done, daemon_ckpt_held,
 	                              daemon_submit,    d};
@@ -2349,11 +2211,10 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->poll_ev = evtimer_new(d->base, daemon_poll_cb, d);
 	d->drain_ev = evtimer_new(d->base, daemon_drain_cb, d);
 	d->reap_ev = event_new(d->base, -1, 0, daemon_reap_cb, d);
-	d->prune_ev = evtimer_new(d->base, daemon_prune_cb, d);
 	d->resize_ev = event_new(d->base, -1, 0, daemon_resize_cb, d);
 	d->stop_ev = evtimer_new(d->base, daemon_stop_cb, d);
 	if (d->poll_ev == NULL || d->drain_ev == NULL || d->reap_ev == NULL ||
-	    d->prune_ev == NULL || d->resize_ev == NULL || d->stop_ev == NULL) {
+	    d->resize_ev == NULL || d->stop_ev == NULL) {
 		log_errx("cannot create the loop's timers");
 		return -1;
 	}
@@ -2391,14 +2252,9 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		log_warn("cannot start %u worker threads", cfg->workers);
 		return -1;
 	}
-	/* gzip and retention: one thread of its own, at the lowest priority,
-	 * so that compressing a large file takes no CPU from the reads.
-	 */
-	d->slow = pool_create(d->base, 1);
-	if (d->slow == NULL) {
-		log_warn("cannot start the compression thread");
+	d->rotated = rotated_create(d->base, cfg, d->ckpt, d->barrier, &rcbs);
+	if (d->rotated == NULL)
 		return -1;
-	}
 	d->input_files = xcalloc(cfg->ninputs, sizeof *d->input_files);
 	d->input_full = xcalloc(cfg->ninputs, sizeof *d->input_full);
 	for (size_t i = 0; i < cfg->ninputs; i++) {
@@ -2430,9 +2286,7 @@ static void
 daemon_rotate_start(struct daemon *d)
 {
 	barrier_start(d->barrier);
-	d->archive_all = 1; /* once a checkpoint names the output */
-	daemon_archive_submit(d, 0);
-	daemon_prune_cb(-1, 0, d);
+	rotated_start(d->rotated);
 	barrier_step(d->barrier);
 }
 
@@ -2491,9 +2345,7 @@ daemon_free(struct daemon *d)
 	d->freeing = 1;
 	/* A gzip under way stops (its file is compressed at the next
 	 * start), unless --once, which leaves no work for later. */
-	if (!d->once)
-		atomic_store(&d->archive_cancel, 1);
-	pool_free(d->slow);
+	rotated_free(d->rotated, d->once);
 	pool_free(d->pool); /* first: its last callbacks use the rest */
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		struct watch *w = d->slots[i];
@@ -2527,13 +2379,8 @@ daemon_free(struct daemon *d)
 		event_free(d->drain_ev);
 	if (d->reap_ev != NULL)
 		event_free(d->reap_ev);
-	struct event *more[] = {d->prune_ev, d->resize_ev};
-	for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
-		if (more[i] != NULL)
-			event_free(more[i]);
-	for (size_t i = 0; i < d->narchive_todo; i++)
-		free(d->archive_todo[i]);
-	free(d->archive_todo);
+	if (d->resize_ev != NULL)
+		event_free(d->resize_ev);
 	checkpoint_free(d->ckpt);
 	if (d->stop_ev != NULL)
 		event_free(d->stop_ev);

@@ -24,6 +24,7 @@ struct notify;
 struct notify_reg;
 struct output;
 struct pool;
+struct rotated;
 struct status;
 
 struct daemon {
@@ -35,7 +36,6 @@ struct daemon {
 
 	struct event_base *base;
 	struct pool *pool;
-	struct pool *slow; /* gzip and retention, at the lowest priority */
 	struct output *out;
 	struct checkpoint *ckpt; /* when it is saved, and the output synced */
 	struct notify *notify;
@@ -72,12 +72,7 @@ struct daemon {
 
 	struct barrier *barrier; /* the output's file switches */
 
-	char **archive_todo; /* rotated files waiting for gzip */
-	size_t narchive_todo;
-	int archive_busy;
-	int archive_all; /* gzip every plain rotated file (at start) */
-	atomic_int archive_cancel; /* set at exit: a gzip under way stops */
-	struct event *prune_ev;    /* max_age */
+	struct rotated *rotated; /* gzip and retention of rotated outputs */
 
 	int stopping;
 	int freeing; /* daemon_free() runs: callbacks only free */
