@@ -173,6 +173,127 @@ config_fsync_name(enum fsync_policy f)
 	return "?";
 }
 
+int
+config_excluded(const struct config_input *in, const char *path)
+{
+	const char *base = path_base(path);
+
+	for (size_t i = 0; i < in->nexcludes; i++) {
+		const char *ex = in->excludes[i];
+		if (strchr(ex, '/') != NULL
+		        ? fnmatch(ex, path, FNM_PATHNAME) == 0
+		        : fnmatch(ex, base, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+const struct config_input *
+config_input_for(const struct config *cfg, const char *path, const char *name,
+                 int *from_glob)
+{
+	const struct config_input *in, *found = NULL;
+
+	/* A path named literally wins over every glob. */
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		in = &cfg->inputs[i];
+		for (size_t k = 0; k < in->npaths; k++) {
+			if (!config_is_glob(in->paths[k]) &&
+			    strcmp(in->paths[k], path) == 0) {
+				*from_glob = 0;
+				return in;
+			}
+		}
+	}
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		in = &cfg->inputs[i];
+		if (config_excluded(in, path))
+			continue;
+		for (size_t k = 0; k < in->npaths; k++) {
+			if (!config_is_glob(in->paths[k]) ||
+			    fnmatch(in->paths[k], path,
+			            FNM_PATHNAME | FNM_PERIOD) != 0)
+				continue;
+			if (found == NULL ||
+			    (name != NULL && strcmp(in->name, name) == 0))
+				found = in;
+		}
+	}
+	*from_glob = 1;
+	return found;
+}
+
+int
+config_covers(const struct config *cfg, const char *path)
+{
+	int from_glob;
+
+	return config_input_for(cfg, path, NULL, &from_glob) != NULL;
+}
+
+int
+config_input_same(const struct config_input *a, const struct config_input *b)
+{
+	if (strcmp(a->name, b->name) != 0 || strcmp(a->tag, b->tag) != 0 ||
+	    a->start != b->start || a->rotate_wait != b->rotate_wait ||
+	    a->max_files != b->max_files ||
+	    a->rescan_interval != b->rescan_interval ||
+	    a->npaths != b->npaths || a->nexcludes != b->nexcludes)
+		return 0;
+	for (size_t i = 0; i < a->npaths; i++)
+		if (strcmp(a->paths[i], b->paths[i]) != 0)
+			return 0;
+	for (size_t i = 0; i < a->nexcludes; i++)
+		if (strcmp(a->excludes[i], b->excludes[i]) != 0)
+			return 0;
+	return 1;
+}
+
+const struct config_input *
+config_input_named(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ninputs; i++)
+		if (strcmp(cfg->inputs[i].name, name) == 0)
+			return &cfg->inputs[i];
+	return NULL;
+}
+
+void
+config_diff(const struct config *old, const struct config *cfg,
+            void (*fn)(void *arg, enum config_change what,
+                       const struct config_input *in),
+            void *arg, struct config_diff *n)
+{
+	const struct config_input *in, *o;
+	enum config_change what;
+
+	memset(n, 0, sizeof *n);
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		in = &cfg->inputs[i];
+		o = config_input_named(old, in->name);
+		if (o == NULL) {
+			what = CONFIG_ADDED;
+			n->added++;
+		} else if (!config_input_same(o, in)) {
+			what = CONFIG_CHANGED;
+			n->changed++;
+		} else {
+			what = CONFIG_UNCHANGED;
+			n->unchanged++;
+		}
+		if (fn != NULL)
+			fn(arg, what, in);
+	}
+	for (size_t i = 0; i < old->ninputs; i++) {
+		in = &old->inputs[i];
+		if (config_input_named(cfg, in->name) != NULL)
+			continue;
+		n->removed++;
+		if (fn != NULL)
+			fn(arg, CONFIG_REMOVED, in);
+	}
+}
+
 void
 config_errors_clear(struct config_errors *errs)
 {

@@ -132,6 +132,57 @@ int config_parse_size(const char *s, uint64_t *bytes, const char **why);
 /* True if a path is a glob pattern (holds *, ? or [). */
 int config_is_glob(const char *path);
 
+/* True if `path' matches one of the input's exclude patterns: those with
+ * a '/' are matched against the whole path, the others against the file
+ * name. */
+int config_excluded(const struct config_input *in, const char *path);
+
+/* The input of `cfg' that covers `path': one that names it literally,
+ * else one with a glob that matches it (wildcards match no '/' and no '.'
+ * starting a file name) and no exclude pattern that does: the input called
+ * `name' (if not NULL) before the others, else the first.  *from_glob says
+ * which kind it was.  NULL if no input covers the path. */
+const struct config_input *config_input_for(const struct config *cfg,
+                                            const char *path, const char *name,
+                                            int *from_glob);
+
+/* True if some input of `cfg' covers `path', as config_input_for() says. */
+int config_covers(const struct config *cfg, const char *path);
+
+/* True if two inputs have the same name, tag, start, rotate_wait,
+ * max_files, rescan_interval, and the same paths and excludes in the same
+ * order. */
+int config_input_same(const struct config_input *a,
+                      const struct config_input *b);
+
+/* The input of `cfg' called `name', or NULL. */
+const struct config_input *config_input_named(const struct config *cfg,
+                                              const char *name);
+
+/* What config_diff() found an input to be. */
+enum config_change {
+	CONFIG_ADDED,
+	CONFIG_REMOVED,
+	CONFIG_CHANGED,
+	CONFIG_UNCHANGED,
+};
+
+/* How many inputs each kind of change took. */
+struct config_diff {
+	size_t added;
+	size_t removed;
+	size_t changed;
+	size_t unchanged;
+};
+
+/* Compares the inputs of `old' and `cfg' by name; calls fn (if not NULL)
+ * once per input with what changed (for removed ones, `in' is old's
+ * input), in cfg's order then old's; fills *n. */
+void config_diff(const struct config *old, const struct config *cfg,
+                 void (*fn)(void *arg, enum config_change what,
+                            const struct config_input *in),
+                 void *arg, struct config_diff *n);
+
 /* Names for the enums, as the file spells them. */
 const char *config_format_name(enum format f);
 const char *config_fsync_name(enum fsync_policy f);

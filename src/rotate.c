@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "path.h"
 #include "rotate.h"
 #include "xmalloc.h"
 
@@ -108,4 +109,23 @@ rotate_match(const char *base, const char *name, size_t *stem_len)
 	if (strcmp(rest, ".gz.tmp") == 0)
 		return ROTATE_GZ_TMP;
 	return ROTATE_NOT_OURS;
+}
+
+int
+rotate_is_own(const char *output, const char *state_file, const char *path)
+{
+	size_t dlen = strlen(output) - strlen(path_base(output)),
+	       slen = strlen(state_file), stem;
+
+	if (strcmp(path, output) == 0)
+		return 1;
+	if (strncmp(path, state_file, slen) == 0 &&
+	    (path[slen] == '\0' || strcmp(path + slen, ".tmp") == 0 ||
+	     strcmp(path + slen, ".bad") == 0))
+		return 1;
+	/* A rotated file sits in the output's directory, not below it. */
+	return strncmp(path, output, dlen) == 0 &&
+	       strchr(path + dlen, '/') == NULL &&
+	       rotate_match(path_base(output), path + dlen, &stem) !=
+	           ROTATE_NOT_OURS;
 }

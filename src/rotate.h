@@ -49,4 +49,11 @@ char *rotate_name(const char *base, time_t when, int utc, unsigned counter);
 enum rotate_kind rotate_match(const char *base, const char *name,
                               size_t *stem_len);
 
+/* True if `path' is a file tailmux writes, as named by the configuration:
+ * the output `output', one of its rotated files in the same directory
+ * (plain, .gz or .gz.tmp, as rotate_match() says), or the checkpoint
+ * `state_file', its .tmp or its .bad.  The output's current name, when it
+ * differs, is for the caller to compare. */
+int rotate_is_own(const char *output, const char *state_file, const char *path);
+
 #endif

@@ -1,5 +1,6 @@
 /* check_config.c -- unit tests for config.c: a good file, every error and
- * its message, durations and sizes. */
+ * its message, which input covers a path, the diff of two configurations,
+ * durations and sizes. */
 #include "autoconf.h"
 
 #include "config.h"
@@ -1413,7 +1414,343 @@ START_TEST(test_include_unreadable)
 }
 END_TEST
 
-/* The suite: loads of good and bad files, then the value parsers. */
+/* Loads text that must be a good configuration. */
+static struct config *
+load_ok(const char *text)
+{
+	struct config *cfg = load(text, NULL);
+
+	ck_assert_msg(cfg != NULL, "errors:%s\nfor:\n%.300s", errs_joined(),
+	              text);
+	return cfg;
+}
+
+/* Asserts config_input_for(path, name) gives the input called `want' (NULL:
+ * none) and says it came from a glob or not. */
+static void
+expect_input(const struct config *cfg, const char *path, const char *name,
+             const char *want, int want_glob)
+{
+	const struct config_input *in;
+	int from_glob = -1;
+
+	in = config_input_for(cfg, path, name, &from_glob);
+	if (want == NULL)
+		ck_assert_msg(in == NULL, "%s (name %s): got [input:%s]", path,
+		              name != NULL ? name : "NULL", in->name);
+	else {
+		ck_assert_msg(in != NULL, "%s (name %s): no input, want %s",
+		              path, name != NULL ? name : "NULL", want);
+		ck_assert_msg(strcmp(in->name, want) == 0,
+		              "%s (name %s): [input:%s], want %s", path,
+		              name != NULL ? name : "NULL", in->name, want);
+	}
+	ck_assert_msg(from_glob == want_glob, "%s (name %s): from_glob %d",
+	              path, name != NULL ? name : "NULL", from_glob);
+	ck_assert_int_eq(config_covers(cfg, path), want != NULL);
+}
+
+/* A path named literally by one input wins over a glob of another, listed
+ * earlier, and over the name asked for; other matches come from the glob. */
+START_TEST(test_input_literal)
+{
+	struct config *cfg = load_ok("[input:glob]\npath = /srv/app/*.log\n"
+	                             "[input:lit]\npath = /srv/app/main.log\n"
+	                             "path = /srv/app/x.gz\nexclude = *.gz\n");
+
+	expect_input(cfg, "/srv/app/main.log", NULL, "lit", 0);
+	expect_input(cfg, "/srv/app/main.log", "glob", "lit", 0);
+	expect_input(cfg, "/srv/app/other.log", NULL, "glob", 1);
+	expect_input(cfg, "/srv/app/other.log", "lit", "glob", 1);
+	/* Excludes only filter glob matches. */
+	expect_input(cfg, "/srv/app/x.gz", NULL, "lit", 0);
+	ck_assert_int_eq(config_excluded(&cfg->inputs[1], "/srv/app/x.gz"), 1);
+	/* Literal paths are compared whole. */
+	expect_input(cfg, "/srv/app/x.gz.1", NULL, NULL, 1);
+	expect_input(cfg, "/srv/app/main.log.1", NULL, NULL, 1);
+	config_free(cfg);
+}
+END_TEST
+
+/* Exclude patterns without '/' are matched against the file name only;
+ * those with one against the whole path, where '*' stops at '/'.  A
+ * relative one is taken from the configuration file's directory. */
+START_TEST(test_excluded)
+{
+	struct config *cfg = load_ok("[input:a]\npath = /srv/app/*.log\n"
+	                             "path = /srv/app/old/*.log\n"
+	                             "exclude = *app*\nexclude = debug-*\n"
+	                             "exclude = /srv/app/old/*\n"
+	                             "exclude = rel/*.log\n"
+	                             "[input:b]\npath = /srv/app/debug-*\n");
+	const struct config_input *a = &cfg->inputs[0];
+	char *rel = str("%s/rel/x.log", real_dir);
+	char *rel_deep = str("%s/rel/d/x.log", real_dir);
+
+	/* "*app*" would match the whole path, not the file name. */
+	ck_assert_int_eq(config_excluded(a, "/srv/app/x.log"), 0);
+	ck_assert_int_eq(config_excluded(a, "/srv/app/myapp.log"), 1);
+	ck_assert_int_eq(config_excluded(a, "/srv/app/debug-1.log"), 1);
+	ck_assert_int_eq(config_excluded(a, "/srv/app/1-debug-1.log"), 0);
+	/* A pattern with a slash would match no file name alone. */
+	ck_assert_int_eq(config_excluded(a, "/srv/app/old/x.log"), 1);
+	ck_assert_int_eq(config_excluded(a, "/srv/app/old/d/x.log"), 0);
+	ck_assert_int_eq(config_excluded(a, "/srv/app/older/x.log"), 0);
+	ck_assert_int_eq(config_excluded(a, rel), 1);
+	ck_assert_int_eq(config_excluded(a, rel_deep), 0);
+	ck_assert_int_eq(config_excluded(&cfg->inputs[1], "/srv/app/old/x"),
+	                 0); /* no excludes at all */
+	expect_input(cfg, "/srv/app/x.log", NULL, "a", 1);
+	expect_input(cfg, "/srv/app/myapp.log", NULL, NULL, 1);
+	expect_input(cfg, "/srv/app/old/x.log", NULL, NULL, 1);
+	/* Excluded from a, so b takes it even when a is asked for. */
+	expect_input(cfg, "/srv/app/debug-1.log", NULL, "b", 1);
+	expect_input(cfg, "/srv/app/debug-1.log", "a", "b", 1);
+	free(rel);
+	free(rel_deep);
+	config_free(cfg);
+}
+END_TEST
+
+/* A glob's wildcards match no '/' and no '.' starting a file name; a
+ * pattern that spells the '.' out does. */
+START_TEST(test_input_period)
+{
+	struct config *cfg = load_ok("[input:a]\npath = /srv/a/*\n"
+	                             "path = /srv/a/sub/?x\n"
+	                             "path = /srv/a/dot/[.]x\n"
+	                             "[input:h]\npath = /srv/h/.*\n");
+
+	expect_input(cfg, "/srv/a/visible", NULL, "a", 1);
+	expect_input(cfg, "/srv/a/.hidden", NULL, NULL, 1);
+	expect_input(cfg, "/srv/a/x/y", NULL, NULL, 1);
+	expect_input(cfg, "/srv/a/sub/yx", NULL, "a", 1);
+	expect_input(cfg, "/srv/a/sub/.x", NULL, NULL, 1);
+	expect_input(cfg, "/srv/a/dot/.x", NULL, NULL, 1);
+	expect_input(cfg, "/srv/h/.hidden", NULL, "h", 1);
+	expect_input(cfg, "/srv/h/visible", NULL, NULL, 1);
+	config_free(cfg);
+}
+END_TEST
+
+/* Among several inputs whose globs match, the one called `name' is
+ * preferred when it matches; else the first. */
+START_TEST(test_input_name)
+{
+	struct config *cfg =
+	    load_ok("[input:a]\npath = /srv/m/*.log\n"
+	            "[input:b]\npath = /srv/m/x*.log\nexclude = xy*\n"
+	            "[input:c]\npath = /srv/m/none\npath = /srv/m/*x.log\n"
+	            "[input:d]\npath = /srv/other/*.log\n");
+
+	expect_input(cfg, "/srv/m/xx.log", NULL, "a", 1);
+	expect_input(cfg, "/srv/m/xx.log", "a", "a", 1);
+	expect_input(cfg, "/srv/m/xx.log", "b", "b", 1);
+	expect_input(cfg, "/srv/m/xx.log", "c", "c", 1);
+	expect_input(cfg, "/srv/m/xx.log", "d", "a", 1);    /* no match */
+	expect_input(cfg, "/srv/m/xx.log", "nope", "a", 1); /* no input */
+	expect_input(cfg, "/srv/m/yy.log", "b", "a", 1);
+	expect_input(cfg, "/srv/m/xyx.log", "b", "a", 1); /* b excludes it */
+	expect_input(cfg, "/srv/m/xyx.log", "c", "c", 1);
+	expect_input(cfg, "/srv/m/xx.loG", "b", NULL, 1); /* case matters */
+	config_free(cfg);
+	/* Without a, b is first among those matching. */
+	cfg = load_ok("[input:b]\npath = /srv/m/x*.log\n"
+	              "[input:c]\npath = /srv/m/*x.log\n");
+	expect_input(cfg, "/srv/m/xx.log", NULL, "b", 1);
+	expect_input(cfg, "/srv/m/xx.log", "c", "c", 1);
+	expect_input(cfg, "/srv/m/xa.log", "c", "b", 1);
+	config_free(cfg);
+}
+END_TEST
+
+/* A path no input names or matches is covered by none. */
+START_TEST(test_input_none)
+{
+	struct config *cfg = load_ok("[input:a]\npath = /srv/a.log\n"
+	                             "[input:g]\npath = /srv/g/*.log\n");
+
+	expect_input(cfg, "/srv/a.log", NULL, "a", 0);
+	expect_input(cfg, "/srv/b.log", NULL, NULL, 1);
+	expect_input(cfg, "/srv/a.log.1", NULL, NULL, 1);
+	expect_input(cfg, "/srv/g/x.txt", "g", NULL, 1);
+	expect_input(cfg, "/srv/g", NULL, NULL, 1);
+	expect_input(cfg, "", NULL, NULL, 1);
+	config_free(cfg);
+}
+END_TEST
+
+/* config_input_named() finds inputs by exact name. */
+START_TEST(test_input_named)
+{
+	struct config *cfg = load_ok("[input:a]\npath = /srv/a.log\n"
+	                             "[input:ab]\npath = /srv/b.log\n");
+
+	ck_assert_ptr_eq(config_input_named(cfg, "a"), &cfg->inputs[0]);
+	ck_assert_ptr_eq(config_input_named(cfg, "ab"), &cfg->inputs[1]);
+	ck_assert_ptr_null(config_input_named(cfg, "b"));
+	ck_assert_ptr_null(config_input_named(cfg, "A"));
+	ck_assert_ptr_null(config_input_named(cfg, ""));
+	config_free(cfg);
+}
+END_TEST
+
+/* The input every variant of test_input_same changes one thing of. */
+#define SAME_BASE                                                              \
+	"[input:a]\npath = /srv/a.log\npath = /srv/b/*.log\n"                  \
+	"exclude = *.gz\nexclude = /srv/b/old/*\n"
+
+/* Each compared field, changed alone, makes an input changed; spelling a
+ * default out, or moving the section, does not. */
+START_TEST(test_input_same)
+{
+	static const struct {
+		const char *text;
+		int same;
+	} cases[] = {
+	    {SAME_BASE, 1},
+	    {"; moved down\n\n" SAME_BASE, 1},
+	    {"[tailmux]\nworkers = 7\n" SAME_BASE, 1},
+	    {SAME_BASE "tag = a\nstart = head\nrotate_wait = 5000ms\n"
+	               "max_files = 1024\nrescan_interval = 10s\n",
+	     1},
+	    {SAME_BASE "tag = b\n", 0},
+	    {SAME_BASE "start = end\n", 0},
+	    {SAME_BASE "rotate_wait = 6s\n", 0},
+	    {SAME_BASE "max_files = 1023\n", 0},
+	    {SAME_BASE "rescan_interval = 9s\n", 0},
+	    /* Paths: reordered, one more, one less, one other. */
+	    {"[input:a]\npath = /srv/b/*.log\npath = /srv/a.log\n"
+	     "exclude = *.gz\nexclude = /srv/b/old/*\n",
+	     0},
+	    {SAME_BASE "path = /srv/c.log\n", 0},
+	    {"[input:a]\npath = /srv/a.log\n"
+	     "exclude = *.gz\nexclude = /srv/b/old/*\n",
+	     0},
+	    {"[input:a]\npath = /srv/a.log\npath = /srv/b/*.txt\n"
+	     "exclude = *.gz\nexclude = /srv/b/old/*\n",
+	     0},
+	    /* Excludes: the same four ways. */
+	    {"[input:a]\npath = /srv/a.log\npath = /srv/b/*.log\n"
+	     "exclude = /srv/b/old/*\nexclude = *.gz\n",
+	     0},
+	    {SAME_BASE "exclude = *.bz2\n", 0},
+	    {"[input:a]\npath = /srv/a.log\npath = /srv/b/*.log\n"
+	     "exclude = *.gz\n",
+	     0},
+	    {"[input:a]\npath = /srv/a.log\npath = /srv/b/*.log\n"
+	     "exclude = *.xz\nexclude = /srv/b/old/*\n",
+	     0},
+	};
+	struct config *base = load_ok(SAME_BASE), *cfg;
+	struct config_diff n;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cfg = load_ok(cases[i].text);
+		ck_assert_msg(
+		    config_input_same(&base->inputs[0], &cfg->inputs[0]) ==
+		        cases[i].same,
+		    "case %zu: same is not %d", i, cases[i].same);
+		ck_assert_msg(
+		    config_input_same(&cfg->inputs[0], &base->inputs[0]) ==
+		        cases[i].same,
+		    "case %zu: same (swapped) is not %d", i, cases[i].same);
+		config_diff(base, cfg, NULL, NULL, &n);
+		ck_assert_uint_eq(n.changed, !cases[i].same);
+		ck_assert_uint_eq(n.unchanged, cases[i].same);
+		ck_assert_uint_eq(n.added, 0);
+		ck_assert_uint_eq(n.removed, 0);
+		config_free(cfg);
+	}
+	/* A new name is another input. */
+	cfg = load_ok("[input:b]\npath = /srv/a.log\npath = /srv/b/*.log\n"
+	              "exclude = *.gz\nexclude = /srv/b/old/*\ntag = a\n");
+	ck_assert_int_eq(config_input_same(&base->inputs[0], &cfg->inputs[0]),
+	                 0);
+	config_diff(base, cfg, NULL, NULL, &n);
+	ck_assert_uint_eq(n.added, 1);
+	ck_assert_uint_eq(n.removed, 1);
+	ck_assert_uint_eq(n.changed + n.unchanged, 0);
+	config_free(cfg);
+	config_free(base);
+}
+END_TEST
+
+/* What a config_diff() callback was told. */
+struct diff_seen {
+	size_t n;
+	enum config_change what[8];
+	const struct config_input *in[8];
+};
+
+/* Records one call. */
+static void
+diff_record(void *arg, enum config_change what, const struct config_input *in)
+{
+	struct diff_seen *seen = arg;
+
+	ck_assert_uint_lt(seen->n, 8);
+	seen->what[seen->n] = what;
+	seen->in[seen->n++] = in;
+}
+
+/* A diff tells each input of the new configuration in its order, then the
+ * removed ones of the old in theirs, and counts them. */
+START_TEST(test_diff)
+{
+	struct config *old = load_ok("[input:gone1]\npath = /srv/g1.log\n"
+	                             "[input:same]\npath = /srv/s.log\n"
+	                             "[input:chg]\npath = /srv/c.log\n"
+	                             "[input:gone2]\npath = /srv/g2.log\n");
+	struct config *cfg = load_ok("[input:new]\npath = /srv/n.log\n"
+	                             "[input:chg]\npath = /srv/c.log\n"
+	                             "start = end\n"
+	                             "[input:same]\npath = /srv/s.log\n");
+	struct diff_seen seen = {0};
+	struct config_diff n;
+
+	memset(&n, 0x5a, sizeof n); /* filled, not added to */
+	config_diff(old, cfg, diff_record, &seen, &n);
+	ck_assert_uint_eq(n.added, 1);
+	ck_assert_uint_eq(n.removed, 2);
+	ck_assert_uint_eq(n.changed, 1);
+	ck_assert_uint_eq(n.unchanged, 1);
+	ck_assert_uint_eq(seen.n, 5);
+	ck_assert_int_eq(seen.what[0], CONFIG_ADDED);
+	ck_assert_ptr_eq(seen.in[0], &cfg->inputs[0]);
+	ck_assert_int_eq(seen.what[1], CONFIG_CHANGED);
+	ck_assert_ptr_eq(seen.in[1], &cfg->inputs[1]);
+	ck_assert_int_eq(seen.what[2], CONFIG_UNCHANGED);
+	ck_assert_ptr_eq(seen.in[2], &cfg->inputs[2]);
+	ck_assert_int_eq(seen.what[3], CONFIG_REMOVED);
+	ck_assert_ptr_eq(seen.in[3], &old->inputs[0]);
+	ck_assert_int_eq(seen.what[4], CONFIG_REMOVED);
+	ck_assert_ptr_eq(seen.in[4], &old->inputs[3]);
+
+	/* The other way round, and with no callback. */
+	config_diff(cfg, old, NULL, NULL, &n);
+	ck_assert_uint_eq(n.added, 2);
+	ck_assert_uint_eq(n.removed, 1);
+	ck_assert_uint_eq(n.changed, 1);
+	ck_assert_uint_eq(n.unchanged, 1);
+
+	/* Against itself, nothing changed. */
+	memset(&seen, 0, sizeof seen);
+	config_diff(old, old, diff_record, &seen, &n);
+	ck_assert_uint_eq(n.unchanged, 4);
+	ck_assert_uint_eq(n.added + n.removed + n.changed, 0);
+	ck_assert_uint_eq(seen.n, 4);
+	for (size_t i = 0; i < seen.n; i++) {
+		ck_assert_int_eq(seen.what[i], CONFIG_UNCHANGED);
+		ck_assert_ptr_eq(seen.in[i], &old->inputs[i]);
+	}
+	config_free(old);
+	config_free(cfg);
+}
+END_TEST
+
+/* The suite: loads of good and bad files, the inputs a path belongs to
+ * and what a reload changes, then the value parsers. */
 static Suite *
 config_suite(void)
 {
@@ -1475,6 +1812,18 @@ config_suite(void)
 	tcase_add_test(tc, test_include_duplicates);
 	tcase_add_test(tc, test_include_only_inputs);
 	tcase_add_test(tc, test_include_unreadable);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("inputs");
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_test(tc, test_input_literal);
+	tcase_add_test(tc, test_excluded);
+	tcase_add_test(tc, test_input_period);
+	tcase_add_test(tc, test_input_name);
+	tcase_add_test(tc, test_input_none);
+	tcase_add_test(tc, test_input_named);
+	tcase_add_test(tc, test_input_same);
+	tcase_add_test(tc, test_diff);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("values");

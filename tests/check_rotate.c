@@ -1,6 +1,6 @@
 /* check_rotate.c -- rotation boundaries (hourly, daily, every N seconds; UTC
- * and local, across daylight-saving changes) on a fixed clock, and the
- * rotated names. */
+ * and local, across daylight-saving changes) on a fixed clock, the rotated
+ * names, and which files are tailmux's own. */
 #include "autoconf.h"
 
 #include "rotate.h"
@@ -189,6 +189,87 @@ START_TEST(test_match)
 }
 END_TEST
 
+/* The files tailmux writes are its own: the output, its rotated files
+ * next to it, the checkpoint and its .tmp and .bad; nothing else is. */
+START_TEST(test_is_own)
+{
+	static const char out[] = "/var/log/tailmux/merged.log";
+	static const char st[] = "/var/lib/tailmux/state";
+	static const struct {
+		const char *path;
+		int own;
+	} cases[] = {
+	    {"/var/log/tailmux/merged.log", 1},
+	    {"/var/log/tailmux/merged.log.20261125-193712.000", 1},
+	    {"/var/log/tailmux/merged.log.20261125-193712.999.gz", 1},
+	    {"/var/log/tailmux/merged.log.20261125-193712.001.gz.tmp", 1},
+	    {"/var/lib/tailmux/state", 1},
+	    {"/var/lib/tailmux/state.tmp", 1},
+	    {"/var/lib/tailmux/state.bad", 1},
+	    /* Rotated names elsewhere: another directory, one below, one
+	     * whose name starts like the output's, the state file's. */
+	    {"/var/log/other/merged.log.20261125-193712.000", 0},
+	    {"/var/log/tailmux/sub/merged.log.20261125-193712.000", 0},
+	    {"/var/log/tailmuxx/merged.log.20261125-193712.000", 0},
+	    {"/var/log/merged.log.20261125-193712.000", 0},
+	    {"/var/lib/tailmux/merged.log.20261125-193712.000", 0},
+	    {"/var/lib/tailmux/state.20261125-193712.000", 0},
+	    /* Near misses of the output and its rotated names. */
+	    {"/var/log/tailmux/merged.log.1", 0},
+	    {"/var/log/tailmux/merged.log.tmp", 0},
+	    {"/var/log/tailmux/merged.log.20261125-193712.000.bak", 0},
+	    {"/var/log/tailmux/merged.lo", 0},
+	    {"/var/log/tailmux/xmerged.log", 0},
+	    {"/var/log/tailmux/merged.log/x", 0},
+	    {"/var/log/tailmux/merged.log.20261125-193712.000/x", 0},
+	    /* The state file's prefix with other suffixes. */
+	    {"/var/lib/tailmux/state.old", 0},
+	    {"/var/lib/tailmux/state.tmp.1", 0},
+	    {"/var/lib/tailmux/state.bad.tmp", 0},
+	    {"/var/lib/tailmux/statefile", 0},
+	    {"/var/lib/tailmux/state.tm", 0},
+	    {"/var/lib/tailmux/stat", 0},
+	    {"/var/lib/tailmux/state/x", 0},
+	    {"/var/log/tailmux/state", 0},
+	    {"/var/log/tailmux/state.tmp", 0},
+	    /* Unrelated files. */
+	    {"/var/log/syslog", 0},
+	    {"/var/log/tailmux/other.log", 0},
+	    {"/var/log/tailmux/other.log.20261125-193712.000", 0},
+	    {"/", 0},
+	    {"", 0},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_msg(rotate_is_own(out, st, cases[i].path) ==
+		                  cases[i].own,
+		              "%s: want %d", cases[i].path, cases[i].own);
+	/* Swapping the two roles swaps the answers. */
+	ck_assert_int_eq(rotate_is_own(st, out,
+	                               "/var/lib/tailmux/state."
+	                               "20261125-193712.000"),
+	                 1);
+	ck_assert_int_eq(rotate_is_own(st, out,
+	                               "/var/log/tailmux/merged.log."
+	                               "20261125-193712.000"),
+	                 0);
+	ck_assert_int_eq(
+	    rotate_is_own(st, out, "/var/log/tailmux/merged.log.tmp"), 1);
+	/* An output with no directory: its rotated files are beside it. */
+	ck_assert_int_eq(
+	    rotate_is_own("merged.log", st, "merged.log.20261125-193712.000"),
+	    1);
+	ck_assert_int_eq(
+	    rotate_is_own("merged.log", st, "d/merged.log.20261125-193712.000"),
+	    0);
+	/* An output at the root. */
+	ck_assert_int_eq(
+	    rotate_is_own("/m.log", st, "/m.log.20261125-193712.000.gz"), 1);
+	ck_assert_int_eq(
+	    rotate_is_own("/m.log", st, "/d/m.log.20261125-193712.000.gz"), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -202,6 +283,7 @@ main(void)
 	tcase_add_test(tc, test_local_no_midnight);
 	tcase_add_test(tc, test_name);
 	tcase_add_test(tc, test_match);
+	tcase_add_test(tc, test_is_own);
 	suite_add_tcase(s, tc);
 	return tmcheck_run(s);
 }
