@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-struct daemon_job;
+struct tail_job;
 struct follow;
 struct notify_reg;
 
@@ -21,7 +21,7 @@ enum watch_open_result {
 };
 
 struct watch {
-	uint32_t slot;    /* index in the daemon's table */
+	uint32_t slot;    /* index in the tail's table */
 	uint32_t gen;     /* changes when the slot is reused or the file's
 	                     contents start over (truncation) */
 	struct follow *f; /* the path it was found under */
@@ -42,20 +42,20 @@ struct watch {
 	uint64_t age; /* holding: its birth time (else mtime) in ns; the older
 	                 of two files of one path that hold it is read first */
 
-	unsigned busy : 1;         /* a read job is in flight */
-	unsigned dirty : 1;        /* woken while busy: read again */
-	unsigned queued : 1;       /* in the ready queue */
-	unsigned moved : 1;        /* the path may name another file now */
-	unsigned done : 1;         /* --once: read to its end */
-	unsigned polled : 1;       /* inotify cannot watch it: stat-polled */
-	unsigned draining : 1;     /* no longer at its path: read late lines */
-	unsigned closing : 1;      /* rotate_wait is over: close at the end */
-	unsigned holding : 1;      /* its path's current file waits for it */
-	unsigned seeking : 1;      /* truncated contents whose copy is being
-	                              looked for: no file yet, not closed */
-	int reported;              /* errno already logged for it, or 0 */
-	struct daemon_job *parked; /* a read held back until older files of
-	                              its path are read (daemon.c) */
+	unsigned busy : 1;       /* a read job is in flight */
+	unsigned dirty : 1;      /* woken while busy: read again */
+	unsigned queued : 1;     /* in the ready queue */
+	unsigned moved : 1;      /* the path may name another file now */
+	unsigned done : 1;       /* --once: read to its end */
+	unsigned polled : 1;     /* inotify cannot watch it: stat-polled */
+	unsigned draining : 1;   /* no longer at its path: read late lines */
+	unsigned closing : 1;    /* rotate_wait is over: close at the end */
+	unsigned holding : 1;    /* its path's current file waits for it */
+	unsigned seeking : 1;    /* truncated contents whose copy is being
+	                            looked for: no file yet, not closed */
+	int reported;            /* errno already logged for it, or 0 */
+	struct tail_job *parked; /* a read held back until older files of
+	                             its path are read (tail.c) */
 
 	TAILQ_ENTRY(watch) ready_entry;
 };

@@ -1,0 +1,1641 @@
+/* tail.c -- follows, their files, the ready queue and the reads: see
+ * tail.h.  The checkpoint protocol is described in state.c. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "config.h"
+#include "follow.h"
+#include "log.h"
+#include "notify.h"
+#include "output.h"
+#include "path.h"
+#include "pool.h"
+#include "reader.h"
+#include "rotate.h"
+#include "state.h"
+#include "status.h"
+#include "tail.h"
+#include "watch.h"
+#include "xmalloc.h"
+
+#define TAIL_MAX_CLOSED 1024
+
+struct tail {
+	const struct config *cfg;
+	int once; /* --once: read what is there, then stop */
+	struct output *out;
+	struct notify *notify;
+	struct pool *pool;
+	struct tail_cbs cbs;
+	struct event *poll_ev;
+	struct event *drain_ev; /* the next rotate_wait to end */
+	struct event *reap_ev;  /* closes rotated files that are done */
+
+	struct follow **follows;
+	size_t nfollows;
+	size_t *input_files; /* follows per input, by index in cfg->inputs */
+	int *input_full;     /* max_files was reported for the input */
+
+	struct watch **slots; /* open files by slot; NULL where free */
+	uint32_t nslots;
+	uint32_t next_gen;
+	TAILQ_HEAD(, watch) ready; /* watches waiting for a free job slot */
+	size_t inflight;
+	size_t max_inflight;
+	int paused;       /* the pool is being remade: no read starts */
+	int stopping;     /* no read starts */
+	int freeing;      /* the loop is going: jobs back are only freed */
+	size_t once_left; /* --once: watches not read to their end yet */
+
+	struct state loaded; /* the checkpoint found at start */
+	struct state closed; /* files read to their end and closed, newest
+	                        last, at most TAIL_MAX_CLOSED */
+
+	uint64_t splits;
+	uint64_t newline_added;
+};
+
+/* A read of one file, from one offset to its end (or a chunk). */
+struct tail_job {
+	struct pool_job job;
+	struct tail *t;
+	uint32_t slot;
+	uint32_t gen;
+	char *tag;
+	char *path;
+	struct reader_req req;
+	struct reader_result res;
+};
+
+/* Looks for the copy copytruncate made of a file, off the loop. */
+struct tail_find_job {
+	struct pool_job job;
+	struct tail *t;
+	uint32_t slot; /* the watch of the old contents, waiting for it */
+	uint32_t gen;
+	char *dir;
+	struct watch_find q;
+	int fd;
+	struct stat st;
+	char *name;
+};
+
+static void tail_wake_held(struct tail *t, struct follow *f);
+static void tail_follow_event(void *arg, void *owner, uint32_t mask,
+                              uint32_t cookie, const char *name);
+static void tail_watch_event(void *arg, void *owner, uint32_t mask,
+                             uint32_t cookie, const char *name);
+static void tail_wake(struct tail *t, struct watch *w);
+static void tail_maybe_close(struct tail *t, struct watch *w);
+static void tail_job_done(struct pool_job *job);
+static void tail_watch_dir(struct tail *t, struct follow *f);
+static void tail_drain_update(struct tail *t);
+static void tail_check_path(struct tail *t, struct watch *w);
+static void tail_follow_maybe_drop(struct tail *t, struct follow *f);
+static void tail_unpark(struct tail *t, struct follow *f);
+static void tail_resume_copy(struct tail *t, struct follow *f,
+                             const struct state_file *e);
+static void tail_job_free(struct tail_job *j);
+static void tail_release(struct tail *t, struct watch *w);
+
+/* Something the checkpoint holds changed. */
+static void
+tail_changed(struct tail *t)
+{
+	t->cbs.changed(t->cbs.arg);
+}
+
+static struct watch *
+tail_lookup(const struct tail *t, uint32_t slot, uint32_t gen)
+{
+	struct watch *w = slot < t->nslots ? t->slots[slot] : NULL;
+
+	return w != NULL && w->gen == gen ? w : NULL;
+}
+
+/* Takes entry `e' (or nothing, if NULL) off the list of closed files. */
+static void
+tail_forget(struct tail *t, struct state_file *e)
+{
+	struct state *c = &t->closed;
+
+	if (e == NULL)
+		return;
+	free(e->path);
+	memmove(e, e + 1, (size_t)(c->files + c->nfiles - (e + 1)) * sizeof *e);
+	c->nfiles--;
+}
+
+/* Gives `w' a free slot and a new generation. */
+static void
+tail_slot_add(struct tail *t, struct watch *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nslots && t->slots[i] != NULL; i++)
+		;
+	if (i == t->nslots) {
+		t->slots =
+		    xreallocarray(t->slots, t->nslots + 1, sizeof *t->slots);
+		t->nslots++;
+	}
+	t->slots[i] = w;
+	w->slot = i;
+	w->gen = ++t->next_gen;
+	w->f->nwatches++;
+	/* An open file is in the checkpoint as such, not as a closed one. */
+	tail_forget(t, state_find(&t->closed, w->dev, w->ino));
+}
+
+/* The watch on (dev, ino), if any. */
+static struct watch *
+tail_watch_find(const struct tail *t, uint64_t dev, uint64_t ino)
+{
+	for (uint32_t i = 0; i < t->nslots; i++)
+		if (t->slots[i] != NULL && t->slots[i]->dev == dev &&
+		    t->slots[i]->ino == ino)
+			return t->slots[i];
+	return NULL;
+}
+
+/* The index of `in' in the configuration, or -1 if it is an input of an
+ * older one. */
+static ssize_t
+tail_input_index(const struct tail *t, const struct config_input *in)
+{
+	for (size_t i = 0; i < t->cfg->ninputs; i++)
+		if (&t->cfg->inputs[i] == in)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Stops following `f': it no longer counts against its input's max_files,
+ * and is freed on the next reap once none of its files is open. */
+static void
+tail_follow_drop(struct tail *t, struct follow *f)
+{
+	ssize_t idx = tail_input_index(t, f->input);
+
+	f->gone = 1;
+	if (idx >= 0) {
+		t->input_files[idx]--;
+		t->input_full[idx] = 0;
+	}
+	event_active(t->reap_ev, 0, 0);
+}
+
+/* Drops a path found by a glob once nothing of it is left to read; frees
+ * one dropped (by a reload too) once none of its files is open. */
+static void
+tail_follow_maybe_drop(struct tail *t, struct follow *f)
+{
+	if (f->gone && f->nwatches == 0 && f->hold == 0)
+		event_active(t->reap_ev, 0, 0);
+	if (!f->from_glob || f->gone || f->cur != NULL || f->nwatches > 0 ||
+	    f->hold > 0 || access(f->path, F_OK) == 0)
+		return;
+	log_info("%s is gone and read to its end; no longer following it",
+	         f->path);
+	tail_follow_drop(t, f);
+}
+
+/* Makes `w', a file rotated away from its path, hold the path's current
+ * file until it is read to its end.  Files of one path are read in the
+ * order they were created (birth time; where the filesystem keeps none,
+ * last written): two rotated within one tick of the clock that stamps
+ * writes would otherwise tie. */
+static void
+tail_hold(struct watch *w)
+{
+	struct stat st;
+
+	if (w->holding)
+		return;
+	w->holding = 1;
+	w->held = w->f;
+	w->held->hold++;
+	w->age =
+	    w->fd != -1 && fstat(w->fd, &st) == 0
+	        ? watch_birth(w->fd, (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+	                                 (uint64_t)st.st_mtim.tv_nsec)
+	        : 0;
+}
+
+/* True if an older file of w's path is still to be read before it. */
+static int
+tail_behind(const struct tail *t, const struct watch *w)
+{
+	const struct watch *o;
+
+	if (!w->holding)
+		return 0;
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		o = t->slots[i];
+		if (o != NULL && o != w && o->held == w->held && o->holding &&
+		    (o->age < w->age ||
+		     (o->age == w->age && o->slot < w->slot)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Reads the oldest of the files that hold f's current file, if it waits
+ * for a read. */
+static void
+tail_wake_held(struct tail *t, struct follow *f)
+{
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		struct watch *o = t->slots[i];
+		if (o != NULL && o->held == f && o->holding && o->dirty &&
+		    !o->busy && !tail_behind(t, o)) {
+			o->dirty = 0;
+			tail_wake(t, o);
+		}
+	}
+}
+
+/* Lets the current file of the path w holds be read once w no longer
+ * holds it. */
+static void
+tail_release(struct tail *t, struct watch *w)
+{
+	struct follow *f = w->held;
+
+	if (!w->holding)
+		return;
+	w->holding = 0;
+	w->held = NULL;
+	if (--f->hold > 0) {
+		tail_wake_held(t, f); /* the next older file goes on */
+		return;
+	}
+	tail_unpark(t, f);
+	if (f->hold == 0 && f->cur != NULL && f->cur->dirty &&
+	    f->cur->parked == NULL) {
+		f->cur->dirty = 0;
+		tail_wake(t, f->cur);
+	}
+	tail_follow_maybe_drop(t, f);
+}
+
+/* Remembers a file read to its end, so that found again under another
+ * name it goes on from there; forgets the oldest past TAIL_MAX_CLOSED. */
+static void
+tail_remember(struct tail *t, const char *path, uint64_t dev, uint64_t ino,
+              uint64_t offset, uint32_t fp_len, uint64_t fp_hash)
+{
+	struct state *c = &t->closed;
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->nfiles; i++) {
+		if ((c->files[i].dev == dev && c->files[i].ino == ino) ||
+		    (c->nfiles >= TAIL_MAX_CLOSED && i == 0)) {
+			free(c->files[i].path);
+			continue;
+		}
+		c->files[k++] = c->files[i];
+	}
+	c->nfiles = k;
+	state_add(c, path, dev, ino, offset, fp_len, fp_hash)->kind =
+	    STATE_DONE;
+}
+
+/* The remembered file on (dev, ino) whose fingerprint the file open on fd
+ * still has; taken off the list.  Returns its offset, or -1. */
+static int64_t
+tail_recall(struct tail *t, int fd, uint64_t dev, uint64_t ino)
+{
+	struct state_file *e = state_find(&t->closed, dev, ino);
+	int64_t offset;
+
+	if (e == NULL)
+		return -1;
+	offset = watch_fp_matches(fd, e->fp_len, e->fp_hash)
+	             ? (int64_t)e->offset
+	             : -1;
+	tail_forget(t, e);
+	return offset;
+}
+
+/* Forgets a watch: its slot, registration, timer and file. */
+static void
+tail_watch_remove(struct tail *t, struct watch *w)
+{
+	if (w->busy || w->parked != NULL)
+		fatalx("internal error: %s closed with a read in flight",
+		       w->f->path);
+	if (w->queued)
+		TAILQ_REMOVE(&t->ready, w, ready_entry);
+	tail_release(t, w);
+	notify_rm(t->notify, w->file_reg);
+	if (w->f->cur == w)
+		w->f->cur = NULL;
+	t->slots[w->slot] = NULL;
+	w->f->nwatches--;
+	tail_follow_maybe_drop(t, w->f);
+	watch_free(w);
+	tail_changed(t);
+}
+
+/* A path needs the stat poll when inotify cannot tell us about it. */
+static int
+tail_follow_needs_poll(const struct tail *t, const struct follow *f)
+{
+	return !t->once && !f->gone &&
+	       (f->polled || f->dir_lost ||
+	        (f->cur == NULL && f->dir_reg == NULL));
+}
+
+/* Arms the poll timer while some path or file needs it, and only then: an
+ * idle daemon whose files inotify watches has no timer at all. */
+static void
+tail_poll_update(struct tail *t)
+{
+	int need = 0;
+
+	for (size_t i = 0; i < t->nfollows && !need; i++)
+		need = tail_follow_needs_poll(t, t->follows[i]);
+	for (uint32_t i = 0; i < t->nslots && !need; i++)
+		need = t->slots[i] != NULL && t->slots[i]->polled;
+	if (need && !evtimer_pending(t->poll_ev, NULL)) {
+		clock_timer(t->poll_ev, t->cfg->poll_interval);
+	} else if (!need)
+		evtimer_del(t->poll_ev);
+}
+
+static void
+tail_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail *t = arg;
+	struct follow *f;
+	struct watch *w;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < t->nfollows; i++) {
+		f = t->follows[i];
+		if (f->gone)
+			continue;
+		if (f->dir_lost) {
+			/* Watch whatever directory has the path now. */
+			notify_rm(t->notify, f->dir_reg);
+			f->dir_reg = NULL;
+			f->dir_lost = 0;
+			tail_watch_dir(t, f);
+			if (f->cur == NULL)
+				tail_follow_open(t, f, TAIL_APPEARED);
+		} else if (f->cur == NULL && tail_follow_needs_poll(t, f))
+			tail_follow_open(t, f, TAIL_APPEARED);
+	}
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		w = t->slots[i];
+		if (w == NULL || !(w->polled || w->f->polled))
+			continue;
+		w->moved = w->f->cur == w;
+		tail_wake(t, w);
+	}
+	tail_poll_update(t);
+}
+
+/* Watches the directory of `f' for its name to appear or be replaced. */
+static void
+tail_watch_dir(struct tail *t, struct follow *f)
+{
+	struct stat st;
+
+	if (t->once || f->dir_reg != NULL)
+		return;
+	f->dir_reg = notify_add(t->notify, f->dir, NOTIFY_DIR_MASK,
+	                        tail_follow_event, t, f);
+	if (f->dir_reg != NULL && stat(f->dir, &st) == 0) {
+		f->dir_dev = (uint64_t)st.st_dev;
+		f->dir_ino = (uint64_t)st.st_ino;
+	}
+}
+
+/* Starts inotify on the file of `w', opened from `path'. */
+static void
+tail_watch_notify(struct tail *t, struct watch *w, const char *path)
+{
+	if (t->once)
+		return;
+	w->file_reg = notify_add(t->notify, path, NOTIFY_FILE_MASK,
+	                         tail_watch_event, t, w);
+	if (w->file_reg == NULL) {
+		log_warn("cannot watch %s with inotify; checking it every "
+		         "poll_interval",
+		         path);
+		w->polled = 1;
+	}
+}
+
+/* Reads an older file of f's path (rotated away, or the copy of a
+ * truncated file) from `offset' to its end before f's current file. */
+static void
+tail_read_first(struct tail *t, struct follow *f, int fd, const struct stat *st,
+                uint64_t offset, uint32_t fp_len, uint64_t fp_hash)
+{
+	struct watch *w = watch_create(f, fd, st, offset);
+
+	tail_slot_add(t, w);
+	w->fp_len = fp_len;
+	w->fp_hash = fp_hash;
+	w->draining = 1;
+	w->closing = 1;
+	tail_hold(w);
+	if (t->once)
+		t->once_left++;
+	w->dirty = 1; /* read, oldest first, by tail_wake_held() */
+}
+
+/* At start-up: the checkpoint names files of this path other than the one
+ * there now (rotated while tailmux was down).  Find each by identity in the
+ * directory and read its rest before the current file. */
+static void
+tail_resume_rotated(struct tail *t, struct follow *f, uint64_t cur_dev,
+                    uint64_t cur_ino)
+{
+	struct state_file *e;
+	struct watch_find q;
+	struct stat st;
+	char *name;
+	int fd;
+
+	for (size_t i = 0; i < t->loaded.nfiles; i++) {
+		e = &t->loaded.files[i];
+		if (strcmp(e->path, f->path) == 0 && e->kind == STATE_COPY) {
+			tail_resume_copy(t, f, e);
+			continue;
+		}
+		if (strcmp(e->path, f->path) != 0 || e->ino == 0 ||
+		    e->kind != STATE_OPEN ||
+		    (e->dev == cur_dev && e->ino == cur_ino) ||
+		    tail_watch_find(t, e->dev, e->ino) != NULL)
+			continue;
+		memset(&q, 0, sizeof q);
+		q.dev = e->dev;
+		q.ino = e->ino;
+		q.fp_len = e->fp_len;
+		q.fp_hash = e->fp_hash;
+		fd = watch_find(f->dir, &q, &st, &name);
+		if (fd == -1) {
+			log_warnx(
+			    "%s: the file it named at the last checkpoint "
+			    "(inode %" PRIu64 ", offset %" PRIu64 ") is "
+			    "gone; lines it got after that checkpoint "
+			    "cannot be read",
+			    f->path, e->ino, e->offset);
+			continue;
+		}
+		log_info("%s was rotated while tailmux was down; reading the "
+		         "rest of %s from offset %" PRIu64 " first",
+		         f->path, name, e->offset);
+		free(name);
+		tail_read_first(t, f, fd, &st, e->offset, e->fp_len,
+		                e->fp_hash);
+	}
+}
+
+/* Fills *q to look for the copy of truncated contents: those of file
+ * `ino', read up to `offset', with the given fingerprint, first seen at
+ * `seen_at'.  A copy can be told by its fingerprint alone when lines were
+ * read from it (the copy holds the rest), or, when none were, when its
+ * fingerprint is a whole KiB; a shorter one could match an unrelated file,
+ * so then only files created since the contents were first seen will do.
+ * Returns 0 when no copy can be told (no fingerprint, or a short one and
+ * no time seen). */
+static int
+tail_copy_query(struct watch_find *q, uint64_t ino, uint64_t offset,
+                uint32_t fp_len, uint64_t fp_hash, uint64_t seen_at)
+{
+	memset(q, 0, sizeof *q);
+	if (fp_len == 0)
+		return 0;
+	if (offset == 0 && fp_len < STATE_FP_MAX) {
+		if (seen_at == 0)
+			return 0;
+		q->min_birth = seen_at;
+	}
+	q->skip_ino = ino;
+	q->fp_len = fp_len;
+	q->fp_hash = fp_hash;
+	q->min_size = offset;
+	return 1;
+}
+
+/* At start-up: the file at f's path has the checkpointed inode but not its
+ * contents: truncated while tailmux was down (copytruncate), or a new file
+ * on a reused inode.  If a copy of the old contents is in the directory,
+ * read its rest first. */
+static void
+tail_resume_copy(struct tail *t, struct follow *f, const struct state_file *e)
+{
+	struct watch_find q;
+	struct stat st;
+	char *name;
+	int fd;
+
+	if (!tail_copy_query(&q, e->ino, e->offset, e->fp_len, e->fp_hash,
+	                     e->seen_at))
+		return;
+	fd = watch_find(f->dir, &q, &st, &name);
+	if (fd == -1)
+		return;
+	log_info("%s was truncated while tailmux was down; reading the rest "
+	         "of its copy %s from offset %" PRIu64 " first",
+	         f->path, name, e->offset);
+	free(name);
+	tail_read_first(t, f, fd, &st, e->offset, e->fp_len, e->fp_hash);
+}
+
+/* Where to start reading a file found at f's path. */
+static uint64_t
+tail_start_offset(struct tail *t, struct follow *f, int fd,
+                  const struct stat *st, enum tail_open how, struct watch *w)
+{
+	struct state_file *e;
+	int64_t known;
+
+	if (how != TAIL_STARTUP) {
+		/* Appeared or replaced while we watched: all new, unless it is
+		 * a file we read to its end under another name (or, added by a
+		 * reload, under this one while an earlier configuration had
+		 * it).  Added by a reload: as at start-up. */
+		known = tail_recall(t, fd, (uint64_t)st->st_dev,
+		                    (uint64_t)st->st_ino);
+		if (known >= 0 && (uint64_t)known <= (uint64_t)st->st_size) {
+			log_info("%s is a file already read%s; going on from "
+			         "offset %" PRId64,
+			         f->path,
+			         how == TAIL_ADDED ? "" : " under another name",
+			         known);
+			return (uint64_t)known;
+		}
+		if (how == TAIL_APPEARED || known >= 0)
+			return 0;
+		return f->input->start == START_END ? (uint64_t)st->st_size : 0;
+	}
+	e = state_find(&t->loaded, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+	if (e != NULL && watch_fp_matches(fd, e->fp_len, e->fp_hash) &&
+	    e->offset <= (uint64_t)st->st_size) {
+		log_debug("%s: resuming at offset %" PRIu64, f->path,
+		          e->offset);
+		w->fp_len = e->fp_len;
+		w->fp_hash = e->fp_hash;
+		if (e->seen_at != 0)
+			w->seen_at = e->seen_at;
+		return e->offset;
+	}
+	if (e != NULL) {
+		log_info("%s holds new contents on the checkpointed inode; "
+		         "reading it from its start",
+		         f->path);
+		tail_resume_copy(t, f, e);
+		return 0;
+	}
+	if (f->seen) {
+		log_info("%s is a new file since the last checkpoint; reading "
+		         "it from its start",
+		         f->path);
+		return 0;
+	}
+	return f->input->start == START_END ? (uint64_t)st->st_size : 0;
+}
+
+/* The file just opened at f's path is already open under another name:
+ * a rotated file that now matches a glob takes its new name (and keeps
+ * its offset); the current file of another path is not read twice.
+ * Returns 1 if it dealt with the file (closing fd), 0 if it is new. */
+static int
+tail_follow_adopt(struct tail *t, struct follow *f, int fd,
+                  const struct stat *st)
+{
+	struct watch *w =
+	    tail_watch_find(t, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+	struct follow *old;
+
+	if (w == NULL || w->f == f)
+		return 0;
+	close(fd);
+	if (!w->draining && watch_replaced(w, w->f->path) == 1)
+		tail_check_path(t, w); /* its rename is seen here first */
+	if (!w->draining) {
+		if (f->reported != EEXIST)
+			log_warnx("%s is the file %s, already followed; not "
+			          "reading it twice",
+			          f->path, w->f->path);
+		f->reported = EEXIST;
+		return 1;
+	}
+	if (strcmp(w->f->path, f->path) == 0)
+		log_info("%s is followed again; going on from offset %" PRIu64,
+		         f->path, w->offset);
+	else
+		log_info("%s was renamed to %s; following it under that name",
+		         w->f->path, f->path);
+	/* It goes on holding its old path's current file, if it did: its
+	 * unread lines were written before those. */
+	old = w->f;
+	old->nwatches--;
+	if (old->cur == w)
+		old->cur = NULL; /* a path a reload dropped */
+	if (w->file_reg == NULL)
+		tail_watch_notify(t, w, f->path);
+	w->f = f;
+	f->nwatches++;
+	f->cur = w;
+	f->seen = 1;
+	f->reported = 0;
+	w->draining = w->closing = 0;
+	tail_watch_dir(t, f);
+	tail_follow_maybe_drop(t, old);
+	tail_drain_update(t);
+	tail_changed(t);
+	tail_wake(t, w);
+	return 1;
+}
+
+void
+tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
+{
+	struct stat st;
+	struct watch *w;
+	int fd;
+
+	switch (watch_open(f->path, &fd, &st)) {
+	case WATCH_OPENED:
+		if (tail_follow_adopt(t, f, fd, &st))
+			break;
+		if (how == TAIL_STARTUP)
+			tail_resume_rotated(t, f, (uint64_t)st.st_dev,
+			                    (uint64_t)st.st_ino);
+		else if (how == TAIL_APPEARED && f->reported == ENOENT)
+			log_info("%s appeared; reading it from its start",
+			         f->path);
+		f->reported = 0;
+		f->polled = 0;
+		w = watch_create(f, fd, &st, 0);
+		w->offset = w->committed =
+		    tail_start_offset(t, f, fd, &st, how, w);
+		/* Known from the first checkpoint on, so that a file truncated
+		 * (or replaced on its inode) before its first read is told
+		 * from the one checkpointed. */
+		if (w->fp_len == 0)
+			watch_fingerprint(fd, &w->fp_len, &w->fp_hash);
+		tail_slot_add(t, w);
+		f->cur = w;
+		f->seen = 1;
+		tail_watch_notify(t, w, f->path);
+		tail_watch_dir(t, f);
+		tail_changed(t);
+		tail_wake(t, w);
+		break;
+	case WATCH_MISSING:
+		if (how == TAIL_STARTUP)
+			tail_resume_rotated(t, f, 0, 0);
+		if (t->once) {
+			log_warnx("%s does not exist; nothing to read from it",
+			          f->path);
+			t->once_left--;
+			break;
+		}
+		if (f->from_glob) {
+			tail_follow_maybe_drop(t, f);
+			break;
+		}
+		if (how != TAIL_APPEARED || f->reported != ENOENT)
+			log_warnx("%s does not exist yet; waiting for it",
+			          f->path);
+		f->reported = ENOENT;
+		tail_watch_dir(t, f);
+		break;
+	case WATCH_FAILED:
+		if (t->once) {
+			log_warn("cannot read %s", f->path);
+			t->once_left--;
+			break;
+		}
+		if (f->reported != errno)
+			log_warn("cannot read %s; trying again every "
+			         "poll_interval",
+			         f->path);
+		f->reported = errno;
+		f->polled = 1;
+		break;
+	}
+	/* Files found rotated at start-up are read oldest first, once all
+	 * of them hold the path. */
+	tail_wake_held(t, f);
+	tail_poll_update(t);
+}
+
+/* Arms the drain timer for the earliest rotate_wait still running. */
+static void
+tail_drain_update(struct tail *t)
+{
+	uint64_t next = UINT64_MAX, now;
+	struct watch *w;
+
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		w = t->slots[i];
+		if (w != NULL && w->draining && !w->closing &&
+		    w->drain_at < next)
+			next = w->drain_at;
+	}
+	evtimer_del(t->drain_ev);
+	if (next == UINT64_MAX)
+		return;
+	now = clock_ms();
+	next = next > now ? next - now : 0;
+	clock_timer(t->drain_ev, next);
+}
+
+/* rotate_wait is over for some rotated files: read them one last time to
+ * their end, then close them once what they gave is written. */
+static void
+tail_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail *t = arg;
+	uint64_t now = clock_ms();
+	struct watch *w;
+
+	(void)fd;
+	(void)what;
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		w = t->slots[i];
+		if (w == NULL || !w->draining || w->closing ||
+		    w->drain_at > now)
+			continue;
+		w->closing = 1;
+		w->dirty = 1; /* one more read, even if inotify was quiet */
+		if (!w->busy) {
+			w->dirty = 0;
+			tail_wake(t, w);
+		}
+	}
+	tail_drain_update(t);
+}
+
+/* Closes a rotated file once rotate_wait is over, it was read to its end
+ * and every line it gave is written. */
+static void
+tail_maybe_close(struct tail *t, struct watch *w)
+{
+	if (!w->closing || w->seeking || w->busy || w->queued || w->dirty ||
+	    w->parked != NULL || w->committed != w->offset)
+		return;
+	log_debug("%s: closing the rotated file (inode %" PRIu64
+	          ") after %" PRIu64 " bytes",
+	          w->f->path, w->ino, w->offset);
+	if (w->fd != -1)
+		tail_remember(t, w->f->path, w->dev, w->ino, w->offset,
+		              w->fp_len, w->fp_hash);
+	tail_watch_remove(t, w);
+}
+
+/* Notices a directory replaced under its path (removed and made again, or
+ * renamed and replaced): its watch, on the old one, would see nothing. */
+static void
+tail_check_dir(struct tail *t, struct follow *f)
+{
+	struct stat st;
+
+	if (f->dir_reg == NULL)
+		return;
+	if (stat(f->dir, &st) == -1 || (uint64_t)st.st_dev != f->dir_dev ||
+	    (uint64_t)st.st_ino != f->dir_ino) {
+		f->dir_lost = 1;
+		tail_poll_update(t);
+	}
+}
+
+/* `w' is no longer at its path: it is read to its end before the path's
+ * current file, and kept open for late lines during rotate_wait. */
+static void
+tail_drain_begin(struct tail *t, struct watch *w)
+{
+	w->draining = 1;
+	w->drain_at = clock_ms() + w->f->input->rotate_wait;
+	tail_hold(w);
+	tail_drain_update(t);
+	tail_wake(t, w);
+}
+
+/* The path of `w' (its current file) may name another file now: if so, w
+ * becomes a rotated file read for late lines during rotate_wait, and the
+ * new file (if any) becomes current. */
+static void
+tail_check_path(struct tail *t, struct watch *w)
+{
+	struct follow *f = w->f;
+	int r;
+
+	w->moved = 0;
+	r = watch_replaced(w, f->path);
+	if (r == 0)
+		return;
+	if (r == -1) {
+		log_warn("cannot stat %s", f->path);
+		return;
+	}
+	f->cur = NULL;
+	/* What is left in the old file was written before anything in the
+	 * new one: read it to its end first. */
+	tail_drain_begin(t, w);
+	if (access(f->path, F_OK) == 0) {
+		log_info("%s was rotated; following the new file, and the old "
+		         "one for %" PRIu64 " ms more",
+		         f->path, f->input->rotate_wait);
+		f->reported = 0;
+	} else {
+		log_info("%s was removed or renamed; waiting for a new file",
+		         f->path);
+		f->reported = ENOENT; /* said just now */
+		tail_check_dir(t, f);
+	}
+	tail_follow_open(t, f, TAIL_APPEARED);
+	tail_changed(t);
+}
+
+static void
+tail_job_run(struct pool_job *job)
+{
+	struct tail_job *j = (struct tail_job *)job;
+
+	reader_run(&j->req, &j->res);
+}
+
+static void
+tail_job_free(struct tail_job *j)
+{
+	buf_free(&j->res.out);
+	free(j->tag);
+	free(j->path);
+	free(j);
+}
+
+/* Fills free job slots from the ready queue while the output keeps up. */
+void
+tail_dispatch(struct tail *t)
+{
+	struct tail_job *j;
+	struct watch *w;
+
+	while (!t->stopping && !t->paused && t->inflight < t->max_inflight &&
+	       output_pending(t->out) < (size_t)t->cfg->max_pending &&
+	       (w = TAILQ_FIRST(&t->ready)) != NULL) {
+		TAILQ_REMOVE(&t->ready, w, ready_entry);
+		w->queued = 0;
+		j = xcalloc(1, sizeof *j);
+		j->job.run = tail_job_run;
+		j->job.done = tail_job_done;
+		j->t = t;
+		j->slot = w->slot;
+		j->gen = w->gen;
+		j->tag = xstrdup(w->f->input->tag);
+		j->path = xstrdup(w->f->path);
+		j->req.fd = w->fd; /* not closed while the job is out */
+		j->req.offset = w->offset;
+		/* Lines of one read go to one file: with rotate_size, a
+		 * read takes no more than fits in an empty one. */
+		j->req.chunk = READER_CHUNK;
+		if (t->cfg->rotate_size != 0 &&
+		    t->cfg->rotate_size < READER_CHUNK)
+			j->req.chunk = (size_t)t->cfg->rotate_size;
+		j->req.max_line = (size_t)t->cfg->max_line;
+		j->req.final = t->once;
+		j->req.format = t->cfg->format;
+		j->req.tag = j->tag;
+		j->req.path = j->path;
+		j->req.fp_len = w->fp_len;
+		j->req.fp_hash = w->fp_hash;
+		w->busy = 1;
+		w->dirty = 0;
+		t->inflight++;
+		pool_submit(t->pool, &j->job);
+	}
+}
+
+/* Asks for a read of `w' (or another one, if one is in flight). */
+static void
+tail_wake(struct tail *t, struct watch *w)
+{
+	if (t->stopping || w->done || w->fd == -1)
+		return;
+	if (w->busy || w->parked != NULL ||
+	    (w->f->cur == w && w->f->hold > 0) || tail_behind(t, w)) {
+		w->dirty = 1;
+		return;
+	}
+	if (!w->queued) {
+		TAILQ_INSERT_TAIL(&t->ready, w, ready_entry);
+		w->queued = 1;
+	}
+	tail_dispatch(t);
+}
+
+static void
+tail_find_run(struct pool_job *job)
+{
+	struct tail_find_job *j = (struct tail_find_job *)job;
+
+	j->fd = watch_find(j->dir, &j->q, &j->st, &j->name);
+}
+
+/* The search for a truncated file's copy came back. */
+static void
+tail_find_done(struct pool_job *job)
+{
+	struct tail_find_job *j = (struct tail_find_job *)job;
+	struct tail *t = j->t;
+	struct watch *old = tail_lookup(t, j->slot, j->gen);
+
+	t->inflight--;
+	if (old != NULL)
+		old->seeking = 0;
+	if (old == NULL || t->freeing) { /* gone, or the loop is */
+		if (j->fd != -1)
+			close(j->fd);
+	} else if (j->fd != -1) {
+		log_info("%s: reading the lines it held past offset %" PRIu64
+		         " from its copy %s",
+		         old->f->path, old->offset, j->name);
+		old->fd = j->fd;
+		old->dev = (uint64_t)j->st.st_dev;
+		old->ino = (uint64_t)j->st.st_ino;
+		if (t->once)
+			t->once_left++; /* one more file to read to its end */
+		tail_changed(t);
+		tail_wake(t, old); /* to its end; then it lets go */
+	} else {
+		log_info("%s: no copy of it found in %s; lines written just "
+		         "before the truncation, if any, were not read",
+		         old->f->path, j->dir);
+		tail_release(t, old);
+		event_active(t->reap_ev, 0, 0);
+	}
+	free(j->name);
+	free(j->dir);
+	free(j);
+	if (t->freeing)
+		return;
+	tail_dispatch(t);
+	t->cbs.done(t->cbs.arg);
+}
+
+/* The file of `w' was truncated (copytruncate, or by hand): start over at
+ * its start, after reading what its copy holds past our offset.  When no
+ * line of it was read yet (it waited behind older files) and its
+ * fingerprint is short, only a copy created after its contents were first
+ * seen will do (the first such): an older file, even one renamed or
+ * written since, could start with the same bytes. */
+static void
+tail_truncated(struct tail *t, struct watch *w)
+{
+	struct tail_find_job *j;
+	struct watch_find q;
+	struct watch *old;
+
+	log_info("%s was truncated; reading it from its start", w->f->path);
+	if (w == w->f->cur && tail_copy_query(&q, w->ino, w->offset, w->fp_len,
+	                                      w->fp_hash, w->seen_at)) {
+		/* The old contents keep w's slot and generation, so that the
+		 * lines of them still waiting for the output commit to them;
+		 * until their copy is found they have no file, and the
+		 * checkpoint names them as a "copy" to look for. */
+		old = xcalloc(1, sizeof *old);
+		*old = *w;
+		old->fd = -1;
+		old->file_reg = NULL;
+		old->moved = old->dirty = old->queued = 0;
+		old->draining = old->closing = old->holding = 1;
+		old->seeking = 1;
+		old->held = old->f;
+		old->age = UINT64_MAX; /* the newest contents before */
+		old->f->hold++;
+		old->f->nwatches++;
+		t->slots[old->slot] = old;
+		w->f->nwatches--; /* tail_slot_add counts w again */
+		tail_slot_add(t, w);
+
+		j = xcalloc(1, sizeof *j);
+		j->job.run = tail_find_run;
+		j->job.done = tail_find_done;
+		j->t = t;
+		j->slot = old->slot;
+		j->gen = old->gen;
+		j->dir = xstrdup(w->f->dir);
+		j->q = q;
+		j->fd = -1;
+		t->inflight++;
+		pool_submit(t->pool, &j->job);
+	} else
+		w->gen = ++t->next_gen; /* old lines commit nothing */
+	w->offset = w->committed = 0;
+	w->fp_len = 0;
+	w->seen_at = watch_now();
+	tail_changed(t);
+}
+
+/* True if a file rotated away from f's path holds lines not read yet, or
+ * truncated contents of it still wait for their copy to be found; the
+ * files are woken, and hold f's current file until read. */
+static int
+tail_old_has_more(struct tail *t, struct follow *f)
+{
+	struct watch *o;
+	struct stat st;
+	int more = 0;
+
+	for (uint32_t i = 0; i < t->nslots && f->nwatches > 1; i++) {
+		o = t->slots[i];
+		if (o != NULL && o->f == f && o->seeking) {
+			more = 1; /* read once its copy is found */
+			continue;
+		}
+		if (o == NULL || o->f != f || o == f->cur ||
+		    fstat(o->fd, &st) == -1 ||
+		    (uint64_t)st.st_size <= o->offset)
+			continue;
+		tail_hold(o);
+		tail_wake(t, o);
+		more = 1;
+	}
+	return more;
+}
+
+/* Hands a read's lines to the output and decides what next.  A read of a
+ * path's current file that finds older, rotated files of the path with
+ * lines still unread is parked until those are read: they were written
+ * first. */
+static void
+tail_job_apply(struct tail *t, struct watch *w, struct tail_job *j)
+{
+	struct reader_result *res = &j->res;
+	struct output_mark mark;
+	int eof;
+
+	if (res->fp_changed || (uint64_t)res->st.st_size < j->req.offset) {
+		/* What was read may be new contents at an old offset. */
+		tail_truncated(t, w);
+		w->dirty = 1;
+	} else if (w == w->f->cur && tail_old_has_more(t, w->f)) {
+		w->parked = j;
+		return;
+	} else {
+		t->newline_added += res->stats.newline_added;
+		if (res->stats.splits > 0) {
+			t->splits += res->stats.splits;
+			log_warnx(
+			    "%s: split lines longer than max_line (%" PRIu64
+			    " bytes): %" PRIu64 " cuts",
+			    w->f->path, t->cfg->max_line, res->stats.splits);
+		}
+		mark.slot = w->slot;
+		mark.gen = w->gen;
+		mark.offset = res->next_offset;
+		w->offset = res->next_offset;
+		if (res->fp_len > w->fp_len) {
+			w->fp_len = res->fp_len;
+			w->fp_hash = res->fp_hash;
+		}
+		output_append(t->out, &res->out, &mark);
+	}
+	eof = res->eof;
+	tail_job_free(j);
+	if (!eof || w->dirty) {
+		w->dirty = 0;
+		tail_wake(t, w);
+	} else {
+		tail_release(t, w);
+		if (t->once) {
+			w->done = 1;
+			t->once_left--;
+		} else if (w->moved && w->f->cur == w)
+			tail_check_path(t, w);
+		else
+			tail_maybe_close(t, w);
+	}
+}
+
+/* Applies the reads parked on f's files, once nothing holds them. */
+static void
+tail_unpark(struct tail *t, struct follow *f)
+{
+	struct tail_job *j;
+	struct watch *w;
+
+	for (uint32_t i = 0; i < t->nslots && f->hold == 0; i++) {
+		w = t->slots[i];
+		if (w == NULL || w->f != f || w->parked == NULL)
+			continue;
+		j = w->parked;
+		w->parked = NULL;
+		tail_job_apply(t, w, j);
+	}
+}
+
+/* A read came back from the pool. */
+static void
+tail_job_done(struct pool_job *job)
+{
+	struct tail_job *j = (struct tail_job *)job;
+	struct tail *t = j->t;
+	struct watch *w;
+
+	t->inflight--;
+	w = tail_lookup(t, j->slot, j->gen);
+	if (w == NULL || t->freeing) {
+		tail_job_free(j); /* its watch went while it ran */
+	} else if (j->res.err != 0) {
+		w->busy = 0;
+		if (w->reported != j->res.err)
+			log_warnx("cannot read %s: %s", w->f->path,
+			          strerror(j->res.err));
+		w->reported = j->res.err;
+		w->polled = 1;
+		tail_job_free(j);
+		tail_poll_update(t);
+	} else {
+		w->busy = 0;
+		w->reported = 0;
+		tail_job_apply(t, w, j);
+	}
+	tail_dispatch(t);
+	t->cbs.done(t->cbs.arg);
+}
+
+void
+tail_committed(struct tail *t, const struct output_mark *mark)
+{
+	struct watch *w = tail_lookup(t, mark->slot, mark->gen);
+
+	if (w != NULL) {
+		w->committed = mark->offset;
+		if (w->closing)
+			event_active(t->reap_ev, 0, 0); /* not from in here */
+	}
+}
+
+/* Closes the rotated files that are done, on a loop turn of their own. */
+static void
+tail_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail *t = arg;
+
+	(void)fd;
+	(void)what;
+	size_t k = 0;
+
+	for (uint32_t i = 0; i < t->nslots; i++)
+		if (t->slots[i] != NULL)
+			tail_maybe_close(t, t->slots[i]);
+	for (size_t i = 0; i < t->nfollows; i++) {
+		struct follow *f = t->follows[i];
+		if (!f->gone || f->nwatches > 0 || f->hold > 0) {
+			t->follows[k++] = f;
+			continue;
+		}
+		notify_rm(t->notify, f->dir_reg);
+		follow_free(f);
+	}
+	t->nfollows = k;
+	t->cbs.done(t->cbs.arg);
+}
+
+void
+tail_render(const struct tail *t, struct state *st)
+{
+	struct state_file *e;
+	struct watch *w;
+	struct follow *f;
+
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		w = t->slots[i];
+		if (w == NULL)
+			continue;
+		e = state_add(st, w->f->path, w->dev, w->ino, w->committed,
+		              w->fp_len, w->fp_hash);
+		e->kind = w->fd == -1 ? STATE_COPY : STATE_OPEN;
+		e->seen_at = w->seen_at;
+	}
+	for (size_t i = 0; i < t->closed.nfiles; i++) {
+		const struct state_file *c = &t->closed.files[i];
+		state_add(st, c->path, c->dev, c->ino, c->offset, c->fp_len,
+		          c->fp_hash)
+		    ->kind = STATE_DONE;
+	}
+	/* A path with no file now is still known: whatever appears there is
+	 * read from its start. */
+	for (size_t i = 0; i < t->nfollows; i++) {
+		f = t->follows[i];
+		if (f->cur == NULL && f->seen)
+			state_add(st, f->path, 0, 0, 0, 0, 0);
+	}
+}
+
+int
+tail_is_own(const struct tail *t, const char *path)
+{
+	return strcmp(path, output_path(t->out)) == 0 ||
+	       rotate_is_own(t->cfg->output_path, t->cfg->state_file, path);
+}
+
+struct follow *
+tail_follow_add(struct tail *t, const char *path, const struct config_input *in,
+                int from_glob)
+{
+	size_t idx = (size_t)(in - t->cfg->inputs);
+	struct follow *f;
+
+	if (from_glob && t->input_files[idx] >= in->max_files) {
+		if (!t->input_full[idx])
+			log_warnx(
+			    "[input:%s] follows max_files (%u) files; not "
+			    "following %s or any more new ones",
+			    in->name, in->max_files, path);
+		t->input_full[idx] = 1;
+		return NULL;
+	}
+	f = follow_create(path, in);
+	f->from_glob = from_glob;
+	for (size_t k = 0; k < t->loaded.nfiles; k++)
+		if (strcmp(t->loaded.files[k].path, path) == 0)
+			f->seen = 1;
+	t->follows =
+	    xreallocarray(t->follows, t->nfollows + 1, sizeof *t->follows);
+	t->follows[t->nfollows++] = f;
+	t->input_files[in - t->cfg->inputs]++;
+	return f;
+}
+
+struct follow *
+tail_follow_get(const struct tail *t, const char *path)
+{
+	for (size_t i = 0; i < t->nfollows; i++)
+		if (!t->follows[i]->gone &&
+		    strcmp(t->follows[i]->path, path) == 0)
+			return t->follows[i];
+	return NULL;
+}
+
+/* The file at f's path was renamed to `name' in its directory.  A file
+ * tailmux has not opened (created and renamed away again before a busy loop
+ * saw it at the path) is read from its start, or from where it was left if
+ * it was read before, ahead of the path's current file. */
+static void
+tail_follow_moved(struct tail *t, struct follow *f, const char *name)
+{
+	char *path = xasprintf("%s/%s", f->dir, name);
+	struct watch *w;
+	struct stat st;
+	int64_t offset;
+	int fd;
+
+	if (t->once || f->dir_lost || strcmp(name, f->base) == 0 ||
+	    tail_is_own(t, path) || watch_open(path, &fd, &st) != WATCH_OPENED)
+		goto out;
+	if (tail_watch_find(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
+		close(fd);
+		goto out;
+	}
+	offset = tail_recall(t, fd, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	if (offset < 0)
+		log_info("%s held a file only briefly, renamed to %s before "
+		         "it was seen there; reading it from its start",
+		         f->path, path);
+	w = watch_create(f, fd, &st, offset < 0 ? 0 : (uint64_t)offset);
+	watch_fingerprint(fd, &w->fp_len, &w->fp_hash);
+	tail_slot_add(t, w);
+	tail_watch_notify(t, w, path);
+	tail_drain_begin(t, w);
+	tail_changed(t);
+out:
+	free(path);
+}
+
+/* inotify: something happened in the directory of follow `owner'. */
+static void
+tail_follow_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
+                  const char *name)
+{
+	struct tail *t = arg;
+	struct follow *f = owner;
+
+	if (mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+		/* The directory itself went: the poll watches for a new one
+		 * (registrations cannot change in here). */
+		f->dir_lost = 1;
+		tail_poll_update(t);
+		return;
+	}
+	if (name != NULL && (mask & IN_MOVED_TO) && cookie != 0 &&
+	    cookie == f->move_cookie) {
+		f->move_cookie = 0;
+		tail_follow_moved(t, f, name);
+	}
+	/* Otherwise only events of the path's own name matter. */
+	if (name == NULL || strcmp(name, f->base) != 0)
+		return;
+	if (mask & IN_MOVED_FROM)
+		f->move_cookie = cookie;
+	if (f->cur == NULL) {
+		tail_follow_open(t, f, TAIL_APPEARED);
+		return;
+	}
+	/* Switch now: a file that is created and rotated away again before
+	 * the old one is read to its end would be missed. */
+	tail_check_path(t, f->cur);
+}
+
+/* inotify: the file of watch `owner' changed, moved or went. */
+static void
+tail_watch_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
+                 const char *name)
+{
+	struct tail *t = arg;
+	struct watch *w = owner;
+
+	(void)cookie;
+	(void)name;
+	if (mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
+		w->moved = w->f->cur == w;
+	/* Late lines in a rotated file were written before what the path's
+	 * new file got since: read them first. */
+	if (w->draining && (mask & IN_MODIFY))
+		tail_hold(w);
+	/* A read is asked for even when the file did not grow: it comes back
+	 * at the end of the file and then looks at what the path names. */
+	tail_wake(t, w);
+}
+
+int
+tail_config_used(const struct tail *t, const struct config *cfg)
+{
+	for (size_t i = 0; i < t->nfollows; i++)
+		for (size_t k = 0; k < cfg->ninputs; k++)
+			if (t->follows[i]->input == &cfg->inputs[k])
+				return 1;
+	return 0;
+}
+
+/* A reload no longer covers f's path.  Each of its files is read to the
+ * end it has now, closed once its lines are written, and remembered as
+ * read to its end, as a rotated file is when its rotate_wait is over: the
+ * path, added again later, goes on from there.  Then the path is dropped;
+ * nothing new at it is opened. */
+static void
+tail_follow_remove(struct tail *t, struct follow *f)
+{
+	struct watch *w;
+
+	f->gone = 1; /* not counted: the reload counts the files anew */
+	notify_rm(t->notify, f->dir_reg);
+	f->dir_reg = NULL;
+	f->polled = f->dir_lost = 0;
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		w = t->slots[i];
+		if (w == NULL || w->f != f)
+			continue;
+		/* No more wake-ups: what it holds now is read, not what it
+		 * gets later. */
+		notify_rm(t->notify, w->file_reg);
+		w->file_reg = NULL;
+		w->polled = w->moved = 0;
+		w->draining = w->closing = 1;
+		if (w->busy || w->parked != NULL)
+			w->dirty = 1; /* a read that starts after now */
+		else {
+			w->dirty = 0;
+			tail_wake(t, w);
+		}
+	}
+	event_active(t->reap_ev, 0, 0);
+}
+
+/* Points the follows at the inputs of the new configuration that cover
+ * their paths (keeping their open files and offsets), and removes those no
+ * input covers any more. */
+static void
+tail_reload_follows(struct tail *t)
+{
+	const struct config_input *in;
+	struct follow *f;
+	int from_glob;
+
+	free(t->input_files);
+	free(t->input_full);
+	t->input_files = xcalloc(t->cfg->ninputs, sizeof *t->input_files);
+	t->input_full = xcalloc(t->cfg->ninputs, sizeof *t->input_full);
+	for (size_t i = 0; i < t->nfollows; i++) {
+		f = t->follows[i];
+		if (f->gone)
+			continue;
+		in = config_input_for(t->cfg, f->path, f->input->name,
+		                      &from_glob);
+		if (in == NULL) {
+			log_info("reload: %s is no longer followed ([input:%s] "
+			         "had it); reading it to its end",
+			         f->path, f->input->name);
+			tail_follow_remove(t, f);
+			continue;
+		}
+		f->input = in;
+		f->from_glob = from_glob;
+		t->input_files[in - t->cfg->inputs]++;
+	}
+}
+
+void
+tail_reload(struct tail *t, const struct config *cfg, const struct config *old)
+{
+	const struct config_input *in;
+	struct follow *f;
+
+	t->cfg = cfg;
+	tail_reload_follows(t);
+	/* The paths it names that are not followed yet: one `old' did not
+	 * cover starts as at start-up (its input's `start'), unless it is a
+	 * file read before. */
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		in = &cfg->inputs[i];
+		for (size_t k = 0; k < in->npaths; k++) {
+			if (config_is_glob(in->paths[k]) ||
+			    tail_follow_get(t, in->paths[k]) != NULL)
+				continue;
+			f = tail_follow_add(t, in->paths[k], in, 0);
+			tail_follow_open(t, f,
+			                 config_covers(old, f->path)
+			                     ? TAIL_APPEARED
+			                     : TAIL_ADDED);
+		}
+	}
+	/* The poll runs on with the new interval from now. */
+	evtimer_del(t->poll_ev);
+	tail_poll_update(t);
+}
+
+void
+tail_sample(const struct tail *t, struct status_sample *m)
+{
+	struct watch *w;
+	struct stat st;
+
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		w = t->slots[i];
+		if (w == NULL || w->fd == -1)
+			continue;
+		m->nopen++;
+		if (fstat(w->fd, &st) == 0 &&
+		    (uint64_t)st.st_size > w->committed)
+			m->behind += (uint64_t)st.st_size - w->committed;
+	}
+}
+
+struct tail *
+tail_create(struct event_base *base, const struct config *cfg,
+            struct output *out, struct notify *notify, struct pool *pool,
+            int once, struct state *loaded, const struct tail_cbs *cbs)
+{
+	struct tail *t = xcalloc(1, sizeof *t);
+	const struct config_input *in;
+
+	t->cfg = cfg;
+	t->once = once;
+	t->out = out;
+	t->notify = notify;
+	t->pool = pool;
+	t->cbs = *cbs;
+	t->max_inflight = (size_t)cfg->workers * 2;
+	TAILQ_INIT(&t->ready);
+	t->loaded = *loaded;
+	memset(loaded, 0, sizeof *loaded);
+	t->poll_ev = evtimer_new(base, tail_poll_cb, t);
+	t->drain_ev = evtimer_new(base, tail_drain_cb, t);
+	t->reap_ev = event_new(base, -1, 0, tail_reap_cb, t);
+	if (t->poll_ev == NULL || t->drain_ev == NULL || t->reap_ev == NULL) {
+		log_errx("cannot create the loop's timers");
+		tail_free(t);
+		return NULL;
+	}
+	t->input_files = xcalloc(cfg->ninputs, sizeof *t->input_files);
+	t->input_full = xcalloc(cfg->ninputs, sizeof *t->input_full);
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		in = &cfg->inputs[i];
+		for (size_t k = 0; k < in->npaths; k++)
+			if (!config_is_glob(in->paths[k]))
+				tail_follow_add(t, in->paths[k], in, 0);
+	}
+	for (size_t k = 0; k < t->loaded.nfiles; k++) {
+		const struct state_file *e = &t->loaded.files[k];
+		if (e->kind == STATE_DONE)
+			tail_remember(t, e->path, e->dev, e->ino, e->offset,
+			              e->fp_len, e->fp_hash);
+	}
+	return t;
+}
+
+void
+tail_start(struct tail *t)
+{
+	t->once_left = t->nfollows;
+	for (size_t i = 0; i < t->nfollows; i++)
+		tail_follow_open(t, t->follows[i], TAIL_STARTUP);
+	state_clear(&t->loaded);
+}
+
+void
+tail_pause(struct tail *t, int on)
+{
+	t->paused = on;
+}
+
+void
+tail_set_pool(struct tail *t, struct pool *pool, unsigned workers)
+{
+	t->pool = pool;
+	t->max_inflight = (size_t)workers * 2;
+	t->paused = 0;
+	tail_dispatch(t);
+}
+
+void
+tail_stop(struct tail *t)
+{
+	t->stopping = 1;
+}
+
+void
+tail_shutdown(struct tail *t)
+{
+	t->stopping = 1;
+	t->freeing = 1;
+}
+
+size_t
+tail_inflight(const struct tail *t)
+{
+	return t->inflight;
+}
+
+int
+tail_once_done(const struct tail *t)
+{
+	return t->once && t->once_left == 0;
+}
+
+size_t
+tail_nfollows(const struct tail *t)
+{
+	return t->nfollows;
+}
+
+void
+tail_counts(const struct tail *t, uint64_t *splits, uint64_t *newline_added)
+{
+	*splits = t->splits;
+	*newline_added = t->newline_added;
+}
+
+void
+tail_free(struct tail *t)
+{
+	if (t == NULL)
+		return;
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		struct watch *w = t->slots[i];
+		if (w == NULL)
+			continue;
+		notify_rm(t->notify, w->file_reg);
+		if (w->parked != NULL)
+			tail_job_free(w->parked);
+		watch_free(w);
+	}
+	free(t->slots);
+	for (size_t i = 0; i < t->nfollows; i++) {
+		notify_rm(t->notify, t->follows[i]->dir_reg);
+		follow_free(t->follows[i]);
+	}
+	free(t->follows);
+	free(t->input_files);
+	free(t->input_full);
+	struct event *evs[] = {t->poll_ev, t->drain_ev, t->reap_ev};
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		if (evs[i] != NULL)
+			event_free(evs[i]);
+	state_clear(&t->loaded);
+	state_clear(&t->closed);
+	free(t);
+}
