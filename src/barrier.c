@@ -126,7 +126,10 @@ barrier_sync_fd(struct barrier *b, int fd)
 void
 barrier_step(struct barrier *b)
 {
-	if (b->step == BARRIER_NEW_RETRY && !checkpoint_busy(b->ckpt)) {
+	/* A failed NEW save is taken on again once its pause is over, not
+	 * by the hub's step right after the failure. */
+	if (b->step == BARRIER_NEW_RETRY && !checkpoint_busy(b->ckpt) &&
+	    !evtimer_pending(b->retry_ev, NULL)) {
 		b->step = BARRIER_NEW;
 		checkpoint_save(b->ckpt, 1, barrier_sync_fd(b, b->old_fd));
 		return;
