@@ -193,6 +193,9 @@ checkpoint_save_now(struct checkpoint *c)
 		log_errx("cannot save the checkpoint: %s", cause);
 		free(cause);
 		checkpoint_dirty(c); /* retried */
+	} else if (c->failed != 0) {
+		log_notice("checkpoint saved to %s again", c->cfg->state_file);
+		c->failed = 0;
 	}
 	buf_free(&b);
 	return r;

@@ -630,6 +630,29 @@ START_TEST(test_save_now)
 }
 END_TEST
 
+/* A checkpoint_save_now() that succeeds after a failed save clears the
+ * failure at once (checkpoint_failed() says the last save). */
+START_TEST(test_save_now_clears_failure)
+{
+	struct world w;
+	char *sub;
+
+	world_init(&w);
+	world_start(&w, 0);
+	sub = xasprintf("%s/sub", w.dir);
+	w.cfg.state_file = xasprintf("%s/state", sub);
+	ck_assert_int_eq(checkpoint_save_now(w.ckpt), -1);
+	ck_assert_int_eq(checkpoint_failed(w.ckpt), ENOENT);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(checkpoint_save_now(w.ckpt), 0);
+	ck_assert_int_eq(checkpoint_failed(w.ckpt), 0);
+	free(w.state_path);
+	w.state_path = w.cfg.state_file;
+	free(sub);
+	world_free(&w);
+}
+END_TEST
+
 /* What checkpoint_written() starts under each fsync policy (_i): never
  * and rotate, no sync; interval, one sync an fsync_interval later for any
  * number of writes; always, one at once. */
@@ -905,6 +928,7 @@ checkpoint_suite(void)
 	tcase_add_test(tc, test_save_barrier);
 	tcase_add_loop_test(tc, test_failed_save_retried, 0, 2);
 	tcase_add_test(tc, test_save_now);
+	tcase_add_test(tc, test_save_now_clears_failure);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sync");
