@@ -254,6 +254,8 @@ daemon_try_resize(struct daemon *d)
 		event_active(d->resize_ev, 0, 0);
 }
 
+/* Remakes the pool with the reloaded number of workers, once no job is in
+ * it; if that fails, with as many as before. */
 static void
 daemon_resize_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -423,6 +425,8 @@ daemon_stop_arm(struct daemon *d)
 	clock_timer(d->stop_ev, d->cfg->stop_timeout);
 }
 
+/* SIGTERM and SIGINT stop (a second one forces the stop), SIGHUP
+ * reloads, SIGUSR1 reopens the output. */
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 {

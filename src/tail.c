@@ -117,6 +117,7 @@ tail_changed(struct tail *t)
 	t->cbs.changed(t->cbs.arg);
 }
 
+/* The watch in `slot', if it is still generation `gen'. */
 static struct watch *
 tail_lookup(const struct tail *t, uint32_t slot, uint32_t gen)
 {
@@ -375,6 +376,8 @@ tail_poll_update(struct tail *t)
 		evtimer_del(t->poll_ev);
 }
 
+/* poll_interval: looks again at the paths and files inotify cannot
+ * watch. */
 static void
 tail_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -869,6 +872,8 @@ tail_check_path(struct tail *t, struct watch *w)
 	tail_changed(t);
 }
 
+/* Worker thread: reads the file from the job's offset and cuts it into
+ * rendered lines. */
 static void
 tail_job_run(struct pool_job *job)
 {
@@ -877,6 +882,7 @@ tail_job_run(struct pool_job *job)
 	reader_run(&j->req, &j->res);
 }
 
+/* Frees a read job and what it holds. */
 static void
 tail_job_free(struct tail_job *j)
 {
@@ -946,6 +952,8 @@ tail_wake(struct tail *t, struct watch *w)
 	tail_dispatch(t);
 }
 
+/* Worker thread: looks for the copy of truncated contents in the
+ * directory. */
 static void
 tail_find_run(struct pool_job *job)
 {
