@@ -75,12 +75,19 @@ globs_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
 	free(path);
 }
 
-/* Expands pattern `p' and follows each new match; at start-up (`initial')
+/* Which matches globs_scan() follows, and who opens them. */
+enum globs_scan_how {
+	GLOBS_START_KNOWN, /* start-up: the paths the checkpoint names */
+	GLOBS_START,       /* start-up: the others */
+	GLOBS_LATER,       /* a rescan or a reload: all, opened at once */
+};
+
+/* Expands pattern `p' and follows each new match `how' says; at start-up
  * the files are opened by tail_start(), later they are opened here: as new
  * files, or, at a reload, those `prev' (the configuration before) did not
  * cover as paths added by it. */
 static void
-globs_scan(struct globs *g, struct globs_pattern *p, int initial,
+globs_scan(struct globs *g, struct globs_pattern *p, enum globs_scan_how how,
            const struct config *prev)
 {
 	struct follow *f;
@@ -94,8 +101,11 @@ globs_scan(struct globs *g, struct globs_pattern *p, int initial,
 		return;
 	}
 	for (size_t i = 0; r == 0 && i < gl.gl_pathc; i++) {
+		if (how == GLOBS_START_KNOWN &&
+		    !tail_known(g->tail, gl.gl_pathv[i]))
+			continue;
 		f = globs_found(g, p, gl.gl_pathv[i]);
-		if (f != NULL && !initial)
+		if (f != NULL && how == GLOBS_LATER)
 			tail_follow_open(g->tail, f,
 			                 prev == NULL ||
 			                         config_covers(prev, f->path)
@@ -121,7 +131,7 @@ globs_rescan_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	if (what != 0)
 		for (size_t i = 0; i < g->npats; i++)
-			globs_scan(g, &g->pats[i], 0, NULL);
+			globs_scan(g, &g->pats[i], GLOBS_LATER, NULL);
 	for (size_t i = 0; i < g->npats; i++)
 		if (g->pats[i].input->rescan_interval < ms)
 			ms = g->pats[i].input->rescan_interval;
@@ -194,11 +204,16 @@ globs_create(struct event_base *base, const struct config *cfg,
 	return g;
 }
 
+/* The matches the checkpoint names are followed first: the files an input
+ * followed before a restart keep their places under max_files, whatever
+ * order the directories list them in (newest first on a tmpfs). */
 void
 globs_start(struct globs *g)
 {
 	for (size_t i = 0; i < g->npats; i++)
-		globs_scan(g, &g->pats[i], 1, NULL);
+		globs_scan(g, &g->pats[i], GLOBS_START_KNOWN, NULL);
+	for (size_t i = 0; i < g->npats; i++)
+		globs_scan(g, &g->pats[i], GLOBS_START, NULL);
 	globs_rescan_cb(-1, 0, g); /* arms the timer */
 }
 
@@ -209,7 +224,7 @@ globs_reload(struct globs *g, const struct config *cfg,
 	globs_clear(g);
 	globs_init(g, cfg);
 	for (size_t i = 0; i < g->npats; i++)
-		globs_scan(g, &g->pats[i], 0, old);
+		globs_scan(g, &g->pats[i], GLOBS_LATER, old);
 	evtimer_del(g->rescan_ev);
 	globs_rescan_cb(-1, 0, g);
 }

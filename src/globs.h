@@ -18,8 +18,8 @@ struct tail;
 struct globs *globs_create(struct event_base *base, const struct config *cfg,
                            struct notify *notify, struct tail *tail, int once);
 
-/* At start-up: follows every match (tail_start() opens them) and arms the
- * rescan. */
+/* At start-up: follows every match (tail_start() opens them), those the
+ * checkpoint names first, and arms the rescan. */
 void globs_start(struct globs *g);
 
 /* Takes the patterns of a reloaded configuration `cfg' and follows their

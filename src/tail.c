@@ -1279,14 +1279,21 @@ tail_follow_add(struct tail *t, const char *path, const struct config_input *in,
 	}
 	f = follow_create(path, in);
 	f->from_glob = from_glob;
-	for (size_t k = 0; k < t->loaded.nfiles; k++)
-		if (strcmp(t->loaded.files[k].path, path) == 0)
-			f->seen = 1;
+	f->seen = tail_known(t, path);
 	t->follows =
 	    xreallocarray(t->follows, t->nfollows + 1, sizeof *t->follows);
 	t->follows[t->nfollows++] = f;
 	t->input_files[in - t->cfg->inputs]++;
 	return f;
+}
+
+int
+tail_known(const struct tail *t, const char *path)
+{
+	for (size_t k = 0; k < t->loaded.nfiles; k++)
+		if (strcmp(t->loaded.files[k].path, path) == 0)
+			return 1;
+	return 0;
 }
 
 struct follow *

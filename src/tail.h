@@ -69,6 +69,10 @@ void tail_start(struct tail *t);
 struct follow *tail_follow_add(struct tail *t, const char *path,
                                const struct config_input *in, int from_glob);
 
+/* True if the checkpoint given to tail_create() names `path' (until
+ * tail_start() forgets it): the path was followed before. */
+int tail_known(const struct tail *t, const char *path);
+
 /* The follow of `path', or NULL. */
 struct follow *tail_follow_get(const struct tail *t, const char *path);
 
