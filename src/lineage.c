@@ -215,6 +215,13 @@ lineage_parse(const char *base, const char *name, const struct lineage_rules *r,
 	} else if (lineage_ends_with(name, len, ".gz")) {
 		p->kind = LINEAGE_NAME_GZ;
 		len -= strlen(".gz");
+	} else if (lineage_ends_with(name, len, ".backup") &&
+	           len > blen + strlen(".backup") &&
+	           memcmp(name, base, blen) == 0 && name[blen] == '-') {
+		/* logrotate's `create' found a file at the path already (the
+		 * writer made it first) and set it aside as NAME-%Y%m%d%H.backup:
+		 * a generation like any other. */
+		len -= strlen(".backup");
 	}
 	p->plain_len = len;
 

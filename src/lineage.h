@@ -24,7 +24,9 @@
  * - any name rotated_glob matches (fnmatch(3), no flags), on its own or
  *   once a ".gz" or ".gz.tmp" is taken off;
  * each of them also followed by ".gz" (a gzip) or ".gz.tmp" (a gzip being
- * written).  NAME itself never is. */
+ * written); and NAME DATE ".backup", the name logrotate's `create' gives a
+ * file it finds at the path when it comes to create one.  NAME itself
+ * never is. */
 #ifndef TAILMUX_LINEAGE_H
 #define TAILMUX_LINEAGE_H
 

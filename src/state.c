@@ -427,6 +427,8 @@ int
 state_read(const char *path, struct state *st, char **cause)
 {
 	struct buf b = {0};
+	struct stat sb;
+	uint64_t saved_at = 0;
 	ssize_t n;
 	int fd, r;
 
@@ -458,10 +460,16 @@ state_read(const char *path, struct state *st, char **cause)
 		buf_free(&b);
 		return -1;
 	}
+	if (fstat(fd, &sb) == 0)
+		saved_at = (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
+		           (uint64_t)sb.st_mtim.tv_nsec;
 	close(fd);
 	r = state_parse(b.data ? b.data : "", b.len, st, cause);
 	buf_free(&b);
-	return r == -1 ? -2 : 0;
+	if (r == -1)
+		return -2;
+	st->saved_at = saved_at;
+	return 0;
 }
 
 /* fsyncs the directory holding `path'. */

@@ -47,6 +47,8 @@ struct state {
 	                     lines before each file's offset */
 	struct state_file *files;
 	size_t nfiles;
+	uint64_t saved_at; /* state_read(): when the file was written (its
+	                      mtime, ns since the epoch); else 0 */
 };
 
 /* Appends a file entry (copying path). */

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "config.h"
 #include "follow.h"
+#include "lineage.h"
 #include "log.h"
 #include "notify.h"
 #include "output.h"
@@ -105,8 +106,6 @@ static void tail_drain_update(struct tail *t);
 static void tail_check_path(struct tail *t, struct watch *w);
 static void tail_follow_maybe_drop(struct tail *t, struct follow *f);
 static void tail_unpark(struct tail *t, struct follow *f);
-static void tail_resume_copy(struct tail *t, struct follow *f,
-                             const struct state_file *e);
 static void tail_job_free(struct tail_job *j);
 static void tail_release(struct tail *t, struct watch *w);
 
@@ -445,70 +444,210 @@ tail_watch_notify(struct tail *t, struct watch *w, const char *path)
 }
 
 /* Reads an older file of f's path (rotated away, or the copy of a
- * truncated file) from `offset' to its end before f's current file. */
-static void
+ * truncated file) from `offset' to its end before f's current file; its
+ * contents were first seen at `seen_at' (0: now).  Returns its watch. */
+static struct watch *
 tail_read_first(struct tail *t, struct follow *f, int fd, const struct stat *st,
-                uint64_t offset, uint32_t fp_len, uint64_t fp_hash)
+                uint64_t offset, uint32_t fp_len, uint64_t fp_hash,
+                uint64_t seen_at)
 {
 	struct watch *w = watch_create(f, fd, st, offset);
 
 	tail_slot_add(t, w);
 	w->fp_len = fp_len;
 	w->fp_hash = fp_hash;
+	if (seen_at != 0)
+		w->seen_at = seen_at;
 	w->draining = 1;
 	w->closing = 1;
 	tail_hold(w);
 	if (t->once)
 		t->once_left++;
 	w->dirty = 1; /* read, oldest first, by tail_wake_held() */
+	return w;
 }
 
-/* At start-up: the checkpoint names files of this path other than the one
- * there now (rotated while tailmux was down).  Find each by identity in the
- * directory and read its rest before the current file. */
-static void
-tail_resume_rotated(struct tail *t, struct follow *f, uint64_t cur_dev,
-                    uint64_t cur_ino)
-{
-	struct state_file *e;
-	struct watch_find q;
-	struct stat st;
-	char *name;
-	int fd;
+/* What tail_lineage_keep() wants listed of a path's directory. */
+struct tail_keep {
+	const char *base;
+	const struct lineage_gen *gens;
+	size_t ngens;
+};
 
-	for (size_t i = 0; i < t->loaded.nfiles; i++) {
-		e = &t->loaded.files[i];
-		if (strcmp(e->path, f->path) == 0 && e->kind == STATE_COPY) {
-			tail_resume_copy(t, f, e);
-			continue;
+/* Lists the path's own name, the plain rotated names of it (a gzip is not
+ * read yet), and any file on an inode the checkpoint names. */
+static int
+tail_lineage_keep(void *arg, const char *name, uint64_t ino)
+{
+	const struct tail_keep *k = arg;
+
+	if (strcmp(name, k->base) == 0 ||
+	    lineage_name(k->base, name, NULL) == LINEAGE_NAME_PLAIN)
+		return 1;
+	for (size_t i = 0; i < k->ngens; i++)
+		if (k->gens[i].ino == ino)
+			return 1;
+	return 0;
+}
+
+/* The generations of f's path the checkpoint knows: the files it was
+ * reading (and the old contents of a truncated one), and those it read to
+ * their end.  Returns how many are in *out; sets *moved when one not done
+ * is not the file at the path now (`cur_fd', -1: none), which means the
+ * path moved on while tailmux was down. */
+static size_t
+tail_lineage_gens(const struct tail *t, const struct follow *f, int cur_fd,
+                  const struct stat *cur, struct lineage_gen **out,
+                  int *moved)
+{
+	const struct state_file *e;
+	struct lineage_gen *g, *gens = NULL;
+	size_t n = 0;
+
+	*moved = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		const struct state *st = pass == 0 ? &t->loaded : &t->closed;
+		for (size_t i = 0; i < st->nfiles; i++) {
+			e = &st->files[i];
+			if (e->ino == 0 || strcmp(e->path, f->path) != 0 ||
+			    (pass == 0 && e->kind == STATE_DONE))
+				continue;
+			gens = xreallocarray(gens, n + 1, sizeof *gens);
+			g = &gens[n++];
+			memset(g, 0, sizeof *g);
+			g->dev = e->dev;
+			g->ino = e->ino;
+			g->fp_len = e->fp_len;
+			g->fp_hash = e->fp_hash;
+			g->birth = e->seen_at;
+			g->offset = e->offset;
+			g->done = pass == 1;
+			if (g->done)
+				continue;
+			if (cur_fd == -1 || e->kind == STATE_COPY ||
+			    e->dev != (uint64_t)cur->st_dev ||
+			    e->ino != (uint64_t)cur->st_ino ||
+			    !watch_fp_matches(cur_fd, e->fp_len, e->fp_hash))
+				*moved = 1;
 		}
-		if (strcmp(e->path, f->path) != 0 || e->ino == 0 ||
-		    e->kind != STATE_OPEN ||
-		    (e->dev == cur_dev && e->ino == cur_ino) ||
-		    tail_watch_find(t, e->dev, e->ino) != NULL)
-			continue;
-		memset(&q, 0, sizeof q);
-		q.dev = e->dev;
-		q.ino = e->ino;
-		q.fp_len = e->fp_len;
-		q.fp_hash = e->fp_hash;
-		fd = watch_find(f->dir, &q, &st, &name);
-		if (fd == -1) {
-			log_warnx(
-			    "%s: the file it named at the last checkpoint "
-			    "(inode %" PRIu64 ", offset %" PRIu64 ") is "
-			    "gone; lines it got after that checkpoint "
-			    "cannot be read",
-			    f->path, e->ino, e->offset);
-			continue;
-		}
-		log_info("%s was rotated while tailmux was down; reading the "
-		         "rest of %s from offset %" PRIu64 " first",
-		         f->path, name, e->offset);
-		free(name);
-		tail_read_first(t, f, fd, &st, e->offset, e->fp_len,
-		                e->fp_hash);
 	}
+	*out = gens;
+	return n;
+}
+
+/* True if the directory of f's path may have had files created or renamed
+ * in it since the checkpoint was saved (its mtime is not older by a second
+ * at least): a copytruncate leaves the path on its inode, and when the
+ * checkpoint's fingerprint of it is short, only its copies can tell. */
+static int
+tail_dir_changed(const struct tail *t, const struct follow *f)
+{
+	struct stat st;
+	uint64_t mtime;
+
+	if (t->loaded.saved_at == 0 || stat(f->dir, &st) == -1)
+		return 1;
+	mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+	        (uint64_t)st.st_mtim.tv_nsec;
+	return mtime + 1000000000u >= t->loaded.saved_at;
+}
+
+/* At start-up, when the path moved on while tailmux was down (or may
+ * have: its directory changed since the checkpoint): reads,
+ * oldest first and before the current file, each generation of it the
+ * checkpoint knows and did not finish, wherever rotation put it (renamed,
+ * or copied by copytruncate), from where it was left, and each one born
+ * since that it never saw, whole; says which known ones are gone.  Returns
+ * when the newest of them began (ns), or 0: the current file's contents
+ * are no older. */
+static uint64_t
+tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
+                    const struct stat *cur)
+{
+	struct lineage_file *files = NULL;
+	struct lineage_plan plan;
+	struct lineage_gen *gens;
+	struct watch_listed *l = NULL;
+	const struct lineage_read *r;
+	struct tail_keep keep;
+	struct watch *w;
+	uint32_t fp_len;
+	uint64_t fp_hash;
+	ssize_t nl;
+	size_t ngens;
+	uint64_t began, newest = 0;
+	int moved;
+
+	ngens = tail_lineage_gens(t, f, cur_fd, cur, &gens, &moved);
+	if (ngens == 0 || (!moved && !tail_dir_changed(t, f))) {
+		free(gens);
+		return 0;
+	}
+	keep.base = f->base;
+	keep.gens = gens;
+	keep.ngens = ngens;
+	nl = watch_list(f->dir, tail_lineage_keep, &keep, &l);
+	if (nl == -1) {
+		log_warn("%s: cannot list %s to find the files it held while "
+		         "tailmux was down",
+		         f->path, f->dir);
+		free(gens);
+		return 0;
+	}
+	files = xcalloc((size_t)nl + 1, sizeof *files);
+	for (ssize_t i = 0; i < nl; i++) {
+		files[i].name = l[i].name;
+		files[i].dev = (uint64_t)l[i].st.st_dev;
+		files[i].ino = (uint64_t)l[i].st.st_ino;
+		files[i].birth = l[i].birth;
+		files[i].size = (uint64_t)l[i].st.st_size;
+		files[i].head = l[i].head;
+		files[i].head_len = l[i].head_len;
+		files[i].is_path = strcmp(l[i].name, f->base) == 0;
+	}
+	lineage_plan(f->base, NULL, gens, ngens, files, (size_t)nl, &plan);
+	for (size_t i = 0; i < plan.nreads; i++) {
+		r = &plan.reads[i];
+		struct watch_listed *e = &l[r->file];
+		if (tail_watch_find(t, (uint64_t)e->st.st_dev,
+		                    (uint64_t)e->st.st_ino) != NULL)
+			continue; /* followed under its own name (a glob) */
+		if (r->gen != -1) {
+			fp_len = gens[r->gen].fp_len;
+			fp_hash = gens[r->gen].fp_hash;
+			log_info("%s was rotated while tailmux was down; reading "
+			         "the rest of %s/%s from offset %" PRIu64 " first",
+			         f->path, f->dir, e->name, r->offset);
+		} else {
+			watch_fingerprint(e->fd, &fp_len, &fp_hash);
+			log_info("%s: %s/%s held the path after the last "
+			         "checkpoint and was rotated away before tailmux "
+			         "saw it; reading it whole first",
+			         f->path, f->dir, e->name);
+		}
+		/* When its contents were first seen, kept across restarts:
+		 * the next plan orders the generations by it. */
+		began = r->gen != -1 ? gens[r->gen].birth : e->birth;
+		if (began > newest)
+			newest = began;
+		w = tail_read_first(t, f, e->fd, &e->st, r->offset, fp_len,
+		                    fp_hash, began);
+		e->fd = -1; /* the watch's now */
+		w->age = i + 1; /* oldest first, as the plan says */
+	}
+	for (size_t i = 0; i < plan.nlost; i++) {
+		const struct lineage_gen *g = &gens[plan.lost[i].gen];
+		log_warnx("%s: the file it named at the last checkpoint (inode "
+		          "%" PRIu64 ", offset %" PRIu64 ") is gone (deleted, "
+		          "or compressed: a .gz is not read); lines it got after "
+		          "that checkpoint cannot be read",
+		          f->path, g->ino, g->offset);
+	}
+	lineage_plan_clear(&plan);
+	free(files);
+	watch_list_free(l, (size_t)nl);
+	free(gens);
+	return newest;
 }
 
 /* Fills *q to look for the copy of truncated contents: those of file
@@ -536,31 +675,6 @@ tail_copy_query(struct watch_find *q, uint64_t ino, uint64_t offset,
 	q->fp_hash = fp_hash;
 	q->min_size = offset;
 	return 1;
-}
-
-/* At start-up: the file at f's path has the checkpointed inode but not its
- * contents: truncated while tailmux was down (copytruncate), or a new file
- * on a reused inode.  If a copy of the old contents is in the directory,
- * read its rest first. */
-static void
-tail_resume_copy(struct tail *t, struct follow *f, const struct state_file *e)
-{
-	struct watch_find q;
-	struct stat st;
-	char *name;
-	int fd;
-
-	if (!tail_copy_query(&q, e->ino, e->offset, e->fp_len, e->fp_hash,
-	                     e->seen_at))
-		return;
-	fd = watch_find(f->dir, &q, &st, &name);
-	if (fd == -1)
-		return;
-	log_info("%s was truncated while tailmux was down; reading the rest "
-	         "of its copy %s from offset %" PRIu64 " first",
-	         f->path, name, e->offset);
-	free(name);
-	tail_read_first(t, f, fd, &st, e->offset, e->fp_len, e->fp_hash);
 }
 
 /* Where to start reading a file found at f's path. */
@@ -605,7 +719,6 @@ tail_start_offset(struct tail *t, struct follow *f, int fd,
 		log_info("%s holds new contents on the checkpointed inode; "
 		         "reading it from its start",
 		         f->path);
-		tail_resume_copy(t, f, e);
 		return 0;
 	}
 	if (f->seen) {
@@ -675,6 +788,7 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 {
 	struct stat st;
 	struct watch *w;
+	uint64_t after = 0;
 	int fd;
 
 	switch (watch_open(f->path, &fd, &st)) {
@@ -682,8 +796,7 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		if (tail_follow_adopt(t, f, fd, &st))
 			break;
 		if (how == TAIL_STARTUP)
-			tail_resume_rotated(t, f, (uint64_t)st.st_dev,
-			                    (uint64_t)st.st_ino);
+			after = tail_resume_lineage(t, f, fd, &st);
 		else if (how == TAIL_APPEARED && f->reported == ENOENT)
 			log_info("%s appeared; reading it from its start",
 			         f->path);
@@ -692,6 +805,11 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		w = watch_create(f, fd, &st, 0);
 		w->offset = w->committed =
 		    tail_start_offset(t, f, fd, &st, how, w);
+		/* Its contents came after the generations read before it (a
+		 * copytruncate keeps the inode the checkpoint knew): strictly
+		 * after, so that the next plan does not find them tied. */
+		if (after != 0 && w->seen_at <= after)
+			w->seen_at = after + 1;
 		/* Known from the first checkpoint on, so that a file truncated
 		 * (or replaced on its inode) before its first read is told
 		 * from the one checkpointed. */
@@ -707,7 +825,7 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		break;
 	case WATCH_MISSING:
 		if (how == TAIL_STARTUP)
-			tail_resume_rotated(t, f, 0, 0);
+			tail_resume_lineage(t, f, -1, NULL);
 		if (t->once) {
 			log_warnx("%s does not exist; nothing to read from it",
 			          f->path);

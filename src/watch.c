@@ -173,3 +173,59 @@ watch_find(const char *dir, const struct watch_find *q, struct stat *st,
 	closedir(dp);
 	return found;
 }
+
+ssize_t
+watch_list(const char *dir,
+           int (*keep)(void *arg, const char *name, uint64_t ino), void *arg,
+           struct watch_listed **out)
+{
+	struct watch_listed *l = NULL, *e;
+	struct dirent *de;
+	size_t n = 0;
+	ssize_t r;
+	DIR *dp;
+	int fd;
+
+	*out = NULL;
+	dp = opendir(dir);
+	if (dp == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL) {
+		if ((de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
+		    !keep(arg, de->d_name, (uint64_t)de->d_ino))
+			continue;
+		fd = openat(dirfd(dp), de->d_name,
+		            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd == -1)
+			continue;
+		l = xreallocarray(l, n + 1, sizeof *l);
+		e = &l[n];
+		memset(e, 0, sizeof *e);
+		e->fd = fd;
+		if (fstat(fd, &e->st) == -1 || !S_ISREG(e->st.st_mode)) {
+			close(fd);
+			continue;
+		}
+		e->name = xstrdup(de->d_name);
+		e->birth = watch_birth(
+		    fd, (uint64_t)e->st.st_ctim.tv_sec * 1000000000u +
+		            (uint64_t)e->st.st_ctim.tv_nsec);
+		r = pread(fd, e->head, sizeof e->head, 0);
+		e->head_len = r > 0 ? (uint32_t)r : 0;
+		n++;
+	}
+	closedir(dp);
+	*out = l;
+	return (ssize_t)n;
+}
+
+void
+watch_list_free(struct watch_listed *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (l[i].fd != -1)
+			close(l[i].fd);
+		free(l[i].name);
+	}
+	free(l);
+}

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "state.h"
+
 struct tail_job;
 struct follow;
 struct notify_reg;
@@ -113,5 +115,26 @@ struct watch_find {
  * safe on a worker thread. */
 int watch_find(const char *dir, const struct watch_find *q, struct stat *st,
                char **name);
+
+/* A file of a directory as watch_list() found it, open. */
+struct watch_listed {
+	char *name; /* its name in the directory */
+	int fd;     /* O_RDONLY; the caller may take it (and set -1) */
+	struct stat st;
+	uint64_t birth; /* watch_birth(), else its ctime, in ns */
+	unsigned char head[STATE_FP_MAX];
+	uint32_t head_len; /* its first bytes, up to STATE_FP_MAX */
+};
+
+/* Lists the regular files of `dir' that keep(arg, name, ino) wants, each
+ * opened, with its identity, birth time and first bytes.  Blocking.
+ * Returns how many are in *out (watch_list_free() frees them), or -1 with
+ * errno when the directory cannot be read. */
+ssize_t watch_list(const char *dir,
+                   int (*keep)(void *arg, const char *name, uint64_t ino),
+                   void *arg, struct watch_listed **out);
+
+/* Closes what watch_list() left open and frees the listing. */
+void watch_list_free(struct watch_listed *l, size_t n);
 
 #endif

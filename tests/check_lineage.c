@@ -228,6 +228,21 @@ START_TEST(test_names_numbered)
 }
 END_TEST
 
+/* The name logrotate's `create' sets a file found at the path aside
+ * under; other ".backup" names are not the path's. */
+START_TEST(test_names_backup)
+{
+	ck_assert_int_eq(name_of("app.log-2026120213.backup", NULL, NULL),
+	                 LINEAGE_NAME_PLAIN);
+	ck_assert_int_eq(name_of("app.log.backup", NULL, NULL),
+	                 LINEAGE_NAME_NONE);
+	ck_assert_int_eq(name_of("app.log-x.backup", NULL, NULL),
+	                 LINEAGE_NAME_NONE);
+	ck_assert_int_eq(name_of("other.log-2026120213.backup", NULL, NULL),
+	                 LINEAGE_NAME_NONE);
+}
+END_TEST
+
 /* dateext with the default dateformats, the date before `extension', and
  * a custom dateformat, recognised as well as the defaults. */
 START_TEST(test_names_dateext)
@@ -978,6 +993,7 @@ main(void)
 
 	tcase_add_test(tc, test_names_numbered);
 	tcase_add_test(tc, test_names_dateext);
+	tcase_add_test(tc, test_names_backup);
 	tcase_add_test(tc, test_names_glob);
 	tcase_add_test(tc, test_no_rotation);
 	tcase_add_test(tc, test_no_checkpoint);

@@ -11,14 +11,12 @@ for with a deadline), is stopped with SIGTERM, and the output must hold
 every line exactly once and in order.  "lost N duplicated M" is printed per
 scheme.
 
-One limit is by design and kept out of the scenario: a file generation that
-no checkpoint ever named cannot be found again once it is rotated away (the
-checkpoint finds files by identity).  So before each rotation the writer
-checks (never waiting: it goes on writing meanwhile) that the last saved
-checkpoint knows the file's current generation: its inode for
+Here each rotation waits (the writer going on meanwhile) until the last
+saved checkpoint knows the file's current generation: its inode for
 rename+create, its inode with a fingerprint of the current contents for
-copytruncate.  It may still rotate once while tailmux is down, just not
-twice in a row with no checkpoint in between.
+copytruncate.  So every restart resumes generations the checkpoint names,
+from their offsets.  Generations no checkpoint named (rotated faster than
+the checkpoint, or while tailmux is down) are test_lineage.py's.
 
 The random choices come from a seed, printed, taken from TMTEST_SEED when
 set, so that a failure can be replayed.

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""No generation skipped: kill -9 while the input rotates faster than the
+checkpoint is saved.
+
+Unlike test_crash.py, nothing here waits for a checkpoint before a
+rotation: files are created and rotated away again between two saves, and
+while tailmux is down, so a restart finds generations of the path that no
+checkpoint ever named.  They must be read whole, in order, before the
+path's current file; the known ones from where they were left.
+
+Scenarios (each: a writer at about 6,000 lines/s, checkpoint_interval left
+at its default of 1 s, kills every 0.3-1.2 s, down 0-1.5 s):
+  * rename: the writer renames app.log to app.log.N (N counting up) and
+    creates a new one every ~0.3 s;
+  * copytruncate: the writer copies app.log to app.log.N and truncates it
+    every ~0.3 s (it pauses meanwhile, so no line is lost to the copy and
+    truncate window, which is not tailmux's);
+  * logrotate-create: Debian's real logrotate, forced every 0.5-1.3 s
+    with `create' and numbered names (app.log.1 becomes app.log.2 ...);
+    the writer reopens app.log when it sees another file there;
+  * logrotate-dateext: the same with `dateext' and a dateformat down to
+    the second.
+Every line must be in the output exactly once and in order.  The random
+choices come from a seed, printed, taken from TMTEST_SEED when set.
+"""
+import os
+import random
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tmtest  # noqa: E402
+from test_rotation import Writer, tally, wait_complete  # noqa: E402
+
+KILLS = 10
+EVERY = 1800           # lines between two rotations of the writer's own
+FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+
+
+class ReopeningWriter(threading.Thread):
+    """Writes numbered lines of `fid' to `path' at about `rate' lines a
+    second, one write each, reopening the path whenever another file is
+    there (as a daemon does on a SIGHUP from logrotate's postrotate)."""
+
+    def __init__(self, fid, path, rate=6000):
+        super().__init__(daemon=True)
+        self.fid = fid
+        self.path = path
+        self.rate = rate
+        self.seq = 0
+        self.nbytes = 0
+        self.error = None
+        self._halt = threading.Event()
+
+    def run(self):
+        try:
+            fd = os.open(self.path, FLAGS, 0o644)
+            t0 = time.monotonic()
+            while not self._halt.is_set():
+                if self.seq % 16 == 0:
+                    try:
+                        st = os.stat(self.path)
+                        same = st.st_ino == os.fstat(fd).st_ino
+                    except FileNotFoundError:
+                        same = False
+                    if not same:
+                        os.close(fd)
+                        fd = os.open(self.path, FLAGS, 0o644)
+                    ahead = t0 + self.seq / self.rate - time.monotonic()
+                    if ahead > 0:
+                        time.sleep(ahead)
+                line = tmtest.seq_line(self.fid, self.seq + 1)
+                tmtest.write_all(fd, line)
+                self.seq += 1
+                self.nbytes += len(line)
+            os.close(fd)
+        except BaseException as e:  # reported by finish()
+            self.error = e
+
+    def stop(self):
+        self._halt.set()
+
+    def finish(self):
+        self.join(tmtest.TIMEOUT)
+        if self.is_alive() or self.error is not None:
+            tmtest.fail("the writer of %s failed: %r" % (self.fid, self.error))
+
+
+class Logrotate(threading.Thread):
+    """Runs Debian's logrotate -f on `conf' every 0.5-1.3 s."""
+
+    def __init__(self, conf, state, rng):
+        super().__init__(daemon=True)
+        self.conf = conf
+        self.state = state
+        self.rng = rng
+        self.runs = 0
+        self.error = None
+        self._halt = threading.Event()
+
+    def run(self):
+        try:
+            while not self._halt.wait(self.rng.uniform(0.5, 1.3)):
+                p = subprocess.run(["logrotate", "-f", "-s", self.state,
+                                    self.conf], capture_output=True)
+                if p.returncode != 0 and b"already exists" not in p.stderr:
+                    self.error = p.stderr.decode(errors="replace")
+                    return
+                self.runs += 1
+        except BaseException as e:
+            self.error = repr(e)
+
+    def stop(self):
+        self._halt.set()
+        self.join(tmtest.TIMEOUT)
+        if self.error is not None:
+            tmtest.fail("logrotate failed: %s" % self.error)
+
+
+def crash_loop(t, rng, name):
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("%s.out" % name)
+    open(path, "wb").close()
+    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+                   name="%s.ini" % name, output="%s.out" % name)
+    rot = None
+    if name in ("rename", "copytruncate"):
+        w = Writer(name, path, name, EVERY)
+    else:
+        w = ReopeningWriter(name, path)
+        extra = ("dateext\n    dateformat -%Y%m%d%H%M%S\n"
+                 if name == "logrotate-dateext" else "")
+        conf = t.write("%s.logrotate" % name,
+                       "%s {\n    create\n    rotate 1000\n    missingok\n"
+                       "    %s}\n" % (path, extra))
+        rot = Logrotate(conf, t.path("%s.lrstate" % name), rng)
+    d = t.start(cfg)
+    w.start()
+    if rot is not None:
+        rot.start()
+    down = unseen = 0
+    for i in range(KILLS):
+        time.sleep(rng.uniform(0.3, 1.2))
+        if w.error is not None:
+            break
+        d.proc.kill()
+        rc = d.proc.wait(tmtest.TIMEOUT)
+        if rc != -9:
+            tmtest.fail("tailmux exited with status %s before kill %d\n%s"
+                        % (rc, i + 1, d.stderr_tail()))
+        time.sleep(rng.uniform(0.0, 1.5))
+        d = t.start(cfg)
+        err = d.stderr()
+        down += "while tailmux was down" in err
+        unseen += err.count("rotated away before tailmux saw it")
+    if rot is not None:
+        rot.stop()
+    w.stop()
+    w.finish()
+    complete = wait_complete(d, out, w.nbytes, "%s: every line" % name)
+    d.stop()
+    lines = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
+    lost, dup, disorder = tally(lines, name, w.seq)
+    nfiles = len(os.listdir(dir_))
+    print("# %s: %d lines in %d files, %d kills; %d restarts found the "
+          "path rotated while down, %d generations never seen read whole"
+          % (name, w.seq, nfiles, KILLS, down, unseen))
+    print("%s: lost %d duplicated %d (out of order %d)"
+          % (name, lost, dup, disorder), flush=True)
+    tmtest.check_seq(lines, {name: w.seq}, what="the output (%s)" % name)
+    if not complete or tmtest.size(out) != w.nbytes:
+        tmtest.fail("%s: the output holds %d bytes, expected %d"
+                    % (name, tmtest.size(out), w.nbytes))
+    t.ok("%s: %d lines, %d files, %d kill -9: every line once and in order"
+         % (name, w.seq, nfiles, KILLS))
+    return unseen
+
+
+def test(t):
+    seed = int(os.environ.get("TMTEST_SEED") or time.time_ns() % 2**32)
+    print("# seed %d (replay with TMTEST_SEED=%d)" % (seed, seed), flush=True)
+    rng = random.Random(seed)
+    names = ["rename", "copytruncate"]
+    if shutil.which("logrotate"):
+        names += ["logrotate-create", "logrotate-dateext"]
+    else:
+        print("# logrotate is not installed: its scenarios are skipped")
+    only = os.environ.get("TMTEST_ONLY")  # to replay one scenario
+    if only:
+        names = [n for n in names if n in only.split(",")]
+    failed = []
+    unseen = 0
+    for name in names:
+        try:
+            unseen += crash_loop(t, rng, name)
+        except tmtest.Fail as e:
+            print("# FAILED: %s: %s" % (name, e), flush=True)
+            failed.append(name)
+        for d in t.daemons:
+            d.kill()
+    if failed:
+        tmtest.fail("the crash loop failed for %s (seed %d)"
+                    % (", ".join(failed), seed))
+    # The loops must have made the case this test is about.
+    t.check(unseen > 0, "some restart found generations never seen",
+            "no restart did: the scenario did not test what it should")
+
+
+if __name__ == "__main__":
+    tmtest.main(test)
