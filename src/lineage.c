@@ -219,8 +219,8 @@ lineage_parse(const char *base, const char *name, const struct lineage_rules *r,
 	           len > blen + strlen(".backup") &&
 	           memcmp(name, base, blen) == 0 && name[blen] == '-') {
 		/* logrotate's `create' found a file at the path already (the
-		 * writer made it first) and set it aside as NAME-%Y%m%d%H.backup:
-		 * a generation like any other. */
+		 * writer made it first) and set it aside as
+		 * NAME-%Y%m%d%H.backup: a generation like any other. */
 		len -= strlen(".backup");
 	}
 	p->plain_len = len;

@@ -497,8 +497,7 @@ tail_lineage_keep(void *arg, const char *name, uint64_t ino)
  * path moved on while tailmux was down. */
 static size_t
 tail_lineage_gens(const struct tail *t, const struct follow *f, int cur_fd,
-                  const struct stat *cur, struct lineage_gen **out,
-                  int *moved)
+                  const struct stat *cur, struct lineage_gen **out, int *moved)
 {
 	const struct state_file *e;
 	struct lineage_gen *g, *gens = NULL;
@@ -615,15 +614,17 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 		if (r->gen != -1) {
 			fp_len = gens[r->gen].fp_len;
 			fp_hash = gens[r->gen].fp_hash;
-			log_info("%s was rotated while tailmux was down; reading "
-			         "the rest of %s/%s from offset %" PRIu64 " first",
-			         f->path, f->dir, e->name, r->offset);
+			log_info(
+			    "%s was rotated while tailmux was down; reading "
+			    "the rest of %s/%s from offset %" PRIu64 " first",
+			    f->path, f->dir, e->name, r->offset);
 		} else {
 			watch_fingerprint(e->fd, &fp_len, &fp_hash);
-			log_info("%s: %s/%s held the path after the last "
-			         "checkpoint and was rotated away before tailmux "
-			         "saw it; reading it whole first",
-			         f->path, f->dir, e->name);
+			log_info(
+			    "%s: %s/%s held the path after the last "
+			    "checkpoint and was rotated away before tailmux "
+			    "saw it; reading it whole first",
+			    f->path, f->dir, e->name);
 		}
 		/* When its contents were first seen, kept across restarts:
 		 * the next plan orders the generations by it. */
@@ -632,16 +633,17 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 			newest = began;
 		w = tail_read_first(t, f, e->fd, &e->st, r->offset, fp_len,
 		                    fp_hash, began);
-		e->fd = -1; /* the watch's now */
+		e->fd = -1;     /* the watch's now */
 		w->age = i + 1; /* oldest first, as the plan says */
 	}
 	for (size_t i = 0; i < plan.nlost; i++) {
 		const struct lineage_gen *g = &gens[plan.lost[i].gen];
-		log_warnx("%s: the file it named at the last checkpoint (inode "
-		          "%" PRIu64 ", offset %" PRIu64 ") is gone (deleted, "
-		          "or compressed: a .gz is not read); lines it got after "
-		          "that checkpoint cannot be read",
-		          f->path, g->ino, g->offset);
+		log_warnx(
+		    "%s: the file it named at the last checkpoint (inode "
+		    "%" PRIu64 ", offset %" PRIu64 ") is gone (deleted, "
+		    "or compressed: a .gz is not read); lines it got after "
+		    "that checkpoint cannot be read",
+		    f->path, g->ino, g->offset);
 	}
 	lineage_plan_clear(&plan);
 	free(files);

@@ -207,9 +207,9 @@ watch_list(const char *dir,
 			continue;
 		}
 		e->name = xstrdup(de->d_name);
-		e->birth = watch_birth(
-		    fd, (uint64_t)e->st.st_ctim.tv_sec * 1000000000u +
-		            (uint64_t)e->st.st_ctim.tv_nsec);
+		e->birth = watch_birth(fd, (uint64_t)e->st.st_ctim.tv_sec *
+		                                   1000000000u +
+		                               (uint64_t)e->st.st_ctim.tv_nsec);
 		r = pread(fd, e->head, sizeof e->head, 0);
 		e->head_len = r > 0 ? (uint32_t)r : 0;
 		n++;
