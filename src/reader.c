@@ -54,10 +54,19 @@ reader_render_line(void *arg, const char *line, size_t len)
 	format_line(r->out, r->ctx, line, len);
 }
 
-/* Reads at `off' into the free space of `in'; returns the bytes read, or -1
- * with errno. */
-static ssize_t
-reader_pread(int fd, struct buf *in, size_t want, uint64_t off)
+/* How a fill of the job's buffer ended. */
+enum reader_end {
+	READER_MORE, /* all asked for is there: there may be more */
+	READER_EOF,  /* the end of the file (or of the complete stream) */
+	READER_WAIT, /* gz: the end of what is written of the stream */
+	READER_BAD,  /* gz: damaged data follows; the next read fails */
+};
+
+/* Reads at `off' into the free space of `in', up to `want' bytes in all;
+ * returns 0 or an errno.  Worker thread. */
+static int
+reader_pread(int fd, struct buf *in, size_t want, uint64_t off,
+             enum reader_end *end)
 {
 	ssize_t n;
 
@@ -65,9 +74,60 @@ reader_pread(int fd, struct buf *in, size_t want, uint64_t off)
 		n = pread(fd, in->data + in->len, want - in->len,
 		          (off_t)(off + in->len));
 	while (n == -1 && errno == EINTR);
-	if (n > 0)
-		in->len += (size_t)n;
-	return n;
+	if (n == -1)
+		return errno;
+	in->len += (size_t)n;
+	*end = in->len < want ? READER_EOF : READER_MORE;
+	return 0;
+}
+
+/* The same from the decompressed stream of req->gz.  Worker thread. */
+static int
+reader_gunzip(const struct reader_req *req, struct buf *in, size_t want,
+              enum reader_end *end)
+{
+	size_t n = 0;
+	int err;
+
+	*end = READER_MORE;
+	if (in->len == 0)
+		gunzip_mark(req->gz, req->offset); /* where the next job starts,
+		                                      or after */
+	switch (gunzip_read(req->gz, req->fd, req->offset + in->len,
+	                    in->data + in->len, want - in->len, &n)) {
+	case GUNZIP_ERROR:
+		/* Whole lines before the damage still go out; the next
+		 * read, from the first line not whole, reports it. */
+		err = errno;
+		in->len += n;
+		if (in->len <= req->max_line &&
+		    (in->len == 0 || memrchr(in->data, '\n', in->len) == NULL))
+			return err;
+		*end = READER_BAD;
+		return 0;
+	case GUNZIP_END:
+		*end = READER_EOF;
+		break;
+	case GUNZIP_PARTIAL:
+		*end = READER_WAIT;
+		break;
+	case GUNZIP_OK:
+		break;
+	}
+	in->len += n;
+	return 0;
+}
+
+/* Fills `in' up to `want' bytes from req->offset, from the file or its
+ * decompressed stream: the only thing a gzipped file changes in a read.
+ * Returns 0 or an errno.  Worker thread. */
+static int
+reader_fill(const struct reader_req *req, struct buf *in, size_t want,
+            enum reader_end *end)
+{
+	if (req->gz != NULL)
+		return reader_gunzip(req, in, want, end);
+	return reader_pread(req->fd, in, want, req->offset, end);
 }
 
 uint32_t
@@ -79,16 +139,20 @@ reader_fingerprint(const char *head, size_t len, uint64_t *hash)
 	return (uint32_t)len;
 }
 
-/* Hashes the file's leading bytes into res (see struct reader_result). */
+/* Hashes the file's leading bytes (for gz, the stream's) into res (see
+ * struct reader_result).  Worker thread. */
 static void
 reader_head(const struct reader_req *req, struct reader_result *res)
 {
 	char head[STATE_FP_MAX];
 	ssize_t n;
 
-	do
-		n = pread(req->fd, head, sizeof head, 0);
-	while (n == -1 && errno == EINTR);
+	if (req->gz != NULL)
+		n = gunzip_head(req->fd, head, sizeof head, NULL);
+	else
+		do
+			n = pread(req->fd, head, sizeof head, 0);
+		while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		res->err = errno;
 		return;
@@ -107,34 +171,35 @@ reader_run(const struct reader_req *req, struct reader_result *res)
 	struct reader_render render;
 	struct format_ctx ctx;
 	struct timespec now;
+	enum reader_end end = READER_MORE;
 	const char *nl;
-	ssize_t n;
 
 	memset(res, 0, sizeof *res);
 	res->next_offset = req->offset;
 	/* Ask for what the file holds past the offset (and a little more, so
 	 * that a short read tells the end): a live file has grown by a few
-	 * lines, and a small buffer is cheap to allocate and fill. */
+	 * lines, and a small buffer is cheap to allocate and fill.  A gzip
+	 * file's size says nothing about its stream's. */
 	if (fstat(req->fd, &res->st) == -1) {
 		res->err = errno;
 		return;
 	}
-	if ((uint64_t)res->st.st_size >= req->offset &&
+	if (req->gz == NULL && (uint64_t)res->st.st_size >= req->offset &&
 	    (uint64_t)res->st.st_size - req->offset + READER_SLACK < want)
 		want = (size_t)((uint64_t)res->st.st_size - req->offset) +
 		       READER_SLACK;
 	buf_reserve(&in, want + 1);
 	for (;;) {
-		n = reader_pread(req->fd, &in, want, req->offset);
-		if (n == -1) {
-			res->err = errno;
+		res->err = reader_fill(req, &in, want, &end);
+		if (res->err != 0)
 			break;
-		}
-		res->eof = in.len < want;
+		res->eof = end == READER_EOF;
+		res->partial = end == READER_WAIT;
 		nl = in.len ? memrchr(in.data, '\n', in.len) : NULL;
 		/* Stop once there is something whole to hand back: a line, a
-		 * max_line piece, or the end of the file. */
-		if (nl != NULL || res->eof || in.len > req->max_line)
+		 * max_line piece, or the end of the file (or of what there is
+		 * of it). */
+		if (nl != NULL || end != READER_MORE || in.len > req->max_line)
 			break;
 		want =
 		    want * 2 > req->max_line + 1 ? req->max_line + 1 : want * 2;

@@ -1,7 +1,8 @@
 /* reader.h -- the read job: pread a chunk and cut it into whole lines.
  *
  * Everything here is pure with respect to tailmux's state: it runs on a
- * worker thread, reads only the request and writes only the result. */
+ * worker thread, reads only the request and writes only the result, and
+ * for a gzipped file advances the struct gunzip the request lends it. */
 #ifndef TAILMUX_READER_H
 #define TAILMUX_READER_H
 
@@ -11,6 +12,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "gunzip.h"
 #include "state.h"
 
 /* Bytes one job asks for; a line longer than this makes the job read on,
@@ -39,15 +41,26 @@ struct reader_req {
 	enum format format;
 	const char *tag;
 	const char *path;
+	struct gunzip *gz; /* NULL: fd is the file itself.  Else fd is a gzip
+	                      file, offset and the fingerprint are in its
+	                      decompressed stream, and gz (the caller's, lent
+	                      for the call) decompresses it */
 };
 
 /* What one read found. */
 struct reader_result {
 	struct buf out;       /* rendered lines, for the output as they are */
 	uint64_t next_offset; /* where the next read starts */
-	int eof;              /* the read reached the end of the file */
-	int err;              /* errno of a failed read, or 0 */
-	struct stat st;       /* fstat() of the file before the read */
+	int eof;              /* the read reached the end of the file; for
+	                         gz, of the complete stream */
+	int partial;          /* gz only: the file ends inside the stream (it
+	                         is still being written): nothing more can be
+	                         read until it grows (eof is 0) */
+	int err;              /* errno of a failed read, or 0; for gz,
+	                         EBADMSG when the data is damaged, and
+	                         gunzip_error(req->gz) says how */
+	struct stat st;       /* fstat() of the file before the read (for gz,
+	                         of the compressed file) */
 	int fp_changed;       /* after the read, the file's leading bytes no
 	                         longer match req's fingerprint: it was
 	                         truncated (and perhaps refilled) */
@@ -68,7 +81,9 @@ size_t reader_split(const char *data, size_t len, size_t max_line, int final,
 /* Reads from req->offset and renders the whole lines found into res.
  * res->out is empty when there was nothing whole to read.  Also takes the
  * file's fingerprint (see state.h), so that a file truncated and refilled
- * between two reads is noticed. */
+ * between two reads is noticed.  With req->gz the bytes are the
+ * decompressed stream's, cut and rendered the same way, and the
+ * fingerprint is that of its first bytes. */
 void reader_run(const struct reader_req *req, struct reader_result *res);
 
 /* The fingerprint of a file's leading bytes: the first STATE_FP_MAX of

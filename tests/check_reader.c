@@ -7,6 +7,7 @@
 #include "format.h"
 
 #include "tmcheck.h"
+#include "tmgzip.h"
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -778,6 +779,406 @@ START_TEST(test_run_bad_fd)
 }
 END_TEST
 
+/* The gzip twin of the temporary file, removed by the teardown. */
+static char gz_path[80];
+
+/* Creates the temporary file and names its twin. */
+static void
+gz_setup(void)
+{
+	file_setup();
+	snprintf(gz_path, sizeof gz_path, "%s.gz", tmp_path);
+}
+
+/* Removes both. */
+static void
+gz_teardown(void)
+{
+	file_teardown();
+	unlink(gz_path);
+}
+
+/* Writes data to the gzip twin and opens it for reading. */
+static int
+gz_with(const void *data, size_t len)
+{
+	int fd;
+
+	tmgzip_put(gz_path, data, len, 0);
+	fd = open(gz_path, O_RDONLY);
+	ck_assert_int_ne(fd, -1);
+	return fd;
+}
+
+/* Appends to b the output of a read with the time of each tagged line
+ * left out: two reads of the same lines differ only there. */
+static void
+out_timeless(struct buf *b, const struct buf *out, enum format f)
+{
+	const char *p = out->data, *end = out->data + out->len, *nl;
+
+	if (f != FORMAT_TAGGED) {
+		buf_add(b, out->data, out->len);
+		return;
+	}
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		ck_assert_ptr_nonnull(nl);
+		ck_assert_uint_ge((size_t)(nl - p), FORMAT_TIME_LEN);
+		buf_add(b, p + FORMAT_TIME_LEN,
+		        (size_t)(nl + 1 - p) - FORMAT_TIME_LEN);
+		p = nl + 1;
+	}
+}
+
+/* Asserts two reads of the same lines gave the same result. */
+static void
+ck_same_result(const struct reader_result *a, const struct reader_result *b,
+               enum format f, size_t job)
+{
+	struct buf x = {0}, y = {0};
+
+	ck_assert_msg(a->err == b->err && a->eof == b->eof &&
+	                  a->next_offset == b->next_offset,
+	              "job %zu: err %d/%d eof %d/%d next_offset %ju/%ju", job,
+	              a->err, b->err, a->eof, b->eof, (uintmax_t)a->next_offset,
+	              (uintmax_t)b->next_offset);
+	ck_assert_msg(a->stats.lines == b->stats.lines &&
+	                  a->stats.splits == b->stats.splits &&
+	                  a->stats.newline_added == b->stats.newline_added,
+	              "job %zu: other stats", job);
+	ck_assert_msg(a->fp_len == b->fp_len && a->fp_hash == b->fp_hash &&
+	                  a->fp_changed == b->fp_changed,
+	              "job %zu: fingerprint %u/%u changed %d/%d", job,
+	              a->fp_len, b->fp_len, a->fp_changed, b->fp_changed);
+	out_timeless(&x, &a->out, f);
+	out_timeless(&y, &b->out, f);
+	ck_assert_msg(x.len == y.len &&
+	                  (x.len == 0 || memcmp(x.data, y.data, x.len) == 0),
+	              "job %zu: output of %zu and %zu bytes differs", job,
+	              x.len, y.len);
+	buf_free(&x);
+	buf_free(&y);
+}
+
+/* A gzipped file read in jobs gives what the same file read plain gives,
+ * job by job: the same lines, max_line pieces, offsets, ends, stats and
+ * fingerprints.  Over line lengths from short to past max_line, a last
+ * line with and without its newline, raw and tagged, one member and many,
+ * jobs of random sizes, some `final'. */
+START_TEST(test_gz_as_plain)
+{
+	enum tmgzip_lines kind = (enum tmgzip_lines)(_i % TMGZIP_NLINES);
+	enum format f = (_i / TMGZIP_NLINES) % 2 ? FORMAT_TAGGED : FORMAT_RAW;
+	int members = _i / (2 * TMGZIP_NLINES) % 2, last_nl = _i % 3 != 0;
+	unsigned seed = 1000u + (unsigned)_i;
+	struct buf text = {0}, gz = {0}, all = {0};
+	struct reader_req req, zreq;
+	struct reader_result res, zres;
+	struct gunzip_stats st;
+	size_t max = 300, at = 0, cut, job;
+	int fd, zfd;
+
+	tmgzip_text(&text, 200000, kind, max, &seed);
+	if (!last_nl)
+		text.len--;
+	while (at < text.len || gz.len == 0) {
+		cut = members ? (size_t)rand_r(&seed) % 30000 : text.len;
+		if (cut > text.len - at)
+			cut = text.len - at;
+		tmgzip_member(&gz, text.data + at, cut, 6, NULL);
+		at += cut;
+	}
+	fd = file_with(text.data, text.len);
+	zfd = gz_with(gz.data, gz.len);
+	req = req_for(fd, 0, f);
+	req.max_line = max;
+	zreq = req;
+	zreq.fd = zfd;
+	zreq.gz = gunzip_create();
+	for (job = 0;; job++) {
+		ck_assert_uint_lt(job, 100000);
+		switch (rand_r(&seed) % 4) {
+		case 0:
+			req.chunk = 1 + (size_t)rand_r(&seed) % 50;
+			break;
+		case 1:
+			req.chunk = 1 + (size_t)rand_r(&seed) % (2 * max);
+			break;
+		case 2:
+			req.chunk = 1 + (size_t)rand_r(&seed) % 20000;
+			break;
+		default:
+			req.chunk = READER_CHUNK;
+		}
+		req.final = rand_r(&seed) % 3 == 0;
+		zreq.chunk = req.chunk;
+		zreq.final = req.final;
+		reader_run(&req, &res);
+		reader_run(&zreq, &zres);
+		ck_assert_int_eq(res.err, 0);
+		ck_assert_int_eq(zres.partial, 0);
+		ck_same_result(&res, &zres, f, job);
+		out_timeless(&all, &res.out, f);
+		if (res.fp_len > req.fp_len) {
+			req.fp_len = zreq.fp_len = res.fp_len;
+			req.fp_hash = zreq.fp_hash = res.fp_hash;
+		}
+		buf_free(&res.out);
+		buf_free(&zres.out);
+		if (res.eof && res.next_offset == req.offset &&
+		    (req.final || last_nl))
+			break;
+		req.offset = zreq.offset = res.next_offset;
+	}
+	ck_assert_uint_eq(req.offset, text.len);
+	ck_assert_uint_eq(req.fp_len, STATE_FP_MAX);
+	ck_assert_uint_eq(req.fp_hash, state_hash(text.data, STATE_FP_MAX));
+	/* The plain read gave every byte (the rendering is checked against
+	 * it above), and the gzip one never went back to its start. */
+	if (f == FORMAT_RAW && kind != TMGZIP_LONG && kind != TMGZIP_MIXED) {
+		ck_assert_uint_eq(all.len, text.len + !last_nl);
+		ck_assert_mem_eq(all.data, text.data, text.len);
+	}
+	gunzip_stats(zreq.gz, &st);
+	ck_assert_uint_eq(st.restarts, 0);
+	ck_assert_uint_eq(st.skipped, 0);
+	ck_assert_uint_eq(st.out_bytes, text.len);
+	gunzip_free(zreq.gz);
+	buf_free(&text);
+	buf_free(&gz);
+	buf_free(&all);
+	close(fd);
+	close(zfd);
+}
+END_TEST
+
+/* From a checkpointed offset, with a new decompressor (as at start-up):
+ * the lines from there. */
+START_TEST(test_gz_from_offset)
+{
+	static const char text[] = "one\ntwo\nthree\nfour\n";
+	struct buf gz = {0};
+	struct reader_req req;
+	struct reader_result res;
+	int fd;
+
+	tmgzip_member(&gz, S(text), 9, NULL);
+	fd = gz_with(gz.data, gz.len);
+	req = req_for(fd, 8, FORMAT_RAW);
+	req.gz = gunzip_create();
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_buf_eq(&res.out, S("three\nfour\n"));
+	ck_assert_uint_eq(res.next_offset, sizeof text - 1);
+	ck_assert_int_ne(res.eof, 0);
+	ck_assert_int_eq(res.partial, 0);
+	ck_assert_int_eq(res.fp_changed, 0);
+	ck_assert_uint_eq(res.fp_len, sizeof text - 1);
+	ck_assert_uint_eq(res.fp_hash, state_hash(S(text)));
+	ck_assert_int_eq(res.st.st_size, (off_t)gz.len);
+	buf_free(&res.out);
+	gunzip_free(req.gz);
+
+	/* Past the end of the stream (a checkpoint of some other file):
+	 * nothing, at its end. */
+	req.offset = 1000;
+	req.gz = gunzip_create();
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_assert_uint_eq(res.out.len, 0);
+	ck_assert_uint_eq(res.next_offset, 1000);
+	ck_assert_int_ne(res.eof, 0);
+	buf_free(&res.out);
+	gunzip_free(req.gz);
+	buf_free(&gz);
+	close(fd);
+}
+END_TEST
+
+/* A gzip still being written: the whole lines so far, eof 0 and no error,
+ * `partial' set; nothing new until it grows; then the rest, to eof. */
+START_TEST(test_gz_partial)
+{
+	struct buf text = {0}, gz = {0}, all = {0};
+	struct reader_req req;
+	struct reader_result res;
+	struct gunzip_stats st;
+	unsigned seed = 77;
+	size_t cut;
+	int fd;
+
+	tmgzip_text(&text, 400000, TMGZIP_SHORT, 100, &seed);
+	tmgzip_member(&gz, text.data, text.len, 6, NULL);
+	cut = _i == 0 ? gz.len / 2 : _i == 1 ? 5 : gz.len - 4;
+	fd = gz_with(gz.data, cut);
+	req = req_for(fd, 0, FORMAT_RAW);
+	req.gz = gunzip_create();
+	req.final = 1; /* the last line waits even so: it is not the end */
+	for (;;) {
+		reader_run(&req, &res);
+		ck_assert_int_eq(res.err, 0);
+		ck_assert_int_eq(res.eof, 0);
+		buf_add(&all, res.out.data, res.out.len);
+		buf_free(&res.out);
+		if (res.partial && res.next_offset == req.offset)
+			break;
+		req.offset = res.next_offset;
+	}
+	ck_assert_uint_le(all.len, text.len);
+	if (all.len > 0)
+		ck_assert_mem_eq(all.data, text.data, all.len);
+	if (_i == 0)
+		ck_assert_uint_gt(all.len, text.len / 4);
+	if (_i == 1)
+		ck_assert_uint_eq(all.len, 0);
+	if (_i == 2)
+		ck_assert_uint_eq(all.len, text.len);
+	ck_assert_uint_eq(req.offset, all.len);
+
+	tmgzip_put(gz_path, gz.data + cut, gz.len - cut, 1);
+	for (;;) {
+		reader_run(&req, &res);
+		ck_assert_int_eq(res.err, 0);
+		ck_assert_int_eq(res.partial, 0);
+		buf_add(&all, res.out.data, res.out.len);
+		buf_free(&res.out);
+		if (res.eof && res.next_offset == req.offset)
+			break;
+		req.offset = res.next_offset;
+	}
+	ck_buf_eq(&all, text.data, text.len);
+	gunzip_stats(req.gz, &st);
+	ck_assert_uint_eq(st.restarts, 0);
+	gunzip_free(req.gz);
+	buf_free(&text);
+	buf_free(&gz);
+	buf_free(&all);
+	close(fd);
+}
+END_TEST
+
+/* Damaged data: the whole lines before it, then EBADMSG, and
+ * gunzip_error() says what and where; never eof. */
+START_TEST(test_gz_damaged)
+{
+	struct buf text = {0}, gz = {0}, all = {0};
+	struct reader_req req;
+	struct reader_result res;
+	unsigned seed = 78;
+	int fd, jobs = 0;
+
+	tmgzip_text(&text, 400000, TMGZIP_SHORT, 100, &seed);
+	if (_i == 0) {
+		tmgzip_member(&gz, text.data, text.len, 6, NULL);
+		for (size_t i = gz.len * 3 / 4; i < gz.len * 3 / 4 + 16; i++)
+			gz.data[i] = (char)(gz.data[i] ^ 0x33);
+	} else
+		buf_add(&gz, text.data, text.len); /* not gzip at all */
+	fd = gz_with(gz.data, gz.len);
+	req = req_for(fd, 0, FORMAT_RAW);
+	req.gz = gunzip_create();
+	for (;; jobs++) {
+		ck_assert_int_lt(jobs, 1000);
+		reader_run(&req, &res);
+		ck_assert_int_eq(res.eof, 0);
+		buf_add(&all, res.out.data, res.out.len);
+		buf_free(&res.out);
+		if (res.err != 0)
+			break;
+		req.offset = res.next_offset;
+	}
+	ck_assert_int_eq(res.err, EBADMSG);
+	ck_assert_uint_eq(res.next_offset, req.offset);
+	ck_assert_ptr_nonnull(
+	    strstr(gunzip_error(req.gz),
+	           _i == 0 ? "damaged gzip data found at compressed byte "
+	                   : "not gzip data"));
+	if (_i == 0) {
+		/* Lines from before the damage came out, as they were (as
+		 * far as zlib could tell), up to the last line not whole
+		 * where it was found, even from the job that found it. */
+		const char *at =
+		    strstr(gunzip_error(req.gz), "decompressed byte ");
+		uintmax_t found;
+
+		ck_assert_ptr_nonnull(at);
+		ck_assert_int_eq(sscanf(at, "decompressed byte %ju", &found),
+		                 1);
+		ck_assert_uint_gt(all.len, text.len / 2);
+		ck_assert_uint_le(all.len, found);
+		ck_assert_uint_ge(all.len + 81, found);
+		ck_assert_mem_eq(all.data, text.data, text.len / 2);
+		ck_assert_int_gt(jobs, 1);
+	} else
+		ck_assert_uint_eq(all.len, 0);
+	/* It stays. */
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, EBADMSG);
+	ck_assert_uint_eq(res.out.len, 0);
+	buf_free(&res.out);
+	gunzip_free(req.gz);
+	buf_free(&text);
+	buf_free(&gz);
+	buf_free(&all);
+	close(fd);
+}
+END_TEST
+
+/* The fingerprint of a gzip file is its stream's: equal to the plain
+ * file's, unchanged against its own, changed against another's. */
+START_TEST(test_gz_fingerprint)
+{
+	struct buf text = {0}, gz = {0};
+	struct reader_req req, zreq;
+	struct reader_result res, zres;
+	unsigned seed = 79;
+	int fd, zfd;
+
+	tmgzip_text(&text, _i ? 500 : 5000, TMGZIP_SHORT, 100, &seed);
+	tmgzip_member(&gz, text.data, text.len, 6, NULL);
+	fd = file_with(text.data, text.len);
+	zfd = gz_with(gz.data, gz.len);
+	req = req_for(fd, 100, FORMAT_RAW);
+	zreq = req_for(zfd, 100, FORMAT_RAW);
+	zreq.gz = gunzip_create();
+	reader_run(&req, &res);
+	reader_run(&zreq, &zres);
+	ck_assert_uint_eq(zres.fp_len, _i ? text.len : STATE_FP_MAX);
+	ck_assert_uint_eq(zres.fp_len, res.fp_len);
+	ck_assert_uint_eq(zres.fp_hash, res.fp_hash);
+	ck_assert_uint_eq(zres.fp_hash, state_hash(text.data, zres.fp_len));
+	ck_assert_int_eq(zres.fp_changed, 0);
+	buf_free(&res.out);
+	buf_free(&zres.out);
+
+	/* Against its own (or a shorter prefix of it): unchanged. */
+	zreq.fp_len = (uint32_t)(zres.fp_len / 2);
+	zreq.fp_hash = state_hash(text.data, zreq.fp_len);
+	reader_run(&zreq, &zres);
+	ck_assert_int_eq(zres.fp_changed, 0);
+	buf_free(&zres.out);
+
+	/* Another file's: changed. */
+	text.data[3] ^= 1;
+	zreq.fp_hash = state_hash(text.data, zreq.fp_len);
+	reader_run(&zreq, &zres);
+	ck_assert_int_ne(zres.fp_changed, 0);
+	buf_free(&zres.out);
+
+	/* One longer than its stream: changed. */
+	zreq.fp_len = (uint32_t)text.len + 1;
+	reader_run(&zreq, &zres);
+	ck_assert_int_ne(zres.fp_changed, 0);
+	buf_free(&zres.out);
+	gunzip_free(zreq.gz);
+	buf_free(&text);
+	buf_free(&gz);
+	close(fd);
+	close(zfd);
+}
+END_TEST
+
 /* The suite: the pure splitter, then reads of real files. */
 static Suite *
 reader_suite(void)
@@ -806,6 +1207,15 @@ reader_suite(void)
 	tcase_add_test(tc, test_run_long_line);
 	tcase_add_test(tc, test_run_pieces);
 	tcase_add_test(tc, test_run_bad_fd);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("gzip");
+	tcase_add_checked_fixture(tc, gz_setup, gz_teardown);
+	tcase_add_loop_test(tc, test_gz_as_plain, 0, 4 * TMGZIP_NLINES);
+	tcase_add_test(tc, test_gz_from_offset);
+	tcase_add_loop_test(tc, test_gz_partial, 0, 3);
+	tcase_add_loop_test(tc, test_gz_damaged, 0, 2);
+	tcase_add_loop_test(tc, test_gz_fingerprint, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
