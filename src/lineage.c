@@ -711,8 +711,10 @@ lineage_plan(const char *base, const struct lineage_rules *r,
 	lineage_inherit(s, n, files);
 	qsort(s, n, sizeof *s, lineage_sorted_cmp);
 	out->reads = xcalloc(n + 1, sizeof *out->reads);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		out->reads[i] = s[i].read;
+		out->reads[i].when = s[i].when;
+	}
 	out->nreads = n;
 	free(s);
 	free(info);

@@ -85,6 +85,8 @@ struct lineage_read {
 	                    read whole */
 	int wait;        /* not complete yet: neither it nor any read after it
 	                    may start before it is; then plan again */
+	uint64_t when;   /* ns: when its contents began, as far as the plan
+	                    tells (what it was ordered by); 0 unknown */
 };
 
 /* A known generation, not done, that no listed file is. */

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "config.h"
 #include "follow.h"
+#include "gunzip.h"
 #include "lineage.h"
 #include "log.h"
 #include "notify.h"
@@ -474,15 +475,15 @@ struct tail_keep {
 	size_t ngens;
 };
 
-/* Lists the path's own name, the plain rotated names of it (a gzip is not
- * read yet), and any file on an inode the checkpoint names. */
+/* Lists the path's own name, the rotated names of it (compressed or not),
+ * and any file on an inode the checkpoint names. */
 static int
 tail_lineage_keep(void *arg, const char *name, uint64_t ino)
 {
 	const struct tail_keep *k = arg;
 
 	if (strcmp(name, k->base) == 0 ||
-	    lineage_name(k->base, name, NULL) == LINEAGE_NAME_PLAIN)
+	    lineage_name(k->base, name, NULL) != LINEAGE_NAME_NONE)
 		return 1;
 	for (size_t i = 0; i < k->ngens; i++)
 		if (k->gens[i].ino == ino)
@@ -575,6 +576,8 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 	ssize_t nl;
 	size_t ngens;
 	uint64_t began, newest = 0;
+	char *cause = NULL;
+	ssize_t n;
 	int moved;
 
 	ngens = tail_lineage_gens(t, f, cur_fd, cur, &gens, &moved);
@@ -600,9 +603,21 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 		files[i].ino = (uint64_t)l[i].st.st_ino;
 		files[i].birth = l[i].birth;
 		files[i].size = (uint64_t)l[i].st.st_size;
+		files[i].is_path = strcmp(l[i].name, f->base) == 0;
+		files[i].gz =
+		    !files[i].is_path &&
+		    lineage_name(f->base, l[i].name, NULL) >= LINEAGE_NAME_GZ;
+		if (files[i].gz) {
+			/* Known by the start of what it holds. */
+			files[i].size = LINEAGE_SIZE_UNKNOWN;
+			n = gunzip_head(l[i].fd, l[i].head, sizeof l[i].head,
+			                &cause);
+			l[i].head_len = n > 0 ? (uint32_t)n : 0;
+			free(cause);
+			cause = NULL;
+		}
 		files[i].head = l[i].head;
 		files[i].head_len = l[i].head_len;
-		files[i].is_path = strcmp(l[i].name, f->base) == 0;
 	}
 	lineage_plan(f->base, NULL, gens, ngens, files, (size_t)nl, &plan);
 	for (size_t i = 0; i < plan.nreads; i++) {
@@ -611,6 +626,14 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 		if (tail_watch_find(t, (uint64_t)e->st.st_dev,
 		                    (uint64_t)e->st.st_ino) != NULL)
 			continue; /* followed under its own name (a glob) */
+		if (r->wait) {
+			/* Read on only once complete: not done yet. */
+			log_warnx("%s: %s/%s is not complete (a gzip being "
+			          "written); it and the files after it are not "
+			          "read",
+			          f->path, f->dir, e->name);
+			break;
+		}
 		if (r->gen != -1) {
 			fp_len = gens[r->gen].fp_len;
 			fp_hash = gens[r->gen].fp_hash;
@@ -619,31 +642,37 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 			    "the rest of %s/%s from offset %" PRIu64 " first",
 			    f->path, f->dir, e->name, r->offset);
 		} else {
-			watch_fingerprint(e->fd, &fp_len, &fp_hash);
+			fp_len = reader_fingerprint((const char *)e->head,
+			                            e->head_len, &fp_hash);
 			log_info(
 			    "%s: %s/%s held the path after the last "
 			    "checkpoint and was rotated away before tailmux "
 			    "saw it; reading it whole first",
 			    f->path, f->dir, e->name);
 		}
-		/* When its contents were first seen, kept across restarts:
-		 * the next plan orders the generations by it. */
-		began = r->gen != -1 ? gens[r->gen].birth : e->birth;
-		if (began > newest)
-			newest = began;
+		/* When its contents began, kept across restarts: the next
+		 * plan orders the generations by it.  As the plan ordered
+		 * them, strictly: a gzip's birth is when it was compressed,
+		 * and ties would be left to the names. */
+		began = r->when != 0 ? r->when : e->birth;
+		if (began <= newest)
+			began = newest + 1;
+		newest = began;
 		w = tail_read_first(t, f, e->fd, &e->st, r->offset, fp_len,
 		                    fp_hash, began);
 		e->fd = -1;     /* the watch's now */
 		w->age = i + 1; /* oldest first, as the plan says */
+		if (files[r->file].gz)
+			w->gz = gunzip_create();
 	}
 	for (size_t i = 0; i < plan.nlost; i++) {
 		const struct lineage_gen *g = &gens[plan.lost[i].gen];
 		log_warnx(
 		    "%s: the file it named at the last checkpoint (inode "
-		    "%" PRIu64 ", offset %" PRIu64 ") is gone (deleted, "
-		    "or compressed: a .gz is not read); lines it got after "
-		    "that checkpoint cannot be read",
-		    f->path, g->ino, g->offset);
+		    "%" PRIu64 ", offset %" PRIu64 ") is gone (deleted, or "
+		    "moved out of %s); lines it got after that checkpoint "
+		    "cannot be read",
+		    f->path, g->ino, g->offset, f->dir);
 	}
 	lineage_plan_clear(&plan);
 	free(files);
@@ -1047,6 +1076,7 @@ tail_dispatch(struct tail *t)
 		j->req.path = j->path;
 		j->req.fp_len = w->fp_len;
 		j->req.fp_hash = w->fp_hash;
+		j->req.gz = w->gz;
 		w->busy = 1;
 		w->dirty = 0;
 		t->inflight++;
@@ -1193,6 +1223,10 @@ tail_old_has_more(struct tail *t, struct follow *f)
 			more = 1; /* read once its copy is found */
 			continue;
 		}
+		if (o != NULL && o->f == f && o->gz != NULL) {
+			more |= o->holding; /* a gzip gets no late lines */
+			continue;
+		}
 		if (o == NULL || o->f != f || o == f->cur ||
 		    fstat(o->fd, &st) == -1 ||
 		    (uint64_t)st.st_size <= o->offset)
@@ -1215,7 +1249,8 @@ tail_job_apply(struct tail *t, struct watch *w, struct tail_job *j)
 	struct output_mark mark;
 	int eof;
 
-	if (res->fp_changed || (uint64_t)res->st.st_size < j->req.offset) {
+	if (w->gz == NULL &&
+	    (res->fp_changed || (uint64_t)res->st.st_size < j->req.offset)) {
 		/* What was read may be new contents at an old offset. */
 		tail_truncated(t, w);
 		w->dirty = 1;
@@ -1242,6 +1277,17 @@ tail_job_apply(struct tail *t, struct watch *w, struct tail_job *j)
 		output_append(t->out, &res->out, &mark);
 	}
 	eof = res->eof;
+	if (res->partial) {
+		/* A gzip that ends inside its stream, and that no other file
+		 * stands in for (lineage_plan() leaves out one being written
+		 * beside its plain file): cut short, so read as far as it
+		 * goes. */
+		log_warnx("%s: the gzip of inode %" PRIu64 " ends inside its "
+		          "stream; its lines past offset %" PRIu64
+		          " (decompressed), if any, cannot be read",
+		          w->f->path, w->ino, w->offset);
+		eof = 1;
+	}
 	tail_job_free(j);
 	if (!eof || w->dirty) {
 		w->dirty = 0;
@@ -1287,6 +1333,20 @@ tail_job_done(struct pool_job *job)
 	w = tail_lookup(t, j->slot, j->gen);
 	if (w == NULL || t->freeing) {
 		tail_job_free(j); /* its watch went while it ran */
+	} else if (j->res.err != 0 && w->gz != NULL) {
+		/* Damage in a gzip stays: what it held past it is lost. */
+		w->busy = 0;
+		log_warnx("%s: the gzip of inode %" PRIu64 " cannot be read "
+		          "past offset %" PRIu64 " (decompressed): %s",
+		          w->f->path, w->ino, w->offset, gunzip_error(w->gz));
+		tail_job_free(j);
+		w->dirty = 0;
+		tail_release(t, w);
+		if (t->once) {
+			w->done = 1;
+			t->once_left--;
+		} else
+			tail_maybe_close(t, w);
 	} else if (j->res.err != 0) {
 		w->busy = 0;
 		if (w->reported != j->res.err)
@@ -1633,7 +1693,7 @@ tail_sample(const struct tail *t, struct status_sample *m)
 		if (w == NULL || w->fd == -1)
 			continue;
 		m->nopen++;
-		if (fstat(w->fd, &st) == 0 &&
+		if (w->gz == NULL && fstat(w->fd, &st) == 0 &&
 		    (uint64_t)st.st_size > w->committed)
 			m->behind += (uint64_t)st.st_size - w->committed;
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "follow.h"
+#include "gunzip.h"
 #include "log.h"
 #include "state.h"
 #include "watch.h"
@@ -56,6 +57,7 @@ watch_free(struct watch *w)
 		return;
 	if (w->fd != -1 && close(w->fd) == -1)
 		log_warn("closing %s", w->f->path);
+	gunzip_free(w->gz);
 	free(w);
 }
 

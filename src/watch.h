@@ -13,6 +13,7 @@
 
 struct tail_job;
 struct follow;
+struct gunzip;
 struct notify_reg;
 
 /* What watch_open() found. */
@@ -39,6 +40,8 @@ struct watch {
 	                     a copy of them made later is newer */
 
 	struct notify_reg *file_reg;
+	struct gunzip *gz; /* a gzipped generation: its decompressed stream,
+	                      lent to one read at a time; else NULL */
 	uint64_t drain_at; /* draining: when rotate_wait ends (monotonic ms) */
 	struct follow *held; /* holding: the path whose current file waits */
 	uint64_t age; /* holding: its birth time (else mtime) in ns; the older
