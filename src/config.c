@@ -67,6 +67,8 @@ enum key_id {
 	K_EXCLUDE,
 	K_MAX_FILES,
 	K_RESCAN_INTERVAL,
+	K_ROTATED_DIR,
+	K_ROTATED,
 	K_COUNT
 };
 
@@ -100,6 +102,8 @@ static const struct config_key config_key_table[K_COUNT + 1] = {
     [K_EXCLUDE] = {CONFIG_SECTION_INPUT, "exclude", NULL},
     [K_MAX_FILES] = {CONFIG_SECTION_INPUT, "max_files", "1024"},
     [K_RESCAN_INTERVAL] = {CONFIG_SECTION_INPUT, "rescan_interval", "10s"},
+    [K_ROTATED_DIR] = {CONFIG_SECTION_INPUT, "rotated_dir", NULL},
+    [K_ROTATED] = {CONFIG_SECTION_INPUT, "rotated", NULL},
     [K_COUNT] = {CONFIG_SECTION_TAILMUX, NULL, NULL},
 };
 
@@ -231,6 +235,13 @@ config_covers(const struct config *cfg, const char *path)
 	return config_input_for(cfg, path, NULL, &from_glob) != NULL;
 }
 
+/* True if two optional strings are both NULL or equal. */
+static int
+config_same_string(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
 int
 config_input_same(const struct config_input *a, const struct config_input *b)
 {
@@ -238,7 +249,9 @@ config_input_same(const struct config_input *a, const struct config_input *b)
 	    a->start != b->start || a->rotate_wait != b->rotate_wait ||
 	    a->max_files != b->max_files ||
 	    a->rescan_interval != b->rescan_interval ||
-	    a->npaths != b->npaths || a->nexcludes != b->nexcludes)
+	    a->npaths != b->npaths || a->nexcludes != b->nexcludes ||
+	    !config_same_string(a->rotated_dir, b->rotated_dir) ||
+	    !config_same_string(a->rotated_glob, b->rotated_glob))
 		return 0;
 	for (size_t i = 0; i < a->npaths; i++)
 		if (strcmp(a->paths[i], b->paths[i]) != 0)
@@ -875,6 +888,22 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		return parse_ms(value, 100, 86400000,
 		                "must be from 100ms to 1d",
 		                &in->rescan_interval, why);
+	case K_ROTATED_DIR:
+		if (*value == '\0' || config_is_glob(value)) {
+			*why = "expected a directory, without wildcards";
+			return -1;
+		}
+		free(in->rotated_dir);
+		in->rotated_dir = xstrdup(value);
+		return 0;
+	case K_ROTATED:
+		if (*value == '\0' || strchr(value, '/') != NULL) {
+			*why = "expected a glob of file names, without '/'";
+			return -1;
+		}
+		free(in->rotated_glob);
+		in->rotated_glob = xstrdup(value);
+		return 0;
 	case K_INCLUDE:
 		cfg->includes = xreallocarray(cfg->includes, cfg->nincludes + 1,
 		                              sizeof *cfg->includes);
@@ -1347,6 +1376,8 @@ config_free(struct config *cfg)
 		for (size_t j = 0; j < in->nexcludes; j++)
 			free(in->excludes[j]);
 		free(in->excludes);
+		free(in->rotated_dir);
+		free(in->rotated_glob);
 		free(in->name);
 		free(in->file);
 		free(in->tag);

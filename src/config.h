@@ -50,8 +50,13 @@ struct config_input {
 	size_t nexcludes;
 	unsigned max_files;       /* files followed at once by its globs */
 	uint64_t rescan_interval; /* ms between looks for new glob matches */
-	char *file;               /* the file holding the section */
-	int line;                 /* of the section header */
+	char *rotated_dir;  /* where rotated files go (logrotate's olddir):
+	                       absolute, or relative to each path's directory;
+	                       NULL: beside the path */
+	char *rotated_glob; /* more rotated names of a path's file (fnmatch on
+	                       the name), or NULL */
+	char *file;         /* the file holding the section */
+	int line;           /* of the section header */
 };
 
 /* A whole configuration.  Never changed once config_load() returns it. */

@@ -471,6 +471,7 @@ tail_read_first(struct tail *t, struct follow *f, int fd, const struct stat *st,
 /* What tail_lineage_keep() wants listed of a path's directory. */
 struct tail_keep {
 	const char *base;
+	const struct lineage_rules *rules;
 	const struct lineage_gen *gens;
 	size_t ngens;
 };
@@ -483,7 +484,7 @@ tail_lineage_keep(void *arg, const char *name, uint64_t ino)
 	const struct tail_keep *k = arg;
 
 	if (strcmp(name, k->base) == 0 ||
-	    lineage_name(k->base, name, NULL) != LINEAGE_NAME_NONE)
+	    lineage_name(k->base, name, k->rules) != LINEAGE_NAME_NONE)
 		return 1;
 	for (size_t i = 0; i < k->ngens; i++)
 		if (k->gens[i].ino == ino)
@@ -535,6 +536,51 @@ tail_lineage_gens(const struct tail *t, const struct follow *f, int cur_fd,
 	return n;
 }
 
+/* The directory f's rotated files go to (its input's rotated_dir, made
+ * absolute against the path's directory), or NULL: beside the path. */
+static char *
+tail_olddir(const struct follow *f)
+{
+	const char *d = f->input->rotated_dir;
+
+	if (d == NULL)
+		return NULL;
+	return d[0] == '/' ? xstrdup(d) : xasprintf("%s/%s", f->dir, d);
+}
+
+/* Lists what `keep' wants of f's directory, then of `olddir' (if not
+ * NULL) after them; *nbeside says how many come from the first.  Returns
+ * the count, or -1 after logging why. */
+static ssize_t
+tail_lineage_list(const struct follow *f, const char *olddir,
+                  struct tail_keep *keep, struct watch_listed **out,
+                  size_t *nbeside)
+{
+	struct watch_listed *l, *o = NULL;
+	ssize_t n, no = 0;
+
+	n = watch_list(f->dir, tail_lineage_keep, keep, &l);
+	if (n == -1) {
+		log_warn("%s: cannot list %s to find the files it held while "
+		         "tailmux was down",
+		         f->path, f->dir);
+		return -1;
+	}
+	*nbeside = (size_t)n;
+	if (olddir != NULL &&
+	    (no = watch_list(olddir, tail_lineage_keep, keep, &o)) == -1) {
+		log_warn("%s: cannot list its rotated_dir %s", f->path, olddir);
+		no = 0;
+	}
+	if (no > 0) {
+		l = xreallocarray(l, (size_t)(n + no) + 1, sizeof *l);
+		memcpy(l + n, o, (size_t)no * sizeof *o);
+	}
+	free(o); /* its names and descriptors are l's now */
+	*out = l;
+	return n + no;
+}
+
 /* True if the directory of f's path may have had files created or renamed
  * in it since the checkpoint was saved (its mtime is not older by a second
  * at least): a copytruncate leaves the path on its inode, and when the
@@ -569,8 +615,11 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 	struct lineage_gen *gens;
 	struct watch_listed *l = NULL;
 	const struct lineage_read *r;
+	struct lineage_rules rules;
 	struct tail_keep keep;
 	struct watch *w;
+	char *olddir;
+	size_t nbeside;
 	uint32_t fp_len;
 	uint64_t fp_hash;
 	ssize_t nl;
@@ -585,28 +634,32 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 		free(gens);
 		return 0;
 	}
+	rules.rotated_glob = f->input->rotated_glob;
+	rules.dateformat = NULL;
 	keep.base = f->base;
+	keep.rules = &rules;
 	keep.gens = gens;
 	keep.ngens = ngens;
-	nl = watch_list(f->dir, tail_lineage_keep, &keep, &l);
+	olddir = tail_olddir(f);
+	nl = tail_lineage_list(f, olddir, &keep, &l, &nbeside);
 	if (nl == -1) {
-		log_warn("%s: cannot list %s to find the files it held while "
-		         "tailmux was down",
-		         f->path, f->dir);
+		free(olddir);
 		free(gens);
 		return 0;
 	}
 	files = xcalloc((size_t)nl + 1, sizeof *files);
 	for (ssize_t i = 0; i < nl; i++) {
 		files[i].name = l[i].name;
+		files[i].in_olddir = (size_t)i >= nbeside;
 		files[i].dev = (uint64_t)l[i].st.st_dev;
 		files[i].ino = (uint64_t)l[i].st.st_ino;
 		files[i].birth = l[i].birth;
 		files[i].size = (uint64_t)l[i].st.st_size;
-		files[i].is_path = strcmp(l[i].name, f->base) == 0;
+		files[i].is_path =
+		    !files[i].in_olddir && strcmp(l[i].name, f->base) == 0;
 		files[i].gz =
 		    !files[i].is_path &&
-		    lineage_name(f->base, l[i].name, NULL) >= LINEAGE_NAME_GZ;
+		    lineage_name(f->base, l[i].name, &rules) >= LINEAGE_NAME_GZ;
 		if (files[i].gz) {
 			/* Known by the start of what it holds. */
 			files[i].size = LINEAGE_SIZE_UNKNOWN;
@@ -619,7 +672,7 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 		files[i].head = l[i].head;
 		files[i].head_len = l[i].head_len;
 	}
-	lineage_plan(f->base, NULL, gens, ngens, files, (size_t)nl, &plan);
+	lineage_plan(f->base, &rules, gens, ngens, files, (size_t)nl, &plan);
 	for (size_t i = 0; i < plan.nreads; i++) {
 		r = &plan.reads[i];
 		struct watch_listed *e = &l[r->file];
@@ -640,7 +693,8 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 			log_info(
 			    "%s was rotated while tailmux was down; reading "
 			    "the rest of %s/%s from offset %" PRIu64 " first",
-			    f->path, f->dir, e->name, r->offset);
+			    f->path, files[r->file].in_olddir ? olddir : f->dir,
+			    e->name, r->offset);
 		} else {
 			fp_len = reader_fingerprint((const char *)e->head,
 			                            e->head_len, &fp_hash);
@@ -648,7 +702,8 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 			    "%s: %s/%s held the path after the last "
 			    "checkpoint and was rotated away before tailmux "
 			    "saw it; reading it whole first",
-			    f->path, f->dir, e->name);
+			    f->path, files[r->file].in_olddir ? olddir : f->dir,
+			    e->name);
 		}
 		/* When its contents began, kept across restarts: the next
 		 * plan orders the generations by it.  As the plan ordered
@@ -675,6 +730,7 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 		    f->path, g->ino, g->offset, f->dir);
 	}
 	lineage_plan_clear(&plan);
+	free(olddir);
 	free(files);
 	watch_list_free(l, (size_t)nl);
 	free(gens);

@@ -272,6 +272,31 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* rotated_dir and rotated: kept as given; wildcards in the one and '/'
+ * in the other are errors naming the line. */
+START_TEST(test_rotated_keys)
+{
+	struct config *cfg;
+
+	cfg = load("[input:a]\npath = /srv/a.log\nrotated_dir = old\n"
+	           "rotated = a.log.old-*\n",
+	           NULL);
+	ck_assert_msg(cfg != NULL, "%s", errs_joined());
+	ck_assert_str_eq(cfg->inputs[0].rotated_dir, "old");
+	ck_assert_str_eq(cfg->inputs[0].rotated_glob, "a.log.old-*");
+	config_free(cfg);
+	cfg = load("[input:a]\npath = /srv/a.log\n", NULL);
+	ck_assert_msg(cfg != NULL, "%s", errs_joined());
+	ck_assert_ptr_null(cfg->inputs[0].rotated_dir);
+	ck_assert_ptr_null(cfg->inputs[0].rotated_glob);
+	config_free(cfg);
+	expect_error("[input:a]\npath = /srv/a.log\nrotated_dir = old/*\n", 3,
+	             "input:a", "rotated_dir", "without wildcards");
+	expect_error("[input:a]\npath = /srv/a.log\nrotated = old/a.*\n", 3,
+	             "input:a", "rotated", "without '/'");
+}
+END_TEST
+
 /* Every key in the table, and the names of the formats. */
 START_TEST(test_keys)
 {
@@ -301,7 +326,9 @@ START_TEST(test_keys)
 	                                   "rotate_wait",
 	                                   "exclude",
 	                                   "max_files",
-	                                   "rescan_interval"};
+	                                   "rescan_interval",
+	                                   "rotated_dir",
+	                                   "rotated"};
 	const struct config_key *k = config_keys();
 	size_t n = 0;
 
@@ -1619,6 +1646,8 @@ START_TEST(test_input_same)
 	    {SAME_BASE "rotate_wait = 6s\n", 0},
 	    {SAME_BASE "max_files = 1023\n", 0},
 	    {SAME_BASE "rescan_interval = 9s\n", 0},
+	    {SAME_BASE "rotated_dir = old\n", 0},
+	    {SAME_BASE "rotated = a.log.old-*\n", 0},
 	    /* Paths: reordered, one more, one less, one other. */
 	    {"[input:a]\npath = /srv/b/*.log\npath = /srv/a.log\n"
 	     "exclude = *.gz\nexclude = /srv/b/old/*\n",
@@ -1762,6 +1791,7 @@ config_suite(void)
 	tcase_add_test(tc, test_good);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_keys);
+	tcase_add_test(tc, test_rotated_keys);
 	tcase_add_test(tc, test_edges_accepted);
 	tcase_add_test(tc, test_relative_file);
 	tcase_add_test(tc, test_inline_comments);

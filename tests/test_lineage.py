@@ -20,6 +20,7 @@ at its default of 1 s, kills every 0.3-1.2 s, down 0-1.5 s):
     the writer reopens app.log when it sees another file there;
   * logrotate-dateext: the same with `dateext' and a dateformat down to
     the second;
+  * logrotate-olddir: the same with `olddir' (tailmux's rotated_dir);
   * logrotate-compress: the same with `compress': generations gzipped
     before tailmux finished them are read from their .gz
     (logrotate-delaycompress, with `delaycompress' too, runs only when
@@ -130,7 +131,11 @@ def crash_loop(t, rng, name):
     path = os.path.join(dir_, "app.log")
     out = t.path("%s.out" % name)
     open(path, "wb").close()
-    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+    opts = {"rotate_wait": "300ms"}
+    if name == "logrotate-olddir":
+        os.makedirs(os.path.join(dir_, "old"))
+        opts["rotated_dir"] = "old"
+    cfg = t.config([(name, path, opts)],
                    name="%s.ini" % name, output="%s.out" % name)
     rot = None
     if name in ("rename", "copytruncate"):
@@ -140,6 +145,7 @@ def crash_loop(t, rng, name):
         extra = {"logrotate-dateext":
                  "dateext\n    dateformat -%Y%m%d%H%M%S\n",
                  "logrotate-compress": "compress\n",
+                 "logrotate-olddir": "olddir %s/old\n" % dir_,
                  "logrotate-delaycompress": "compress\n    delaycompress\n",
                  }.get(name, "")
         conf = t.write("%s.logrotate" % name,
@@ -173,7 +179,7 @@ def crash_loop(t, rng, name):
     d.stop()
     lines = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
     lost, dup, disorder = tally(lines, name, w.seq)
-    nfiles = len(os.listdir(dir_))
+    nfiles = sum(len(fs) for _, _, fs in os.walk(dir_))
     print("# %s: %d lines in %d files, %d kills; %d restarts found the "
           "path rotated while down, %d generations never seen read whole"
           % (name, w.seq, nfiles, KILLS, down, unseen))
@@ -198,7 +204,7 @@ def test(t):
         # (one the checkpoint knew only while empty, gzipped while
         # tailmux was down): run it with TMTEST_ONLY until that is fixed.
         names += ["logrotate-create", "logrotate-dateext",
-                  "logrotate-compress"]
+                  "logrotate-compress", "logrotate-olddir"]
     else:
         print("# logrotate is not installed: its scenarios are skipped")
     only = os.environ.get("TMTEST_ONLY")  # to replay one scenario
