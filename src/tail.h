@@ -60,7 +60,10 @@ struct tail *tail_create(struct event_base *base, const struct config *cfg,
                          const struct tail_cbs *cbs);
 
 /* Opens every path followed and starts reading, resuming where the
- * checkpoint says; forgets the checkpoint. */
+ * checkpoint says: first, oldest first, each generation of a path the
+ * checkpoint knows and did not finish and each one it never saw, wherever
+ * rotation put it (see lineage.h); then the file at the path.  Forgets the
+ * checkpoint.  Blocking: lists the directories of paths that moved on. */
 void tail_start(struct tail *t);
 
 /* Follows `path' for `in' (found by a glob, or not).  Returns the follow,
