@@ -20,6 +20,11 @@ static const char *const lineage_dateformats[] = {
 #define LINEAGE_NDATEFORMATS                                                   \
 	(sizeof lineage_dateformats / sizeof lineage_dateformats[0])
 
+/* How much later than when its contents were first seen a file that held
+ * them may be stamped as born: seen_at is read off a coarse clock, a tick
+ * (10 ms at most) behind the one that may stamp files' times. */
+#define LINEAGE_CLOCK_SLACK 50000000u
+
 /* How a rotated name tells its place among its path's generations. */
 enum lineage_seq {
 	LINEAGE_SEQ_NONE, /* it does not: a glob's name, or no rotated name */
@@ -295,15 +300,31 @@ lineage_fp_matches(const struct lineage_gen *g, const struct lineage_file *f)
 	       state_hash(f->head, g->fp_len) == g->fp_hash;
 }
 
+/* 1 if nothing of generation g is in the output and its fingerprint is
+ * too short to tell its copies by: the checkpoint saw it empty, or nearly.
+ * It is then no more than a file that held the path from its birth on. */
+static int
+lineage_gen_blank(const struct lineage_gen *g)
+{
+	return !g->done && g->offset == 0 && g->fp_len < STATE_FP_MAX;
+}
+
 /* 1 if generation g is the file by identity: its device, inode and
  * contents.  A fingerprint not taken matches any contents but a done
- * generation's (an empty file closed: what has that inode now is new). */
+ * generation's (an empty file closed: what has that inode now is new).
+ * A blank generation is not a plain file (not `gz') born after it was
+ * first seen: that file is a new one on its inode, freed when the
+ * generation was compressed and removed. */
 static int
-lineage_is_identity(const struct lineage_gen *g, const struct lineage_file *f)
+lineage_is_identity(const struct lineage_gen *g, const struct lineage_file *f,
+                    int gz)
 {
 	if (g->dev != f->dev || g->ino != f->ino)
 		return 0;
 	if (g->fp_len == 0 && g->done)
+		return 0;
+	if (lineage_gen_blank(g) && !gz && g->birth != 0 && f->birth != 0 &&
+	    f->birth > g->birth + LINEAGE_CLOCK_SLACK)
 		return 0;
 	return lineage_fp_matches(g, f);
 }
@@ -398,7 +419,9 @@ lineage_match(const struct lineage_gen *gens, size_t ngens,
 		if (info[i].ignored)
 			continue;
 		for (g = 0; g < ngens; g++) {
-			if (lineage_is_identity(&gens[g], &files[i])) {
+			if (lineage_is_identity(
+			        &gens[g], &files[i],
+			        lineage_file_gz(&files[i], &info[i]))) {
 				info[i].gen = (ssize_t)g;
 				info[i].identity = 1;
 				break;
@@ -602,23 +625,73 @@ lineage_by_name_cmp(const void *va, const void *vb)
 	return a->read.file < b->read.file ? -1 : a->read.file > b->read.file;
 }
 
+/* 1 if reads a and b are named the same way (the names tell their ages). */
+static int
+lineage_same_class(const struct lineage_sorted *a,
+                   const struct lineage_sorted *b)
+{
+	return a->seq_class != 0 && a->seq_class == b->seq_class;
+}
+
 /* Gives each read whose birth is unknown (a gzip never seen, born when it
  * was compressed) the birth of the read its name says is just older, so
- * that it sorts right after it; one that has none keeps its file's birth. */
+ * that it sorts right after it; one that has none, the birth of the read
+ * its name says is just newer, so that it sorts right before it (a tie the
+ * names break); a run of them that has neither, the birth of its oldest's
+ * file. */
 static void
 lineage_inherit(struct lineage_sorted *s, size_t n,
                 const struct lineage_file *files)
 {
+	int *set = xcalloc(n + 1, sizeof *set);
+	size_t i;
+
 	qsort(s, n, sizeof *s, lineage_by_name_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i].known)
+	for (i = 0; i < n; i++) {
+		set[i] = s[i].known || (i > 0 && set[i - 1] &&
+		                        lineage_same_class(&s[i - 1], &s[i]));
+		if (!s[i].known && set[i])
+			s[i].when = s[i - 1].when;
+	}
+	for (i = n; i-- > 0;) {
+		if (!set[i] && i + 1 < n && set[i + 1] &&
+		    lineage_same_class(&s[i], &s[i + 1])) {
+			s[i].when = s[i + 1].when;
+			set[i] = 1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (set[i])
 			continue;
-		if (i > 0 && s[i].seq_class != 0 &&
-		    s[i - 1].seq_class == s[i].seq_class)
+		if (i > 0 && lineage_same_class(&s[i - 1], &s[i]))
 			s[i].when = s[i - 1].when;
 		else
 			s[i].when = files[s[i].read.file].birth;
+		set[i] = 1;
 	}
+	free(set);
+}
+
+/* 1 if one of the n reads, of a file never seen, may be blank generation
+ * g gone under another name: a gzip compressed since g was first seen
+ * (its fingerprint cannot tell). */
+static int
+lineage_blank_read(const struct lineage_gen *g, const struct lineage_sorted *s,
+                   size_t n, const struct lineage_file *files,
+                   const struct lineage_info *info)
+{
+	const struct lineage_file *f;
+
+	if (!lineage_gen_blank(g))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		f = &files[s[i].read.file];
+		if (s[i].read.gen == -1 &&
+		    lineage_file_gz(f, &info[s[i].read.file]) &&
+		    (g->birth == 0 || f->birth == 0 || f->birth >= g->birth))
+			return 1;
+	}
+	return 0;
 }
 
 /* Adds a read of file i to s[*n]. */
@@ -660,7 +733,7 @@ lineage_plan(const char *base, const struct lineage_rules *r,
 	const struct lineage_file *f;
 	uint64_t newest = 0;
 	ssize_t c;
-	size_t n = 0;
+	size_t n = 0, k;
 	int cur_known_inode = 0;
 
 	memset(out, 0, sizeof *out);
@@ -707,6 +780,14 @@ lineage_plan(const char *base, const struct lineage_rules *r,
 		if (lineage_never_seen(i, ngens, files, nfiles, info,
 		                       out->current, newest, cur_known_inode))
 			lineage_add_read(s, &n, i, -1, 0, gens, files, info);
+	/* A blank generation is not lost when its gzip may be read as a
+	 * file never seen. */
+	k = 0;
+	for (size_t i = 0; i < out->nlost; i++)
+		if (!lineage_blank_read(&gens[out->lost[i].gen], s, n, files,
+		                        info))
+			out->lost[k++] = out->lost[i];
+	out->nlost = k;
 
 	lineage_inherit(s, n, files);
 	qsort(s, n, sizeof *s, lineage_sorted_cmp);

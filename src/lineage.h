@@ -129,7 +129,10 @@ int lineage_is_rotated_name(const char *base, const char *name,
  * frees it with lineage_plan_clear()):
  * - a known generation is the listed file with its device and inode whose
  *   first fp_len bytes hash to its fingerprint (no fingerprint: any with
- *   its identity, unless it is done), else a file with a rotated name (its
+ *   its identity, unless it is done; a blank one, not done with nothing
+ *   read and a fingerprint shorter than STATE_FP_MAX, is no plain file
+ *   born more than a clock tick after it: that is a new file on its
+ *   freed inode), else a file with a rotated name (its
  *   compressed copy, the copy copytruncate made) whose first fp_len bytes
  *   do, when the fingerprint tells enough: a full STATE_FP_MAX bytes, or
  *   bytes read from it, or a file born at or after it; one that holds
@@ -144,13 +147,16 @@ int lineage_is_rotated_name(const char *base, const char *name,
  *   under the same naming;
  * - they are ordered by birth time, the generation's where it is known; a
  *   gzip never seen (born when it was compressed) goes right after the
- *   file its name says is older; ties go by the names (a higher number is
+ *   file its name says is older, or if none, right before the one it says
+ *   is newer; ties go by the names (a higher number is
  *   older, an earlier date is older), then the names themselves;
  * - a file not complete yet (partial, or ".gz.tmp") is a read that waits;
  *   a gzip whose uncompressed file is still listed beside it is that
  *   file's copy being written, and ignored;
  * - a known generation done is never read, wherever it is found;
- * - the lost are the known generations not done that are nowhere. */
+ * - the lost are the known generations not done that are nowhere, but a
+ *   blank one when a gzip never seen, compressed since it was first seen,
+ *   is read (it may be its copy: nothing else can tell). */
 void lineage_plan(const char *base, const struct lineage_rules *r,
                   const struct lineage_gen *gens, size_t ngens,
                   const struct lineage_file *files, size_t nfiles,

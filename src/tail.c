@@ -688,8 +688,17 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 			break;
 		}
 		if (r->gen != -1) {
+			/* Its first bytes as the listing read them, when the
+			 * checkpoint had fewer (the file was empty, or nearly,
+			 * when it was saved): the plan matched them, and the
+			 * start-up checkpoint then names the file by them, so
+			 * that its copies can be told after another restart. */
 			fp_len = gens[r->gen].fp_len;
 			fp_hash = gens[r->gen].fp_hash;
+			if (e->head_len > fp_len)
+				fp_len =
+				    reader_fingerprint((const char *)e->head,
+				                       e->head_len, &fp_hash);
 			log_info(
 			    "%s was rotated while tailmux was down; reading "
 			    "the rest of %s/%s from offset %" PRIu64 " first",
