@@ -1,0 +1,53 @@
+/* resume.h -- at start-up, the files a followed path held while tailmux
+ * was down (or between two checkpoints), to read before the file at the
+ * path: those the checkpoint knows and did not finish, wherever rotation
+ * put them, and those it never saw.  The path's directory (and its input's
+ * rotated_dir) is listed, and lineage_plan() decides.  Blocking
+ * (directory listings, small reads): the loop thread calls it once per
+ * path at start-up, before the loop runs. */
+#ifndef TAILMUX_RESUME_H
+#define TAILMUX_RESUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+struct follow;
+struct state;
+
+/* One file to read before the path's current one. */
+struct resume_read {
+	int fd; /* open; the caller takes it (and sets -1) */
+	struct stat st;
+	char *where;     /* DIR/NAME, for messages */
+	uint64_t offset; /* where to start (decompressed, for a gzip) */
+	uint32_t fp_len; /* its fingerprint, the longest known */
+	uint64_t fp_hash;
+	uint64_t began; /* ns: when its contents began; strictly increasing
+	                   from one read to the next */
+	int known;      /* a generation the checkpoint knew (else one never
+	                   seen, read whole) */
+	int gz;         /* a gzip: read its decompressed stream */
+	int wait;       /* not complete yet (a gzip being written): neither
+	                   it nor the reads after it may start */
+};
+
+/* What to read of one path, oldest first. */
+struct resume_plan {
+	struct resume_read *reads;
+	size_t nreads;
+};
+
+/* Plans what to read of f's path before the file at it now (open on
+ * `cur_fd', -1: none), given the checkpoint `loaded' and the files read to
+ * their end `closed'; logs each known file that is gone.  The plan is
+ * empty when the path did not move on and its directory did not change
+ * since the checkpoint was saved. */
+void resume_plan(const struct follow *f, const struct state *loaded,
+                 const struct state *closed, int cur_fd, const struct stat *cur,
+                 struct resume_plan *out);
+
+/* Closes the descriptors not taken and frees the plan. */
+void resume_plan_clear(struct resume_plan *p);
+
+#endif
