@@ -28,6 +28,8 @@ at its default of 1 s, kills every 0.3-1.2 s, down 0-1.5 s):
     knew only while it was empty, gzipped while tailmux was down (its
     inode, freed, often taken by a newer file).
     These two run only when named in TMTEST_ONLY (see test()).
+Also, deterministically: two and three logrotate runs (create, and
+copytruncate) while tailmux is stopped.
 Every line that is in one of the files at the end (gzips decompressed)
 must be in the output exactly once and in order: a writer that creates
 app.log itself can lose a few lines to logrotate's own window (the file
@@ -237,6 +239,47 @@ def crash_loop(t, rng, name):
     return unseen
 
 
+def while_stopped(t, scheme, rotations):
+    """tailmux stopped cleanly, then `rotations' logrotate runs (lines
+    written before each) while it is down, `scheme' "create" or
+    "copytruncate": at the next start every line is read, in order."""
+    name = "stopped-%s-%d" % (scheme, rotations)
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("%s.out" % name)
+    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+                   name="%s.ini" % name, output="%s.out" % name)
+    conf = t.write("%s.logrotate" % name,
+                   "%s {\n    %s\n    rotate 100\n}\n" % (path, scheme))
+    state = t.path("%s.lrstate" % name)
+    seq = 0
+
+    def write(n):
+        nonlocal seq
+        tmtest.append(path, tmtest.seq_lines(name, seq + 1, seq + n))
+        seq += n
+
+    write(50)
+    d = t.start(cfg)
+    write(50)
+    tmtest.caught_up(out, tmtest.size(path), "%s: the first lines" % name,
+                     daemon=d)
+    write(30)  # written, perhaps not read, when the stop comes
+    d.stop()
+    for _ in range(rotations):
+        subprocess.run(["logrotate", "-f", "-s", state, conf], check=True)
+        write(40)
+    d = t.start(cfg)
+    want = len(tmtest.seq_lines(name, 1, seq))
+    tmtest.caught_up(out, want, "%s: every line" % name, daemon=d)
+    d.stop()
+    lines = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
+    tmtest.check_seq(lines, {name: seq}, what="the output (%s)" % name)
+    t.ok("%s: %d lines over %d rotations while stopped: each once, in "
+         "order" % (name, seq, rotations))
+
+
 def test(t):
     seed = int(os.environ.get("TMTEST_SEED") or time.time_ns() % 2**32)
     print("# seed %d (replay with TMTEST_SEED=%d)" % (seed, seed), flush=True)
@@ -255,6 +298,10 @@ def test(t):
         names = [n for n in only.split(",")]
     failed = []
     unseen = 0
+    if shutil.which("logrotate") and not only:
+        for scheme in ("create", "copytruncate"):
+            for n in (2, 3):
+                while_stopped(t, scheme, n)
     for name in names:
         try:
             unseen += crash_loop(t, rng, name)
