@@ -1075,6 +1075,23 @@ tail_old_has_more(struct tail *t, struct follow *f)
 	return more;
 }
 
+/* `w' has nothing more to read for now: it lets its path's current file
+ * go on; with --once it is done; the current file of a path that may name
+ * another file now is checked; a rotated file is closed once what it gave
+ * is written. */
+static void
+tail_at_end(struct tail *t, struct watch *w)
+{
+	tail_release(t, w);
+	if (t->once) {
+		w->done = 1;
+		t->once_left--;
+	} else if (w->moved && w->f->cur == w)
+		tail_check_path(t, w);
+	else
+		tail_maybe_close(t, w);
+}
+
 /* Hands a read's lines to the output and decides what next.  A read of a
  * path's current file that finds older, rotated files of the path with
  * lines still unread is parked until those are read: they were written
@@ -1129,16 +1146,8 @@ tail_job_apply(struct tail *t, struct watch *w, struct tail_job *j)
 	if (!eof || w->dirty) {
 		w->dirty = 0;
 		tail_wake(t, w);
-	} else {
-		tail_release(t, w);
-		if (t->once) {
-			w->done = 1;
-			t->once_left--;
-		} else if (w->moved && w->f->cur == w)
-			tail_check_path(t, w);
-		else
-			tail_maybe_close(t, w);
-	}
+	} else
+		tail_at_end(t, w);
 }
 
 /* Applies the reads parked on f's files, once nothing holds them. */
@@ -1178,12 +1187,7 @@ tail_job_done(struct pool_job *job)
 		          w->f->path, w->ino, w->offset, gunzip_error(w->gz));
 		tail_job_free(j);
 		w->dirty = 0;
-		tail_release(t, w);
-		if (t->once) {
-			w->done = 1;
-			t->once_left--;
-		} else
-			tail_maybe_close(t, w);
+		tail_at_end(t, w);
 	} else if (j->res.err != 0) {
 		w->busy = 0;
 		if (w->reported != j->res.err)
