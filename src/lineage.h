@@ -49,7 +49,6 @@ struct lineage_gen {
 	                    0 unknown */
 	uint64_t offset; /* its bytes before this are in the output */
 	int done;        /* read to its end and closed */
-	int current;     /* it held the path at the checkpoint */
 };
 
 /* A file of the path's directory, or of its olddir, as listed. */

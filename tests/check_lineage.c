@@ -77,16 +77,6 @@ done_gen(struct scene *s, char c, uint64_t ino, uint64_t birth, uint64_t offset)
 	return g;
 }
 
-/* Adds the generation that held the path at the checkpoint. */
-static struct lineage_gen *
-cur_gen(struct scene *s, char c, uint64_t ino, uint64_t birth, uint64_t offset)
-{
-	struct lineage_gen *g = gen(s, c, ino, birth, offset);
-
-	g->current = 1;
-	return g;
-}
-
 /* Lists a plain file of `size' bytes with the contents `c'. */
 static struct lineage_file *
 file(struct scene *s, const char *name, uint64_t ino, uint64_t birth, char c,
@@ -329,7 +319,7 @@ START_TEST(test_no_rotation)
 	struct scene s = {0};
 
 	done_gen(&s, 'Z', 9, T(50), 800);
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 9, T(50), 'Z', 800);
 	path(&s, 10, T(100), 'A');
 	ck_assert_str_eq(plan(&s), "- | app.log@100/g1");
@@ -354,7 +344,7 @@ START_TEST(test_no_path)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 10, T(100), 'A', BIG);
 	ck_assert_str_eq(plan(&s), "app.log.1@100/g0 | none");
 }
@@ -377,7 +367,7 @@ START_TEST(test_create_crash_each_step)
 	size_t w = 0;
 
 	done_gen(&s, 'Z', 9, T(50), 800);
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	/* generation j (Z = -1, A = 0, B = 1 ...) was born at 100 + 100j
 	 * and is now at number k - j; the path holds generation k */
 	for (int j = -1; j < k; j++) {
@@ -419,7 +409,7 @@ START_TEST(test_create_after_checkpointed_rotation)
 	struct scene s = {0};
 
 	done_gen(&s, 'A', 10, T(100), 900);
-	cur_gen(&s, 'B', 11, T(200), 50);
+	gen(&s, 'B', 11, T(200), 50);
 	file(&s, "app.log.2", 10, T(100), 'A', 900);
 	file(&s, "app.log.1", 11, T(200), 'B', BIG);
 	path(&s, 12, T(300), 'C');
@@ -433,7 +423,7 @@ START_TEST(test_create_listing_order)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 13, T(400), 'D', BIG);
 	path(&s, 14, T(500), 'E');
 	file(&s, "app.log.3", 11, T(200), 'B', BIG);
@@ -450,7 +440,7 @@ END_TEST
 START_TEST(test_found_nothing_left)
 {
 	struct scene s = {0};
-	struct lineage_gen *a = cur_gen(&s, 'A', 10, T(100), 700);
+	struct lineage_gen *a = gen(&s, 'A', 10, T(100), 700);
 
 	a->fp_len = 700; /* all it had */
 	a->fp_hash = state_hash(body('A'), 700);
@@ -467,7 +457,7 @@ START_TEST(test_copytruncate_once)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 20, T(200), 'A', BIG);
 	path(&s, 10, T(1), 'B');
 	ck_assert_str_eq(plan(&s), "app.log.1@100/g0 | app.log@0/new");
@@ -481,7 +471,7 @@ START_TEST(test_copytruncate_three)
 	struct scene s = {0};
 
 	done_gen(&s, 'Z', 10, T(50), 900);
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.4", 19, T(99), 'Z', 900);
 	file(&s, "app.log.3", 20, T(200), 'A', BIG);
 	file(&s, "app.log.2", 21, T(300), 'B', BIG);
@@ -499,7 +489,7 @@ START_TEST(test_copytruncate_not_yet)
 	struct scene s = {0};
 
 	done_gen(&s, 'Z', 10, T(50), 900);
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 19, T(99), 'Z', 900);
 	path(&s, 10, T(1), 'A');
 	ck_assert_str_eq(plan(&s), "- | app.log@100/g1");
@@ -514,7 +504,7 @@ END_TEST
 START_TEST(test_copytruncate_empty)
 {
 	struct scene s = {0};
-	struct lineage_gen *a = cur_gen(&s, 'A', 10, T(100), 0);
+	struct lineage_gen *a = gen(&s, 'A', 10, T(100), 0);
 
 	a->fp_len = 0;
 	a->fp_hash = state_hash("", 0);
@@ -530,7 +520,7 @@ END_TEST
 START_TEST(test_copytruncate_empty_copy_older)
 {
 	struct scene s = {0};
-	struct lineage_gen *a = cur_gen(&s, 'A', 10, T(100), 0);
+	struct lineage_gen *a = gen(&s, 'A', 10, T(100), 0);
 
 	a->fp_len = 0;
 	file(&s, "app.log.1", 20, T(99), 'A', 300);
@@ -546,7 +536,7 @@ END_TEST
 START_TEST(test_short_fingerprint)
 {
 	struct scene s = {0};
-	struct lineage_gen *a = cur_gen(&s, 'A', 10, T(100), 0);
+	struct lineage_gen *a = gen(&s, 'A', 10, T(100), 0);
 
 	a->fp_len = 40;
 	a->fp_hash = state_hash(body('A'), 40);
@@ -569,7 +559,7 @@ END_TEST
 START_TEST(test_short_fingerprint_read)
 {
 	struct scene s = {0};
-	struct lineage_gen *a = cur_gen(&s, 'A', 10, 0, 30);
+	struct lineage_gen *a = gen(&s, 'A', 10, 0, 30);
 
 	a->fp_len = 40;
 	a->fp_hash = state_hash(body('A'), 40);
@@ -590,7 +580,7 @@ START_TEST(test_dateext)
 	struct scene s = {0};
 
 	done_gen(&s, 'Z', 9, T(50), 800);
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log-20261130", 9, T(50), 'Z', 800);
 	file(&s, "app.log-20261202", 12, T(300), 'C', BIG);
 	file(&s, "app.log-20261201", 10, T(100), 'A', BIG);
@@ -608,7 +598,7 @@ START_TEST(test_dateext_custom)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.2026-12-01", 10, T(100), 'A', BIG);
 	file(&s, "app.log.2026-12-02", 11, T(200), 'B', BIG);
 	path(&s, 12, T(300), 'C');
@@ -625,7 +615,7 @@ START_TEST(test_dateext_extension)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	gzfile(&s, "app-20261201.log.gz", 30, T(201), 'A');
 	gzfile(&s, "app-20261202.log.gz", 31, T(301), 'B');
 	path(&s, 12, T(300), 'C');
@@ -641,7 +631,7 @@ START_TEST(test_dateext_olddir)
 	struct scene s = {0};
 
 	done_gen(&s, 'Z', 9, T(50), 800);
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log-20261130", 9, T(50), 'Z', 800)->in_olddir = 1;
 	file(&s, "app.log-20261201", 10, T(100), 'A', BIG)->in_olddir = 1;
 	file(&s, "app.log-20261202", 11, T(200), 'B', BIG)->in_olddir = 1;
@@ -660,7 +650,7 @@ START_TEST(test_delaycompress_order)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	gzfile(&s, "app.log.3.gz", 30, T(301), 'A');
 	gzfile(&s, "app.log.2.gz", 31, T(401), 'B');
 	file(&s, "app.log.1", 12, T(300), 'C', BIG);
@@ -677,7 +667,7 @@ START_TEST(test_done_pruned_older_by_name)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	gzfile(&s, "app.log.3.gz", 29, T(201), 'Z');
 	gzfile(&s, "app.log.2.gz", 30, T(301), 'A');
 	file(&s, "app.log.1", 11, T(200), 'B', BIG);
@@ -692,7 +682,7 @@ START_TEST(test_births_unknown)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, 0, 100);
+	gen(&s, 'A', 10, 0, 100);
 	file(&s, "app.log.3", 9, 0, 'Z', BIG);
 	file(&s, "app.log.2", 10, 0, 'A', BIG);
 	file(&s, "app.log.1", 11, 0, 'B', BIG);
@@ -712,7 +702,7 @@ START_TEST(test_compress_once)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	gzfile(&s, "app.log.1.gz", 30, T(201), 'A');
 	path(&s, 11, T(200), 'B');
 	ck_assert_str_eq(plan(&s), "app.log.1.gz@100/g0 | app.log@0/new");
@@ -726,7 +716,7 @@ START_TEST(test_compress_in_progress)
 	struct scene s = {0};
 	struct scene t = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 10, T(100), 'A', BIG);
 	gzfile(&s, "app.log.1.gz", 30, T(201), 'A')->partial = 1;
 	path(&s, 11, T(200), 'B');
@@ -734,7 +724,7 @@ START_TEST(test_compress_in_progress)
 
 	/* the same for B, never seen: read once, from the plain file, though
 	 * its gzip looks complete already */
-	cur_gen(&t, 'A', 10, T(100), 100);
+	gen(&t, 'A', 10, T(100), 100);
 	file(&t, "app.log.2", 10, T(100), 'A', BIG);
 	file(&t, "app.log.1", 11, T(200), 'B', BIG);
 	gzfile(&t, "app.log.1.gz", 31, T(301), 'B');
@@ -751,7 +741,7 @@ START_TEST(test_gz_tmp_waits)
 	struct scene s = {0};
 	struct lineage_plan p;
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	gzfile(&s, "app.log.3.gz", 30, T(201), 'A');
 	gzfile(&s, "app.log.2.gz.tmp", 31, T(301), 'B');
 	file(&s, "app.log.1", 12, T(300), 'C', BIG);
@@ -778,7 +768,7 @@ START_TEST(test_partial_known)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	gzfile(&s, "app.log.1.gz", 30, T(201), 'A')->partial = 1;
 	path(&s, 11, T(200), 'B');
 	ck_assert_str_eq(plan(&s), "app.log.1.gz@100/g0/wait | app.log@0/new");
@@ -793,7 +783,7 @@ START_TEST(test_lost)
 
 	done_gen(&s, 'Y', 8, T(20), 500);
 	gen(&s, 'Z', 9, T(50), 300);
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 11, T(200), 'B', BIG);
 	path(&s, 12, T(300), 'C');
 	ck_assert_str_eq(plan(&s), "app.log.1@0/new | app.log@0/new | lost "
@@ -811,7 +801,7 @@ START_TEST(test_done_never_again)
 	done_gen(&s, 'Y', 8, T(30), 900);
 	done_gen(&s, 'Z', 9, T(40), 900);
 	done_gen(&s, 'W', 6, T(10), 900);
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	s.rules.rotated_glob = "app.log.old-*";
 	file(&s, "app.log.old-1", 6, T(10), 'W', 900);
 	gzfile(&s, "app.log.3.gz", 37, T(150), 'X');
@@ -829,7 +819,7 @@ START_TEST(test_inode_reuse)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 10, T(200), 'B', BIG);
 	path(&s, 11, T(300), 'C');
 	ck_assert_str_eq(plan(&s), "app.log.1@0/new | app.log@0/new | lost g0");
@@ -845,7 +835,7 @@ START_TEST(test_inode_reuse_path)
 
 	z = done_gen(&s, 'Z', 9, T(50), 0);
 	z->fp_len = 0;
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 9, T(150), 'B', BIG);
 	path(&s, 10, T(200), 'C');
 	ck_assert_str_eq(plan(&s), "app.log.1@0/new | app.log@0/new | lost g1");
@@ -859,7 +849,7 @@ START_TEST(test_writer_renames)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	s.rules.rotated_glob = "app.log.20[0-9][0-9]*";
 	file(&s, "app.log.bak", 10, T(100), 'A', BIG);
 	file(&s, "app.log.2026-12-02T10:00", 11, T(200), 'B', BIG);
@@ -880,7 +870,7 @@ START_TEST(test_writer_counts_up)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.7", 10, T(100), 'A', BIG);
 	file(&s, "app.log.9", 12, T(300), 'C', BIG);
 	file(&s, "app.log.8", 11, T(200), 'B', BIG);
@@ -897,7 +887,7 @@ START_TEST(test_not_generations)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 10, T(100), 'A', BIG);
 	file(&s, "app.log.5", 20, T(500), 'X', BIG);
 	file(&s, "app.log.0", 21, T(150), 'Y', 0);
@@ -913,7 +903,7 @@ START_TEST(test_copy_of_current)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.1", 20, T(200), 'A', BIG);
 	path(&s, 10, T(100), 'A');
 	ck_assert_str_eq(plan(&s), "- | app.log@100/g0");
@@ -927,7 +917,7 @@ START_TEST(test_same_tick)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	file(&s, "app.log.2", 19, T(100), 'Z', BIG);
 	file(&s, "app.log.1", 20, T(200), 'A', BIG);
 	path(&s, 10, T(1), 'B');
@@ -941,7 +931,7 @@ START_TEST(test_two_copies)
 {
 	struct scene s = {0};
 
-	cur_gen(&s, 'A', 10, T(100), 100);
+	gen(&s, 'A', 10, T(100), 100);
 	gzfile(&s, "app.log.1.gz", 30, T(150), 'A')->in_olddir = 1;
 	s.files[0].partial = 1;
 	file(&s, "app.log.1", 20, T(200), 'A', BIG);
@@ -964,7 +954,7 @@ START_TEST(test_same_head)
 	struct scene s = {0};
 
 	gen(&s, 'A', 10, T(100), 100);
-	cur_gen(&s, 'A', 11, T(200), 50);
+	gen(&s, 'A', 11, T(200), 50);
 	gzfile(&s, "app.log.1.gz", 31, T(301), 'A');
 	gzfile(&s, "app.log.2.gz", 30, T(201), 'A');
 	path(&s, 12, T(300), 'C');
@@ -994,7 +984,7 @@ END_TEST
 START_TEST(test_blank_gzipped)
 {
 	struct scene s = {0};
-	struct lineage_gen *a = cur_gen(&s, 'A', 10, T(100), 0);
+	struct lineage_gen *a = gen(&s, 'A', 10, T(100), 0);
 
 	a->fp_len = 0;
 	a->fp_hash = state_hash("", 0);
@@ -1013,7 +1003,7 @@ END_TEST
 START_TEST(test_blank_inode_reuse)
 {
 	struct scene s = {0};
-	struct lineage_gen *a = cur_gen(&s, 'A', 10, T(100), 0);
+	struct lineage_gen *a = gen(&s, 'A', 10, T(100), 0);
 	struct scene t = {0};
 
 	a->fp_len = 0;
@@ -1041,7 +1031,7 @@ END_TEST
 START_TEST(test_blank_same_file)
 {
 	struct scene s = {0};
-	struct lineage_gen *a = cur_gen(&s, 'A', 10, T(100), 0);
+	struct lineage_gen *a = gen(&s, 'A', 10, T(100), 0);
 
 	a->fp_len = 0;
 	a->fp_hash = state_hash("", 0);
@@ -1065,7 +1055,7 @@ START_TEST(test_blank_done_never_again)
 	struct lineage_gen *a;
 
 	done_gen(&s, 'Z', 9, T(50), 800);
-	a = cur_gen(&s, 'A', 10, T(100), 0);
+	a = gen(&s, 'A', 10, T(100), 0);
 	a->fp_len = 0;
 	a->fp_hash = state_hash("", 0);
 	gzfile(&s, "app.log.4.gz", 28, T(120), 'Y');
@@ -1091,7 +1081,7 @@ START_TEST(test_blank_older_than_known)
 
 	a->fp_len = 0;
 	a->fp_hash = state_hash("", 0);
-	cur_gen(&s, 'B', 11, T(150), 0);
+	gen(&s, 'B', 11, T(150), 0);
 	gzfile(&s, "app.log.3.gz", 30, T(201), 'A');
 	gzfile(&s, "app.log.2.gz", 31, T(301), 'B');
 	file(&s, "app.log.1", 10, T(210), 'C', BIG);
