@@ -331,18 +331,18 @@ lineage_is_identity(const struct lineage_gen *g, const struct lineage_file *f,
 
 /* 1 if the file, with a rotated name and another identity, holds g's
  * contents (a compressed copy, or copytruncate's): its fingerprint matches
- * and tells enough (a full one, or bytes were read past it, or the file was
- * born after g's contents began), and it was not born before them. */
+ * and tells enough (a full one, or bytes were read past it), or, when it
+ * does not, the file was born after g's contents began.  Only then does
+ * the birth count: g's time is when tailmux noticed its contents, which
+ * under load can come after the copy was made. */
 static int
 lineage_is_copy(const struct lineage_gen *g, const struct lineage_file *f)
 {
-	int births = g->birth != 0 && f->birth != 0;
-
 	if (g->fp_len == 0 || !lineage_fp_matches(g, f))
 		return 0;
-	if (births && f->birth < g->birth)
-		return 0;
-	return g->fp_len >= STATE_FP_MAX || g->offset > 0 || births;
+	if (g->fp_len >= STATE_FP_MAX || g->offset > 0)
+		return 1;
+	return g->birth != 0 && f->birth != 0 && f->birth >= g->birth;
 }
 
 /* Marks the files the plan must not take for files of their own: second

@@ -464,6 +464,20 @@ START_TEST(test_copytruncate_once)
 }
 END_TEST
 
+/* copytruncate, with A's time (when tailmux noticed its contents) after
+ * its copy was made, as under load: lines were read from A, so its
+ * fingerprint tells, and the copy is A's all the same. */
+START_TEST(test_copytruncate_noticed_late)
+{
+	struct scene s = {0};
+
+	gen(&s, 'A', 10, T(300), 100);
+	file(&s, "app.log.1", 20, T(200), 'A', BIG);
+	path(&s, 10, T(1), 'B');
+	ck_assert_str_eq(plan(&s), "app.log.1@100/g0 | app.log@0/new");
+}
+END_TEST
+
 /* copytruncate, three times while down: the copies of the contents after
  * A's are born after the path's inode, and still read. */
 START_TEST(test_copytruncate_three)
@@ -1109,6 +1123,7 @@ main(void)
 	tcase_add_test(tc, test_create_listing_order);
 	tcase_add_test(tc, test_found_nothing_left);
 	tcase_add_test(tc, test_copytruncate_once);
+	tcase_add_test(tc, test_copytruncate_noticed_late);
 	tcase_add_test(tc, test_copytruncate_three);
 	tcase_add_test(tc, test_copytruncate_not_yet);
 	tcase_add_test(tc, test_copytruncate_empty);
