@@ -528,9 +528,34 @@ lineage_seq_cmp(const struct lineage_parsed *a, const struct lineage_parsed *b)
 	return 0;
 }
 
+/* The birth before which a file no known generation names cannot be one
+ * never seen: that of the newest generation read from (done, or with bytes
+ * read); a file born before it held the path before that generation did,
+ * and was read then or is lost.  A generation nothing was read from does
+ * not bound: a file born between it and the one before was missed (found
+ * while the checkpoint already named the later one).  When nothing was
+ * read from any, the oldest's birth: what is older was there before
+ * tailmux knew the path.  0 when the births are unknown. */
+static uint64_t
+lineage_newest_read(const struct lineage_gen *gens, size_t ngens)
+{
+	uint64_t newest = 0, oldest = 0;
+
+	for (size_t g = 0; g < ngens; g++) {
+		if (gens[g].birth == 0)
+			continue;
+		if (gens[g].done || gens[g].offset > 0) {
+			if (gens[g].birth > newest)
+				newest = gens[g].birth;
+		} else if (oldest == 0 || gens[g].birth < oldest)
+			oldest = gens[g].birth;
+	}
+	return newest != 0 ? newest : oldest;
+}
+
 /* 1 if the file, no known generation, is one never seen: a rotated name,
- * something to read, born after every known generation (and, unless it is
- * a gzip, not after the current file when that is a new inode).  A gzip's
+ * something to read, born after `newest' (lineage_newest_read(); and, unless it
+ * is a gzip, not after the current file when that is a new inode).  A gzip's
  * birth is when it was compressed, later than its contents': it must also
  * be newer by its name than every file of a known generation named the
  * same way, and so must a file whose birth cannot be compared.  One that
@@ -759,9 +784,8 @@ lineage_plan(const char *base, const struct lineage_rules *r,
 				cur_known_inode = 1;
 	}
 
+	newest = lineage_newest_read(gens, ngens);
 	for (size_t g = 0; g < ngens; g++) {
-		if (gens[g].birth > newest)
-			newest = gens[g].birth;
 		c = lineage_chosen(g, files, nfiles, info);
 		if (c == -1) {
 			if (!gens[g].done)

@@ -43,7 +43,7 @@
  *	tailmux-state 1
  *	output DEV INO LEN PATH
  *	file DEV INO OFFSET FPLEN FPHASH PATH [SEEN]
- *	done DEV INO OFFSET FPLEN FPHASH PATH
+ *	done DEV INO OFFSET FPLEN FPHASH PATH [SEEN]
  *	copy DEV INO OFFSET FPLEN FPHASH PATH [SEEN]
  *	end COUNT HASH
  *
@@ -59,8 +59,10 @@
  *
  * SEEN, when there, is when the file's contents were first seen (ns since
  * the epoch): a copy of them, when one is looked for by a short
- * fingerprint alone, must have been created since.  Files written before
- * it was added have none.
+ * fingerprint alone, must have been created since; and a file of the
+ * path's directory that the checkpoint does not name, born before the
+ * newest of them that was read from, is no generation missed.  Files
+ * written before it was added have none.
  *
  * PATH is percent-encoded (bytes below '!', '%' and above '~', each as "%"
  * and two upper-case hex digits), so it holds no space.  HASH is
@@ -288,7 +290,7 @@ state_format(const struct state *st, struct buf *out)
 		             f->offset, f->fp_len, f->fp_hash);
 		buf_add(out, line, (size_t)n);
 		state_put_path(out, f->path);
-		if (f->seen_at != 0 && f->kind != STATE_DONE) {
+		if (f->seen_at != 0) {
 			n = snprintf(line, sizeof line, " %" PRIu64,
 			             f->seen_at);
 			buf_add(out, line, (size_t)n);
@@ -353,9 +355,8 @@ state_parse_line(char *line, struct state *st, const char **why)
 	    state_get_u64(f[3], &offset) == -1 ||
 	    state_get_u64(f[4], &fp_len) == -1 || fp_len > STATE_FP_MAX ||
 	    state_get_x64(f[5], &fp_hash) == -1 || state_get_path(f[6]) == -1 ||
-	    /* SEEN: never 0, never on a "done" line */
-	    (n == 8 && (kind == STATE_DONE ||
-	                state_get_u64(f[7], &seen) == -1 || seen == 0))) {
+	    /* SEEN: never 0 */
+	    (n == 8 && (state_get_u64(f[7], &seen) == -1 || seen == 0))) {
 		*why = "malformed file line";
 		return -1;
 	}

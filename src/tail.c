@@ -295,9 +295,11 @@ tail_release(struct tail *t, struct watch *w)
  * name it goes on from there; forgets the oldest past TAIL_MAX_CLOSED. */
 static void
 tail_remember(struct tail *t, const char *path, uint64_t dev, uint64_t ino,
-              uint64_t offset, uint32_t fp_len, uint64_t fp_hash)
+              uint64_t offset, uint32_t fp_len, uint64_t fp_hash,
+              uint64_t seen_at)
 {
 	struct state *c = &t->closed;
+	struct state_file *e;
 	size_t k = 0;
 
 	for (size_t i = 0; i < c->nfiles; i++) {
@@ -309,8 +311,9 @@ tail_remember(struct tail *t, const char *path, uint64_t dev, uint64_t ino,
 		c->files[k++] = c->files[i];
 	}
 	c->nfiles = k;
-	state_add(c, path, dev, ino, offset, fp_len, fp_hash)->kind =
-	    STATE_DONE;
+	e = state_add(c, path, dev, ino, offset, fp_len, fp_hash);
+	e->kind = STATE_DONE;
+	e->seen_at = seen_at;
 }
 
 /* The remembered file on (dev, ino) whose fingerprint the file open on fd
@@ -790,7 +793,7 @@ tail_maybe_close(struct tail *t, struct watch *w)
 	          w->f->path, w->ino, w->offset);
 	if (w->fd != -1)
 		tail_remember(t, w->f->path, w->dev, w->ino, w->offset,
-		              w->fp_len, w->fp_hash);
+		              w->fp_len, w->fp_hash, w->seen_at);
 	tail_watch_remove(t, w);
 }
 
@@ -1262,9 +1265,10 @@ tail_render(const struct tail *t, struct state *st)
 	}
 	for (size_t i = 0; i < t->closed.nfiles; i++) {
 		const struct state_file *c = &t->closed.files[i];
-		state_add(st, c->path, c->dev, c->ino, c->offset, c->fp_len,
-		          c->fp_hash)
-		    ->kind = STATE_DONE;
+		e = state_add(st, c->path, c->dev, c->ino, c->offset, c->fp_len,
+		              c->fp_hash);
+		e->kind = STATE_DONE;
+		e->seen_at = c->seen_at;
 	}
 	/* A path with no file now is still known: whatever appears there is
 	 * read from its start. */
@@ -1578,7 +1582,7 @@ tail_create(struct event_base *base, const struct config *cfg,
 		const struct state_file *e = &t->loaded.files[k];
 		if (e->kind == STATE_DONE)
 			tail_remember(t, e->path, e->dev, e->ino, e->offset,
-			              e->fp_len, e->fp_hash);
+			              e->fp_len, e->fp_hash, e->seen_at);
 	}
 	return t;
 }

@@ -894,6 +894,61 @@ START_TEST(test_writer_counts_up)
 }
 END_TEST
 
+/* A file that held the path between two known generations, found only
+ * after the newer one was checkpointed (created and renamed away before the
+ * loop saw it at the path), is read before the newer one when nothing of
+ * that was read yet; once bytes of the newer one were, it is not (it was
+ * read before, or is lost). */
+START_TEST(test_gap_before_unread)
+{
+	struct scene s = {0};
+
+	done_gen(&s, 'A', 10, T(100), 500);
+	gen(&s, 'C', 12, T(300), 0);
+	file(&s, "app.log.36", 10, T(100), 'A', 500);
+	file(&s, "app.log.37", 11, T(200), 'B', BIG);
+	file(&s, "app.log.38", 12, T(300), 'C', BIG);
+	path(&s, 13, T(400), 'D');
+	ck_assert_str_eq(plan(&s), "app.log.37@0/new app.log.38@0/g1 | "
+	                           "app.log@0/new");
+
+	s.gens[1].offset = 100;
+	ck_assert_str_eq(plan(&s), "app.log.38@100/g1 | app.log@0/new");
+}
+END_TEST
+
+/* A generation read to its end bounds the files never seen by its birth:
+ * one born before it is not read again. */
+START_TEST(test_done_birth_bounds)
+{
+	struct scene s = {0};
+
+	done_gen(&s, 'B', 11, T(200), 500);
+	gen(&s, 'C', 12, T(300), 0);
+	file(&s, "app.log.2", 10, T(100), 'A', BIG);
+	file(&s, "app.log.1", 11, T(200), 'B', 500);
+	path(&s, 12, T(300), 'C');
+	ck_assert_str_eq(plan(&s), "- | app.log@0/g1");
+}
+END_TEST
+
+/* When nothing was read from any known generation, files born after the
+ * oldest of them are generations never seen; older ones were there
+ * before tailmux knew the path. */
+START_TEST(test_nothing_read_yet)
+{
+	struct scene s = {0};
+
+	gen(&s, 'B', 11, T(200), 0);
+	file(&s, "app.log.3", 10, T(100), 'A', BIG);
+	file(&s, "app.log.2", 11, T(200), 'B', BIG);
+	file(&s, "app.log.1", 12, T(300), 'C', BIG);
+	path(&s, 13, T(400), 'D');
+	ck_assert_str_eq(plan(&s), "app.log.2@0/g0 app.log.1@0/new | "
+	                           "app.log@0/new");
+}
+END_TEST
+
 /* A plain file with a rotated name born after a new current file (copied
  * in, or made while listing) is not a generation before it; nor is an
  * empty one, nor a second name of the current file. */
@@ -1147,6 +1202,9 @@ main(void)
 	tcase_add_test(tc, test_inode_reuse_path);
 	tcase_add_test(tc, test_writer_renames);
 	tcase_add_test(tc, test_writer_counts_up);
+	tcase_add_test(tc, test_gap_before_unread);
+	tcase_add_test(tc, test_done_birth_bounds);
+	tcase_add_test(tc, test_nothing_read_yet);
 	tcase_add_test(tc, test_not_generations);
 	tcase_add_test(tc, test_copy_of_current);
 	tcase_add_test(tc, test_same_tick);

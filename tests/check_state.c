@@ -106,9 +106,9 @@ START_TEST(test_kinds)
 }
 END_TEST
 
-/* When its contents were first seen goes with a "file" and a "copy" entry
- * (after the path), and comes back; a line without it, as written before
- * it was added, has 0. */
+/* When its contents were first seen goes with a "file", a "copy" and a
+ * "done" entry (after the path), and comes back; a line without it, as written
+ * before it was added, has 0. */
 START_TEST(test_seen_at)
 {
 	static const char old[] = "copy 1 7 10 4 0000000000001234 /a%20b\n";
@@ -120,16 +120,21 @@ START_TEST(test_seen_at)
 	state_add(&st, "/a b", 1, 7, 0, 4, 0x1234)->kind = STATE_COPY;
 	st.files[0].seen_at = 1795645089728556199u;
 	state_add(&st, "/a b", 1, 7, 20, 4, 0x5678)->seen_at = 42;
+	state_add(&st, "/a b", 1, 8, 30, 4, 0x9abc)->kind = STATE_DONE;
+	st.files[2].seen_at = 41;
 	state_format(&st, &b);
 	ck_assert_ptr_nonnull(strstr(b.data,
 	                             "\ncopy 1 7 0 4 0000000000001234 /a%20b "
 	                             "1795645089728556199\n"));
 	ck_assert_ptr_nonnull(strstr(b.data, " /a%20b 42\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, "\ndone 1 8 30 4 "
+	                                     "0000000000009abc /a%20b 41\n"));
 	ck_assert_int_eq(state_parse(b.data, b.len, &back, &cause), 0);
 	ck_state_eq(&st, &back);
 	ck_assert_str_eq(back.files[0].path, "/a b");
 	ck_assert_uint_eq(back.files[0].seen_at, 1795645089728556199u);
 	ck_assert_uint_eq(back.files[1].seen_at, 42);
+	ck_assert_uint_eq(back.files[2].seen_at, 41);
 	state_clear(&back);
 	buf_free(&b);
 
@@ -600,7 +605,7 @@ START_TEST(test_malformed_lines)
 	    {"file 1 2 3 4 0123456789abcdef /x 012", "malformed file line"},
 	    {"file 1 2 3 4 0123456789abcdef /x +12", "malformed file line"},
 	    {"file 1 2 3 4 0123456789abcdef /x 12 13", "malformed file line"},
-	    {"done 1 2 3 4 0123456789abcdef /x 12", "malformed file line"},
+	    {"done 1 2 3 4 0123456789abcdef /x 0", "malformed file line"},
 	};
 	struct buf b, t;
 	char *l2, *l3;

@@ -330,7 +330,9 @@ def test_reloads(t):
     for fid in ("r1", "r2"):
         path = t.path(sub, fid + ".log") if fid == "r1" else \
             os.path.join(t.path(sub, "conf.d"), "..", fid + ".log")
-        t.check(any(line.startswith("done ") and line.endswith(" " + path)
+        # done DEV INO OFFSET FPLEN FPHASH PATH [SEEN]
+        t.check(any(line.split(" ")[0] == "done" and
+                    line.split(" ")[6] == path
                     for line in state.splitlines()),
                 "the checkpoint remembers %s as read to its end" % fid,
                 state)
