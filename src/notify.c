@@ -142,7 +142,8 @@ notify_drain(struct notify *n)
 						for (r = w->regs; r; r = next) {
 							next = r->next;
 							r->fn(r->arg, r->owner,
-							      IN_MODIFY |
+							      IN_Q_OVERFLOW |
+							          IN_MODIFY |
 							          IN_ATTRIB,
 							      0, NULL);
 						}

@@ -14,7 +14,9 @@ struct notify_reg;
 
 /* A registration's callback, with its `arg' and `owner'.  `name' is the
  * entry's name for a directory event, NULL otherwise; `cookie' ties an
- * IN_MOVED_FROM to its IN_MOVED_TO (0 for other events). */
+ * IN_MOVED_FROM to its IN_MOVED_TO (0 for other events).  When the kernel's
+ * queue overflowed, every registration gets IN_Q_OVERFLOW | IN_MODIFY |
+ * IN_ATTRIB without a name: events were lost, look again. */
 typedef void (*notify_fn)(void *arg, void *owner, uint32_t mask,
                           uint32_t cookie, const char *name);
 

@@ -152,7 +152,7 @@ resume_dir_changed(const struct state *loaded, const struct follow *f)
 void
 resume_plan(const struct follow *f, const struct state *loaded,
             const struct state *closed, int cur_fd, const struct stat *cur,
-            struct resume_plan *out)
+            enum resume_when when, struct resume_plan *out)
 {
 	struct lineage_file *files = NULL;
 	struct lineage_plan plan;
@@ -164,14 +164,22 @@ resume_plan(const struct follow *f, const struct state *loaded,
 	struct resume_read *rr;
 	struct watch_listed *e;
 	char *olddir, *cause = NULL;
-	size_t nbeside, ngens;
+	size_t nbeside, ngens, ndone;
 	uint64_t began, newest = 0;
 	ssize_t nl, n;
 	int moved;
 
 	memset(out, 0, sizeof *out);
 	ngens = resume_gens(loaded, closed, f, cur_fd, cur, &gens, &moved);
-	if (ngens == 0 || (!moved && !resume_dir_changed(loaded, f))) {
+	ndone = 0;
+	for (size_t i = 0; i < ngens; i++)
+		ndone += gens[i].done;
+	/* Nothing can have been missed by a path that never moved on (a
+	 * file new to the loop, say), nor at start-up by one whose directory
+	 * did not change since the checkpoint. */
+	if (ngens == 0 || (!moved && when == RESUME_RUNTIME && ndone == 0) ||
+	    (!moved && when == RESUME_STARTUP &&
+	     !resume_dir_changed(loaded, f))) {
 		free(gens);
 		return;
 	}
@@ -250,7 +258,7 @@ resume_plan(const struct follow *f, const struct state *loaded,
 			began = newest + 1;
 		rr->began = newest = began;
 	}
-	for (size_t i = 0; i < plan.nlost; i++) {
+	for (size_t i = 0; i < plan.nlost && when == RESUME_STARTUP; i++) {
 		const struct lineage_gen *g = &gens[plan.lost[i].gen];
 		log_warnx(
 		    "%s: the file it named at the last checkpoint (inode "

@@ -1,10 +1,12 @@
-/* resume.h -- at start-up, the files a followed path held while tailmux
- * was down (or between two checkpoints), to read before the file at the
- * path: those the checkpoint knows and did not finish, wherever rotation
- * put them, and those it never saw.  The path's directory (and its input's
- * rotated_dir) is listed, and lineage_plan() decides.  Blocking
- * (directory listings, small reads): the loop thread calls it once per
- * path at start-up, before the loop runs. */
+/* resume.h -- the files a followed path held that tailmux did not read
+ * yet, to read before the file at the path: at start-up, those the
+ * checkpoint knows and did not finish, wherever rotation put them, and
+ * those it never saw (created and rotated away while tailmux was down, or
+ * between two checkpoints); at run time, when the path moved on, those
+ * created and rotated away before the loop looked.  The path's directory
+ * (and its input's rotated_dir) is listed, and lineage_plan() decides.
+ * Blocking (directory listings, small reads): the loop thread calls it once
+ * per path at start-up, and at each rotation it sees. */
 #ifndef TAILMUX_RESUME_H
 #define TAILMUX_RESUME_H
 
@@ -38,14 +40,23 @@ struct resume_plan {
 	size_t nreads;
 };
 
+/* When a plan is made. */
+enum resume_when {
+	RESUME_STARTUP, /* from the checkpoint */
+	RESUME_RUNTIME, /* from the files open now: the path moved on */
+};
+
 /* Plans what to read of f's path before the file at it now (open on
- * `cur_fd', -1: none), given the checkpoint `loaded' and the files read to
- * their end `closed'; logs each known file that is gone.  The plan is
- * empty when the path did not move on and its directory did not change
- * since the checkpoint was saved. */
-void resume_plan(const struct follow *f, const struct state *loaded,
+ * `cur_fd', -1: none), given the generations `known' (the checkpoint at
+ * start-up; the path's open files at run time) and the files read to their
+ * end `closed'.  At start-up, logs each known file that is gone, and the
+ * plan is empty when the path did not move on and its directory did not
+ * change since the checkpoint was saved; at run time a known file not
+ * listed is still read through its descriptor, and the directory is
+ * always listed. */
+void resume_plan(const struct follow *f, const struct state *known,
                  const struct state *closed, int cur_fd, const struct stat *cur,
-                 struct resume_plan *out);
+                 enum resume_when when, struct resume_plan *out);
 
 /* Closes the descriptors not taken and frees the plan. */
 void resume_plan_clear(struct resume_plan *p);

@@ -471,25 +471,61 @@ tail_read_first(struct tail *t, struct follow *f, int fd, const struct stat *st,
 	return w;
 }
 
-/* At start-up: reads, oldest first and before the current file (open on
- * `cur_fd', -1: none), the files resume_plan() finds f's path held while
- * tailmux was down.  Returns when the newest of them began (ns), or 0: the
- * current file's contents are no older. */
+/* The generations of f's path open now, as the checkpoint would name them,
+ * into *st: each with the fingerprint of what its file holds now (that of
+ * a file shorter than its offset, truncated, stays the one of the contents
+ * read), and its offset where reading got to. */
+static void
+tail_render_open(const struct tail *t, const struct follow *f, struct state *st)
+{
+	struct state_file *e;
+	struct watch *w;
+	struct stat sb;
+
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		w = t->slots[i];
+		if (w == NULL || w->f != f)
+			continue;
+		e = state_add(st, f->path, w->dev, w->ino, w->offset, w->fp_len,
+		              w->fp_hash);
+		e->kind = w->fd == -1 ? STATE_COPY : STATE_OPEN;
+		e->seen_at = w->seen_at;
+		if (w->fd != -1 && w->gz == NULL && fstat(w->fd, &sb) == 0 &&
+		    (uint64_t)sb.st_size >= w->offset)
+			watch_fingerprint(w->fd, &e->fp_len, &e->fp_hash);
+	}
+}
+
+/* Reads, oldest first and before the current file (open on `cur_fd', -1:
+ * none), the files resume_plan() finds f's path held and tailmux did not
+ * read: at start-up, while tailmux was down; at run time, when the path
+ * moved on, those created and rotated away before the loop looked (the
+ * files it knows are read already).  Returns when the newest of them
+ * began (ns), or 0: the current file's contents are no older. */
 static uint64_t
 tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
-                    const struct stat *cur)
+                    const struct stat *cur, enum resume_when when)
 {
+	struct state open = {0};
 	struct resume_plan plan;
 	struct resume_read *r;
 	struct watch *w;
 	uint64_t newest = 0;
 
-	resume_plan(f, &t->loaded, &t->closed, cur_fd, cur, &plan);
+	if (when == RESUME_RUNTIME) {
+		tail_render_open(t, f, &open);
+		resume_plan(f, &open, &t->closed, cur_fd, cur, when, &plan);
+		state_clear(&open);
+	} else
+		resume_plan(f, &t->loaded, &t->closed, cur_fd, cur, when,
+		            &plan);
 	for (size_t i = 0; i < plan.nreads; i++) {
 		r = &plan.reads[i];
 		if (tail_watch_find(t, (uint64_t)r->st.st_dev,
 		                    (uint64_t)r->st.st_ino) != NULL)
 			continue; /* followed under its own name (a glob) */
+		if (r->known && when == RESUME_RUNTIME)
+			continue; /* open, or its copy looked for */
 		if (r->wait) {
 			/* Read on only once complete: not done yet. */
 			log_warnx("%s: %s is not complete (a gzip being "
@@ -503,16 +539,23 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 			    "%s was rotated while tailmux was down; reading "
 			    "the rest of %s from offset %" PRIu64 " first",
 			    f->path, r->where, r->offset);
-		else
+		else if (when == RESUME_STARTUP)
 			log_info(
 			    "%s: %s held the path after the last checkpoint "
 			    "and was rotated away before tailmux saw it; "
 			    "reading it whole first",
 			    f->path, r->where);
+		else
+			log_info("%s held a file only briefly, rotated away "
+			         "to %s before it was seen there; reading it "
+			         "whole first",
+			         f->path, r->where);
 		w = tail_read_first(t, f, r->fd, &r->st, r->offset, r->fp_len,
 		                    r->fp_hash, r->began);
-		r->fd = -1;     /* the watch's now */
-		w->age = i + 1; /* oldest first, as the plan says */
+		r->fd = -1; /* the watch's now */
+		/* Oldest first, as the plan says; at run time among the
+		 * rotated files already held, by birth. */
+		w->age = when == RESUME_STARTUP ? i + 1 : r->began;
 		if (r->gz)
 			w->gz = gunzip_create();
 		newest = r->began;
@@ -667,7 +710,8 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		if (tail_follow_adopt(t, f, fd, &st))
 			break;
 		if (how == TAIL_STARTUP)
-			after = tail_resume_lineage(t, f, fd, &st);
+			after =
+			    tail_resume_lineage(t, f, fd, &st, RESUME_STARTUP);
 		else if (how == TAIL_APPEARED && f->reported == ENOENT)
 			log_info("%s appeared; reading it from its start",
 			         f->path);
@@ -691,12 +735,16 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		f->seen = 1;
 		tail_watch_notify(t, w, f->path);
 		tail_watch_dir(t, f);
+		/* The path moved on: files that held it in between, created
+		 * and rotated away before the loop looked, are read first. */
+		if (how == TAIL_APPEARED)
+			tail_resume_lineage(t, f, fd, &st, RESUME_RUNTIME);
 		tail_changed(t);
 		tail_wake(t, w);
 		break;
 	case WATCH_MISSING:
 		if (how == TAIL_STARTUP)
-			tail_resume_lineage(t, f, -1, NULL);
+			tail_resume_lineage(t, f, -1, NULL, RESUME_STARTUP);
 		if (t->once) {
 			log_warnx("%s does not exist; nothing to read from it",
 			          f->path);
@@ -1379,6 +1427,13 @@ tail_follow_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
 		 * (registrations cannot change in here). */
 		f->dir_lost = 1;
 		tail_poll_update(t);
+		return;
+	}
+	/* Events were lost: a path with no file may have one now (one with
+	 * a file is looked at through it, which may then find the path
+	 * moved on). */
+	if ((mask & IN_Q_OVERFLOW) && f->cur == NULL) {
+		tail_follow_open(t, f, TAIL_APPEARED);
 		return;
 	}
 	if (name != NULL && (mask & IN_MOVED_TO) && cookie != 0 &&

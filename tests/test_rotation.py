@@ -36,6 +36,10 @@ own tailmux, with its own output and checkpoint:
   * two rotations while tailmux is stopped (SIGSTOP): the middle file held
     the path only while tailmux could not look; found by its rename, it is
     read whole, between the other two.
+  * three numbered rotations while tailmux is stopped: as logrotate
+    numbers them (app.log.1 -> app.log.2 ...), so that the names the
+    events carry hold other files by the time the loop reads them; the
+    files in between are found by listing the directory.
 
 Every scenario runs even when an earlier one failed; the test fails at the
 end naming those that did.
@@ -415,6 +419,39 @@ def stopped_loop(t):
     d.stop()
 
 
+def stopped_numbered(t):
+    """Three logrotate-style numbered rotations while tailmux is stopped
+    (SIGSTOP): each renames app.log.N to app.log.N+1, oldest first, then
+    app.log to app.log.1, and creates app.log.  When the loop reads the
+    events, the names they carry hold other files: the two files that were
+    at the path only between rotations are found by listing the directory
+    when the path is seen to have moved on, and read whole, in order,
+    between the first file's lines and the last one's."""
+    d, w, fd, path, out = started_on_100(t, "numbered")
+    d.send(signal.SIGSTOP)
+    try:
+        for gen in (1, 2, 3):
+            for n in range(gen - 1, 0, -1):
+                os.rename("%s.%d" % (path, n), "%s.%d" % (path, n + 1))
+            os.rename(path, path + ".1")
+            new = os.open(path, FLAGS | os.O_EXCL, 0o644)
+            for _ in range(3):           # late lines, to the old file
+                w.emit(fd)
+            os.close(fd)
+            fd = new
+            for _ in range(500):
+                w.emit(fd)
+        os.close(fd)
+    finally:
+        d.send(signal.SIGCONT)
+    w.rotations = 3
+    verify(t, d, out, w, "three numbered rotations while tailmux was "
+           "stopped", stop=False)
+    t.check(d.stderr().count("held a file only briefly") >= 1,
+            "the files found by listing are named in the log",
+            d.stderr_tail())
+
+
 def test(t):
     failed = []
 
@@ -440,8 +477,10 @@ def test(t):
     run("inode reuse across a restart", inode_reuse)
     run("late burst before reopening", late_burst)
     run("two rotations while tailmux was stopped", stopped_loop)
+    run("three numbered rotations while tailmux was stopped",
+        stopped_numbered)
     if failed:
-        tmtest.fail("%d of 8 scenarios failed: %s"
+        tmtest.fail("%d of 9 scenarios failed: %s"
                     % (len(failed), ", ".join(failed)))
 
 
