@@ -42,6 +42,7 @@ struct lineage_parsed {
 	const char *stamp; /* LINEAGE_SEQ_DATE: the date, as written */
 	size_t stamp_len;
 	size_t plain_len; /* the name without ".gz" or ".gz.tmp" */
+	int backup;       /* NAME DATE ".backup" */
 };
 
 /* What the plan knows of one listed file. */
@@ -59,6 +60,7 @@ struct lineage_sorted {
 	uint64_t when; /* ns: its contents' birth, or the one it follows */
 	int known;     /* when is known (not only inherited) */
 	int seq_class; /* 0: none; 1: numbered; 2 + fmt: dated */
+	int backup;    /* a NAME DATE ".backup" */
 	uint64_t n;
 	const char *stamp;
 	size_t stamp_len;
@@ -227,6 +229,7 @@ lineage_parse(const char *base, const char *name, const struct lineage_rules *r,
 		 * writer made it first) and set it aside as
 		 * NAME-%Y%m%d%H.backup: a generation like any other. */
 		len -= strlen(".backup");
+		p->backup = 1;
 	}
 	p->plain_len = len;
 
@@ -618,7 +621,10 @@ lineage_name_age_cmp(const struct lineage_sorted *a,
 	return 0;
 }
 
-/* Orders two reads: by birth, then by their names' age, then by name. */
+/* Orders two reads: by birth, then a ".backup" first (logrotate set it
+ * aside before it created the file that took the path next, often in the
+ * same tick of the filesystem's clock), then by their names' age, then by
+ * name. */
 static int
 lineage_sorted_cmp(const void *va, const void *vb)
 {
@@ -627,6 +633,8 @@ lineage_sorted_cmp(const void *va, const void *vb)
 
 	if (a->when != b->when)
 		return a->when < b->when ? -1 : 1;
+	if (a->backup != b->backup)
+		return a->backup ? -1 : 1;
 	c = lineage_name_age_cmp(a, b);
 	if (c != 0)
 		return c;
@@ -740,6 +748,7 @@ lineage_add_read(struct lineage_sorted *s, size_t *n, size_t i, ssize_t gen,
 		e->when = f->birth;
 	e->known = e->when != 0;
 	e->seq_class = lineage_seq_class(&info[i].nm);
+	e->backup = info[i].nm.backup;
 	e->n = info[i].nm.n;
 	e->stamp = info[i].nm.stamp;
 	e->stamp_len = info[i].nm.stamp_len;

@@ -149,8 +149,9 @@ int lineage_is_rotated_name(const char *base, const char *name,
  * - they are ordered by birth time, the generation's where it is known; a
  *   gzip never seen (born when it was compressed) goes right after the
  *   file its name says is older, or if none, right before the one it says
- *   is newer; ties go by the names (a higher number is
- *   older, an earlier date is older), then the names themselves;
+ *   is newer; ties go by the names (a NAME DATE ".backup" is older,
+ *   being set aside before logrotate created the next file; a higher
+ *   number is older, an earlier date is older), then the names themselves;
  * - a file not complete yet (partial, or ".gz.tmp") is a read that waits;
  *   a gzip whose uncompressed file is still listed beside it is that
  *   file's copy being written, and ignored;

@@ -657,6 +657,25 @@ START_TEST(test_dateext_olddir)
 }
 END_TEST
 
+/* create + olddir, the writer first at the path: logrotate set its file
+ * aside as a ".backup" and created the next one in the same tick of the
+ * filesystem's clock; the ".backup" is the older of the two. */
+START_TEST(test_backup_same_tick)
+{
+	struct scene s = {0};
+
+	gen(&s, 'A', 10, T(100), 100);
+	file(&s, "app.log.3", 10, T(100), 'A', BIG)->in_olddir = 1;
+	file(&s, "app.log.2", 11, T(200), 'B', BIG)->in_olddir = 1;
+	file(&s, "app.log-2026120217.backup", 12, T(300), 'C', BIG);
+	file(&s, "app.log.1", 13, T(300), 'D', BIG)->in_olddir = 1;
+	path(&s, 14, T(400), 'E');
+	ck_assert_str_eq(plan(&s), "old/app.log.3@100/g0 old/app.log.2@0/new "
+	                           "app.log-2026120217.backup@0/new "
+	                           "old/app.log.1@0/new | app.log@0/new");
+}
+END_TEST
+
 /* compress + delaycompress, three rotations: A went .1 -> .2.gz (a new
  * inode) -> .3.gz; B was compressed after C was born, so its gzip's birth
  * is later than C's: its place comes from its name. */
@@ -1189,6 +1208,7 @@ main(void)
 	tcase_add_test(tc, test_dateext_custom);
 	tcase_add_test(tc, test_dateext_extension);
 	tcase_add_test(tc, test_dateext_olddir);
+	tcase_add_test(tc, test_backup_same_tick);
 	tcase_add_test(tc, test_delaycompress_order);
 	tcase_add_test(tc, test_done_pruned_older_by_name);
 	tcase_add_test(tc, test_births_unknown);
