@@ -69,6 +69,7 @@ enum key_id {
 	K_RESCAN_INTERVAL,
 	K_ROTATED_DIR,
 	K_ROTATED,
+	K_DATEFORMAT,
 	K_COUNT
 };
 
@@ -104,8 +105,30 @@ static const struct config_key config_key_table[K_COUNT + 1] = {
     [K_RESCAN_INTERVAL] = {CONFIG_SECTION_INPUT, "rescan_interval", "10s"},
     [K_ROTATED_DIR] = {CONFIG_SECTION_INPUT, "rotated_dir", NULL},
     [K_ROTATED] = {CONFIG_SECTION_INPUT, "rotated", NULL},
+    [K_DATEFORMAT] = {CONFIG_SECTION_INPUT, "dateformat", NULL},
     [K_COUNT] = {CONFIG_SECTION_TAILMUX, NULL, NULL},
 };
+
+/* 1 if `v' is a dateformat as logrotate's: specifiers %Y %m %d %H %M %S
+ * %V %s and %% only, at least one of the others, and no '/' (it is part of
+ * a file name). */
+static int
+config_dateformat_ok(const char *v)
+{
+	int specs = 0;
+
+	for (; *v != '\0'; v++) {
+		if (*v == '/')
+			return 0;
+		if (*v != '%')
+			continue;
+		v++;
+		if (*v == '\0' || strchr("YmdHMSVs%", *v) == NULL)
+			return 0;
+		specs += *v != '%';
+	}
+	return specs > 0;
+}
 
 /* A section header as our reader saw it. */
 struct section {
@@ -251,7 +274,8 @@ config_input_same(const struct config_input *a, const struct config_input *b)
 	    a->rescan_interval != b->rescan_interval ||
 	    a->npaths != b->npaths || a->nexcludes != b->nexcludes ||
 	    !config_same_string(a->rotated_dir, b->rotated_dir) ||
-	    !config_same_string(a->rotated_glob, b->rotated_glob))
+	    !config_same_string(a->rotated_glob, b->rotated_glob) ||
+	    !config_same_string(a->dateformat, b->dateformat))
 		return 0;
 	for (size_t i = 0; i < a->npaths; i++)
 		if (strcmp(a->paths[i], b->paths[i]) != 0)
@@ -904,6 +928,16 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		free(in->rotated_glob);
 		in->rotated_glob = xstrdup(value);
 		return 0;
+	case K_DATEFORMAT:
+		if (!config_dateformat_ok(value)) {
+			*why = "expected a logrotate dateformat: %Y %m %d %H "
+			       "%M %S %V %s and %% among other characters, at "
+			       "least one of them, without '/'";
+			return -1;
+		}
+		free(in->dateformat);
+		in->dateformat = xstrdup(value);
+		return 0;
 	case K_INCLUDE:
 		cfg->includes = xreallocarray(cfg->includes, cfg->nincludes + 1,
 		                              sizeof *cfg->includes);
@@ -1378,6 +1412,7 @@ config_free(struct config *cfg)
 		free(in->excludes);
 		free(in->rotated_dir);
 		free(in->rotated_glob);
+		free(in->dateformat);
 		free(in->name);
 		free(in->file);
 		free(in->tag);

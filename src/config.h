@@ -55,6 +55,8 @@ struct config_input {
 	                       NULL: beside the path */
 	char *rotated_glob; /* more rotated names of a path's file (fnmatch on
 	                       the name), or NULL */
+	char *dateformat;   /* logrotate's dateformat of its dated rotated
+	                       names, beyond the defaults, or NULL */
 	char *file;         /* the file holding the section */
 	int line;           /* of the section header */
 };

@@ -184,7 +184,7 @@ resume_plan(const struct follow *f, const struct state *loaded,
 		return;
 	}
 	rules.rotated_glob = f->input->rotated_glob;
-	rules.dateformat = NULL;
+	rules.dateformat = f->input->dateformat;
 	keep.base = f->base;
 	keep.rules = &rules;
 	keep.gens = gens;

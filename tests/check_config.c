@@ -297,6 +297,33 @@ START_TEST(test_rotated_keys)
 }
 END_TEST
 
+/* dateformat: logrotate's specifiers only, at least one, no '/'. */
+START_TEST(test_dateformat_key)
+{
+	static const char *const bad[] = {"-%Y%m%d%q", "-%Y/%m", "-static",
+	                                  "-%%", "-%Y%"};
+	struct config *cfg;
+	char text[128];
+
+	cfg = load("[input:a]\npath = /srv/a.log\ndateformat = .%Y-%m-%d_%%\n",
+	           NULL);
+	ck_assert_msg(cfg != NULL, "%s", errs_joined());
+	ck_assert_str_eq(cfg->inputs[0].dateformat, ".%Y-%m-%d_%%");
+	config_free(cfg);
+	cfg = load("[input:a]\npath = /srv/a.log\n", NULL);
+	ck_assert_msg(cfg != NULL, "%s", errs_joined());
+	ck_assert_ptr_null(cfg->inputs[0].dateformat);
+	config_free(cfg);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text,
+		         "[input:a]\npath = /srv/a.log\ndateformat = %s\n",
+		         bad[i]);
+		expect_error(text, 3, "input:a", "dateformat",
+		             "logrotate dateformat");
+	}
+}
+END_TEST
+
 /* Every key in the table, and the names of the formats. */
 START_TEST(test_keys)
 {
@@ -328,7 +355,8 @@ START_TEST(test_keys)
 	                                   "max_files",
 	                                   "rescan_interval",
 	                                   "rotated_dir",
-	                                   "rotated"};
+	                                   "rotated",
+	                                   "dateformat"};
 	const struct config_key *k = config_keys();
 	size_t n = 0;
 
@@ -1792,6 +1820,7 @@ config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_keys);
 	tcase_add_test(tc, test_rotated_keys);
+	tcase_add_test(tc, test_dateformat_key);
 	tcase_add_test(tc, test_edges_accepted);
 	tcase_add_test(tc, test_relative_file);
 	tcase_add_test(tc, test_inline_comments);

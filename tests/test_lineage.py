@@ -29,7 +29,8 @@ at its default of 1 s, kills every 0.3-1.2 s, down 0-1.5 s):
     inode, freed, often taken by a newer file).
     These two run only when named in TMTEST_ONLY (see test()).
 Also, deterministically: two and three logrotate runs (create, and
-copytruncate) while tailmux is stopped.
+copytruncate) while tailmux is stopped, and three with `dateext' and a
+dateformat of its own (given to tailmux as the input's dateformat).
 Every line that is in one of the files at the end (gzips decompressed)
 must be in the output exactly once and in order: a writer that creates
 app.log itself can lose a few lines to logrotate's own window (the file
@@ -253,19 +254,26 @@ def crash_loop(t, rng, name):
     return unseen
 
 
-def while_stopped(t, scheme, rotations):
+def while_stopped(t, scheme, rotations, dateformat=None):
     """tailmux stopped cleanly, then `rotations' logrotate runs (lines
     written before each) while it is down, `scheme' "create" or
-    "copytruncate": at the next start every line is read, in order."""
-    name = "stopped-%s-%d" % (scheme, rotations)
+    "copytruncate", with `dateext' and `dateformat' when one is given (and
+    given to tailmux too, as it is none of those it knows anyway): at the
+    next start every line is read, in order."""
+    name = "stopped-%s-%d%s" % (scheme, rotations,
+                                "-dateformat" if dateformat else "")
     dir_ = t.path(name)
     os.makedirs(dir_)
     path = os.path.join(dir_, "app.log")
     out = t.path("%s.out" % name)
-    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+    opts = {"rotate_wait": "300ms"}
+    rules = "    %s\n    rotate 100\n" % scheme
+    if dateformat:
+        opts["dateformat"] = dateformat
+        rules += "    dateext\n    dateformat %s\n" % dateformat
+    cfg = t.config([(name, path, opts)],
                    name="%s.ini" % name, output="%s.out" % name)
-    conf = t.write("%s.logrotate" % name,
-                   "%s {\n    %s\n    rotate 100\n}\n" % (path, scheme))
+    conf = t.write("%s.logrotate" % name, "%s {\n%s}\n" % (path, rules))
     state = t.path("%s.lrstate" % name)
     seq = 0
 
@@ -282,6 +290,11 @@ def while_stopped(t, scheme, rotations):
     write(30)  # written, perhaps not read, when the stop comes
     d.stop()
     for _ in range(rotations):
+        if dateformat:
+            # One dated name a second: wait for the clock to tick.
+            now = int(time.time())
+            tmtest.wait_for(lambda: int(time.time()) != now,
+                            "the next second")
         subprocess.run(["logrotate", "-f", "-s", state, conf], check=True)
         write(40)
     d = t.start(cfg)
@@ -317,6 +330,7 @@ def test(t):
         for scheme in ("create", "copytruncate"):
             for n in (2, 3):
                 while_stopped(t, scheme, n)
+        while_stopped(t, "create", 3, dateformat=".%Y-%m-%d.%H%M%S")
     for name in names:
         try:
             unseen += crash_loop(t, rng, name)
