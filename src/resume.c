@@ -258,6 +258,8 @@ resume_plan(const struct follow *f, const struct state *loaded,
 			began = newest + 1;
 		rr->began = newest = began;
 	}
+	if (when == RESUME_STARTUP)
+		out->nlost = plan.nlost;
 	for (size_t i = 0; i < plan.nlost && when == RESUME_STARTUP; i++) {
 		const struct lineage_gen *g = &gens[plan.lost[i].gen];
 		log_warnx(

@@ -38,6 +38,7 @@ struct resume_read {
 struct resume_plan {
 	struct resume_read *reads;
 	size_t nreads;
+	size_t nlost; /* known files not found (logged) */
 };
 
 /* When a plan is made. */

@@ -22,6 +22,7 @@ struct status {
 	int idle;                  /* it said 0 bytes/s, */
 	uint64_t behind;           /* this many bytes behind, */
 	size_t nopen;              /* and this many files */
+	uint64_t lost;             /* and this many files lost */
 };
 
 /* Sends a STATUS= line: the files open, the output bytes written per
@@ -44,14 +45,23 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 		rate = bytes * 1000 / (now - s->at);
 	/* Idle, as the last line said: nothing to tell. */
 	if (!m.stopping && fd != -1 && rate == 0 && s->idle &&
-	    m.behind == s->behind && m.nopen == s->nopen && m.pending == 0)
+	    m.behind == s->behind && m.nopen == s->nopen && m.pending == 0 &&
+	    m.lost == s->lost)
 		return;
 	s->idle = rate == 0;
 	s->behind = m.behind;
 	s->nopen = m.nopen;
+	s->lost = m.lost;
 	if (m.stopping)
 		service_status("stopping: %zu bytes to write to %s", m.pending,
 		               m.output);
+	else if (m.lost > 0)
+		service_status("following %zu file%s into %s; %" PRIu64
+		               " bytes/s written; %" PRIu64
+		               " bytes behind; %" PRIu64
+		               " rotated file%s lost (see the log)",
+		               m.nopen, m.nopen == 1 ? "" : "s", m.output, rate,
+		               m.behind, m.lost, m.lost == 1 ? "" : "s");
 	else
 		service_status("following %zu file%s into %s; %" PRIu64
 		               " bytes/s written; %" PRIu64 " bytes behind",

@@ -18,6 +18,8 @@ struct status_sample {
 	uint64_t behind;    /* bytes they hold past what was written */
 	uint64_t written;   /* output bytes written since the start */
 	size_t pending;     /* output bytes waiting to be written */
+	uint64_t lost;      /* files rotated or truncated away before their
+	                       lines were read, since the start */
 	int stopping;       /* a stop is under way */
 	const char *output; /* the output's configured path */
 };

@@ -67,6 +67,7 @@ struct tail {
 
 	uint64_t splits;
 	uint64_t newline_added;
+	uint64_t lost; /* files the checkpoint named, gone before read */
 };
 
 /* A read of one file, from one offset to its end (or a chunk). */
@@ -560,6 +561,7 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 			w->gz = gunzip_create();
 		newest = r->began;
 	}
+	t->lost += plan.nlost;
 	resume_plan_clear(&plan);
 	return newest;
 }
@@ -1588,6 +1590,7 @@ tail_sample(const struct tail *t, struct status_sample *m)
 	struct watch *w;
 	struct stat st;
 
+	m->lost = t->lost;
 	for (uint32_t i = 0; i < t->nslots; i++) {
 		w = t->slots[i];
 		if (w == NULL || w->fd == -1)

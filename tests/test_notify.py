@@ -18,6 +18,8 @@ sender's pid (SO_PASSCRED), which must be tailmux's.
     WATCHDOG_PID and with WATCHDOG_PID naming tailmux; never when it names
     another process.
   * STOPPING=1 on SIGTERM, and exit status 0.
+  * A file the checkpoint named, gone while tailmux was down with lines
+    not read: the STATUS= line counts it.
   * Without NOTIFY_SOCKET nothing at all is sent.
 
 Skipped when tailmux was built without libsystemd ("tailmux -V" says
@@ -261,6 +263,33 @@ def reload_round(t):
     lst.close()
 
 
+def lost_round(t):
+    """A file the checkpoint named, deleted while tailmux was down with
+    lines it never read: logged as gone, and counted on the STATUS= line
+    (which says nothing of it when nothing was lost, as in main_round)."""
+    lst = Listener(t, "lost")
+    path = t.path("lost.log")
+    cfg = t.config([("l", "lost.log")], name="lost.ini", output="lost.out")
+    tmtest.append(path, tmtest.seq_lines("l", 1, 10))
+    d = t.start(cfg)
+    tmtest.caught_up(t.path("lost.out"), len(tmtest.seq_lines("l", 1, 10)),
+                     "10 lines", daemon=d)
+    d.stop()
+    tmtest.append(path, tmtest.seq_lines("l", 11, 20))
+    os.rename(path, path + ".1")
+    tmtest.append(path, tmtest.seq_lines("l", 21, 30))
+    os.unlink(path + ".1")
+    d = t.start(cfg, ready=False, env=env_with(NOTIFY_SOCKET=lst.path))
+    got = lst.wait(lambda ms: [m for m in ms if "lost" in m],
+                   "a STATUS= line counting the file lost", d)
+    t.check(got[0].startswith("STATUS=following 1 file into ") and
+            got[0].endswith("; 1 rotated file lost (see the log)"),
+            "the STATUS= line counts the file lost", repr(got))
+    d.wait_log("is gone")
+    d.stop()
+    lst.close()
+
+
 def silent_round(t):
     """No NOTIFY_SOCKET: not one message, even with WATCHDOG_USEC set."""
     lst = Listener(t, "silent")
@@ -283,6 +312,7 @@ def test(t):
     main_round(t)
     watchdog_pid_round(t)
     reload_round(t)
+    lost_round(t)
     silent_round(t)
 
 
