@@ -472,10 +472,12 @@ tail_read_first(struct tail *t, struct follow *f, int fd, const struct stat *st,
 	return w;
 }
 
-/* The generations of f's path open now, as the checkpoint would name them,
- * into *st: each with the fingerprint of what its file holds now (that of
- * a file shorter than its offset, truncated, stays the one of the contents
- * read), and its offset where reading got to. */
+/* The generations of f's path open now but its current file (just found
+ * at the path: what was born after it is no older generation), as the
+ * checkpoint would name them, into *st: each with the fingerprint of what
+ * its file holds now (that of a file shorter than its offset, truncated,
+ * stays the one of the contents read), and its offset where reading got
+ * to. */
 static void
 tail_render_open(const struct tail *t, const struct follow *f, struct state *st)
 {
@@ -485,7 +487,7 @@ tail_render_open(const struct tail *t, const struct follow *f, struct state *st)
 
 	for (uint32_t i = 0; i < t->nslots; i++) {
 		w = t->slots[i];
-		if (w == NULL || w->f != f)
+		if (w == NULL || w->f != f || w == f->cur)
 			continue;
 		e = state_add(st, f->path, w->dev, w->ino, w->offset, w->fp_len,
 		              w->fp_hash);
