@@ -21,8 +21,10 @@ static const char *const lineage_dateformats[] = {
 	(sizeof lineage_dateformats / sizeof lineage_dateformats[0])
 
 /* How much later than when its contents were first seen a file that held
- * them may be stamped as born: seen_at is read off a coarse clock, a tick
- * (10 ms at most) behind the one that may stamp files' times. */
+ * them may be stamped as born: seen_at is read off the fine clock after
+ * the file was there, but a checkpoint written by an older tailmux read it
+ * off the coarse one, a tick (10 ms at most) behind the one that may stamp
+ * files' times. */
 #define LINEAGE_CLOCK_SLACK 50000000u
 
 /* How a rotated name tells its place among its path's generations. */

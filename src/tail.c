@@ -449,8 +449,10 @@ tail_watch_notify(struct tail *t, struct watch *w, const char *path)
 }
 
 /* Reads an older file of f's path (rotated away, or the copy of a
- * truncated file) from `offset' to its end before f's current file; its
- * contents were first seen at `seen_at' (0: now).  Returns its watch. */
+ * truncated file) from `offset' to its end before f's current file, and
+ * for rotate_wait more, as a file the loop saw rotated (a writer may not
+ * have reopened yet; a copy may still be being written); its contents were
+ * first seen at `seen_at' (0: now).  Returns its watch. */
 static struct watch *
 tail_read_first(struct tail *t, struct follow *f, int fd, const struct stat *st,
                 uint64_t offset, uint32_t fp_len, uint64_t fp_hash,
@@ -464,7 +466,8 @@ tail_read_first(struct tail *t, struct follow *f, int fd, const struct stat *st,
 	if (seen_at != 0)
 		w->seen_at = seen_at;
 	w->draining = 1;
-	w->closing = 1;
+	w->drain_at = clock_ms() + f->input->rotate_wait;
+	tail_drain_update(t);
 	tail_hold(w);
 	if (t->once)
 		t->once_left++;
@@ -559,8 +562,10 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 		/* Oldest first, as the plan says; at run time among the
 		 * rotated files already held, by birth. */
 		w->age = when == RESUME_STARTUP ? i + 1 : r->began;
-		if (r->gz)
+		if (r->gz) {
 			w->gz = gunzip_create();
+			w->closing = 1; /* a gzip gets no late lines */
+		}
 		newest = r->began;
 	}
 	t->lost += plan.nlost;
@@ -962,7 +967,10 @@ tail_dispatch(struct tail *t)
 		    t->cfg->rotate_size < READER_CHUNK)
 			j->req.chunk = (size_t)t->cfg->rotate_size;
 		j->req.max_line = (size_t)t->cfg->max_line;
-		j->req.final = t->once;
+		/* A rotated file read for the last time (rotate_wait is over)
+		 * gives its last line even without a newline: none will
+		 * come. */
+		j->req.final = t->once || w->closing;
 		j->req.format = t->cfg->format;
 		j->req.tag = j->tag;
 		j->req.path = j->path;

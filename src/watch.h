@@ -65,9 +65,10 @@ struct watch {
 	TAILQ_ENTRY(watch) ready_entry;
 };
 
-/* The wall clock in ns, as coarse as the one that stamps files' times, so
- * that a file created after a call has a birth time (or ctime) not below
- * what it gave. */
+/* The wall clock in ns, to the ns: a file created (or changed) before a
+ * call has times not above what it gives, even where the filesystem
+ * stamps them finer than the coarse clock (multigrain time stamps); one
+ * created after it may be stamped up to a clock tick below it. */
 uint64_t watch_now(void);
 
 /* When the file open on fd was created (statx's birth time), in ns, or

@@ -89,6 +89,33 @@ clock_past(uint64_t t)
 	ck_assert_uint_gt(watch_now(), t);
 }
 
+/* Waits until a file created now is stamped after `t' (files' times may
+ * come off a clock coarser than watch_now()'s). */
+static void
+stamps_past(uint64_t t)
+{
+	struct timespec pause = {0, 1000000};
+	char *path = xasprintf("%s/tick", dir);
+	uint64_t s = 0;
+	struct stat st;
+	int fd;
+
+	for (int i = 0; i < 5000 && s <= t; i++) {
+		unlink(path);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		ck_assert_int_ne(fd, -1);
+		ck_assert_int_eq(fstat(fd, &st), 0);
+		close(fd);
+		s = (uint64_t)st.st_ctim.tv_sec * 1000000000u +
+		    (uint64_t)st.st_ctim.tv_nsec;
+		if (s <= t)
+			nanosleep(&pause, NULL);
+	}
+	unlink(path);
+	free(path);
+	ck_assert_uint_gt(s, t);
+}
+
 /* A file starting with the same bytes is found; one with other bytes, or
  * shorter than min_size, is not. */
 START_TEST(test_find_fingerprint)
@@ -165,6 +192,7 @@ START_TEST(test_find_newer)
 		free(a);
 		free(b);
 	}
+	stamps_past(q.min_birth);
 	put("copy.1", "app 1\napp 2\n");
 	clock_past(stamp_of("copy.1"));
 	put("copy.0", "app 1\napp 2\napp 3\n");

@@ -40,6 +40,8 @@ own tailmux, with its own output and checkpoint:
     numbers them (app.log.1 -> app.log.2 ...), so that the names the
     events carry hold other files by the time the loop reads them; the
     files in between are found by listing the directory.
+  * a last line without its newline in a rotated file: written with one
+    added once rotate_wait is over, in its place.
 
 Every scenario runs even when an earlier one failed; the test fails at the
 end naming those that did.
@@ -452,6 +454,35 @@ def stopped_numbered(t):
             d.stderr_tail())
 
 
+def partial_last_line(t):
+    """A rotated file whose last line never gets its newline (the writer
+    reopened without finishing it, or a copy caught a write half done):
+    once rotate_wait is over, the line is written with a newline added,
+    after the file's other lines and before the new file's."""
+    name = "partial"
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("%s.out" % name)
+    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+                   name="%s.ini" % name, output="%s.out" % name)
+    first = tmtest.seq_lines(name, 1, 5)
+    tmtest.append(path, first)
+    d = t.start(cfg)
+    tmtest.caught_up(out, len(first), "the first lines", daemon=d)
+    tmtest.append(path, b"no newline ever")
+    os.rename(path, path + ".1")
+    last = tmtest.seq_lines(name, 6, 10)
+    tmtest.append(path, last)
+    want = first + b"no newline ever\n" + last
+    tmtest.caught_up(out, len(want), "the rotated file's last line",
+                     daemon=d)
+    d.stop()
+    got = tmtest.read(out)
+    t.check(got == want, "a rotated file's last line without a newline is "
+            "written with one, in its place", repr(got[-200:]))
+
+
 def test(t):
     failed = []
 
@@ -479,8 +510,9 @@ def test(t):
     run("two rotations while tailmux was stopped", stopped_loop)
     run("three numbered rotations while tailmux was stopped",
         stopped_numbered)
+    run("a last line without its newline", partial_last_line)
     if failed:
-        tmtest.fail("%d of 9 scenarios failed: %s"
+        tmtest.fail("%d of 10 scenarios failed: %s"
                     % (len(failed), ", ".join(failed)))
 
 
