@@ -32,7 +32,9 @@ at its default of 1 s, kills every 0.3-1.2 s, down 0-1.5 s):
     copy and its truncate are in no file, and not tailmux's to deliver).
 Also, deterministically: two and three logrotate runs (create, and
 copytruncate) while tailmux is stopped, and three with `dateext' and a
-dateformat of its own (given to tailmux as the input's dateformat).
+dateformat of its own (given to tailmux as the input's dateformat); and a
+copytruncate of a file tailmux knew only while it was empty, followed by
+a kill -9 before any line of it was read.
 Every line that is in one of the files at the end (gzips decompressed)
 must be in the output exactly once and in order: a writer that creates
 app.log itself can lose a few lines to logrotate's own window (the file
@@ -46,6 +48,7 @@ import gzip
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -334,6 +337,36 @@ def while_stopped(t, scheme, rotations, dateformat=None):
          "order" % (name, seq, rotations))
 
 
+def empty_copytruncate_kill(t):
+    """copytruncate of a file tailmux knew only while it was empty, then a
+    kill -9 before tailmux read a line of it (it is stopped meanwhile):
+    at the restart its lines are found in the copy, and read before what
+    the file got after the truncation."""
+    name = "empty-copytruncate"
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("%s.out" % name)
+    open(path, "wb").close()
+    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+                   name="%s.ini" % name, output="%s.out" % name)
+    d = t.start(cfg)
+    d.send(signal.SIGSTOP)
+    tmtest.append(path, tmtest.seq_lines(name, 1, 50))
+    shutil.copyfile(path, path + ".1")
+    os.truncate(path, 0)
+    tmtest.append(path, tmtest.seq_lines(name, 51, 70))
+    d.kill()
+    d = t.start(cfg)
+    want = len(tmtest.seq_lines(name, 1, 70))
+    tmtest.caught_up(out, want, "%s: every line" % name, daemon=d)
+    d.stop()
+    lines = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
+    tmtest.check_seq(lines, {name: 70}, what="the output (%s)" % name)
+    t.ok("%s: the lines of a file copied and truncated before its first "
+         "read, then a kill -9: each once, in order" % name)
+
+
 def test(t):
     seed = int(os.environ.get("TMTEST_SEED") or time.time_ns() % 2**32)
     print("# seed %d (replay with TMTEST_SEED=%d)" % (seed, seed), flush=True)
@@ -358,6 +391,7 @@ def test(t):
             for n in (2, 3):
                 while_stopped(t, scheme, n)
         while_stopped(t, "create", 3, dateformat=".%Y-%m-%d.%H%M%S")
+        empty_copytruncate_kill(t)
     for name in names:
         try:
             unseen += crash_loop(t, rng, name)

@@ -42,6 +42,8 @@ own tailmux, with its own output and checkpoint:
     files in between are found by listing the directory.
   * a last line without its newline in a rotated file: written with one
     added once rotate_wait is over, in its place.
+  * an inotify queue overflow while tailmux is stopped, around three
+    numbered rotations: the files in between are found all the same.
 
 Every scenario runs even when an earlier one failed; the test fails at the
 end naming those that did.
@@ -454,6 +456,44 @@ def stopped_numbered(t):
             d.stderr_tail())
 
 
+def queue_overflow(t):
+    """The kernel's inotify queue overflows while tailmux is stopped
+    (SIGSTOP): more files are created and removed beside app.log than
+    max_queued_events holds, around three numbered rotations, so that the
+    events that would tell of the rotations are lost.  Told only that
+    events were lost, tailmux looks at every path again, finds app.log
+    moved on, lists its directory and reads the files in between."""
+    try:
+        with open("/proc/sys/fs/inotify/max_queued_events") as f:
+            limit = int(f.read())
+    except (OSError, ValueError):
+        limit = 16384
+    d, w, fd, path, out = started_on_100(t, "overflow")
+    dir_ = os.path.dirname(path)
+    d.send(signal.SIGSTOP)
+    try:
+        for gen in (1, 2, 3):
+            for n in range(gen - 1, 0, -1):
+                os.rename("%s.%d" % (path, n), "%s.%d" % (path, n + 1))
+            os.rename(path, path + ".1")
+            new = os.open(path, FLAGS | os.O_EXCL, 0o644)
+            os.close(fd)
+            fd = new
+            for _ in range(300):
+                w.emit(fd)
+            for i in range(limit // 3 + 100):  # two events each
+                junk = os.path.join(dir_, "junk%d" % i)
+                os.close(os.open(junk, os.O_WRONLY | os.O_CREAT, 0o644))
+                os.unlink(junk)
+        os.close(fd)
+    finally:
+        d.send(signal.SIGCONT)
+    w.rotations = 3
+    verify(t, d, out, w, "an inotify queue overflow", stop=False)
+    t.check("inotify queue overflowed" in d.stderr(),
+            "the overflow is logged", d.stderr_tail())
+
+
 def partial_last_line(t):
     """A rotated file whose last line never gets its newline (the writer
     reopened without finishing it, or a copy caught a write half done):
@@ -511,8 +551,9 @@ def test(t):
     run("three numbered rotations while tailmux was stopped",
         stopped_numbered)
     run("a last line without its newline", partial_last_line)
+    run("an inotify queue overflow", queue_overflow)
     if failed:
-        tmtest.fail("%d of 10 scenarios failed: %s"
+        tmtest.fail("%d of 11 scenarios failed: %s"
                     % (len(failed), ", ".join(failed)))
 
 
