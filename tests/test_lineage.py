@@ -30,6 +30,7 @@ at its default of 1 s, kills every 0.3-1.2 s, down 0-1.5 s):
   * logrotate-copytruncate: logrotate with `copytruncate' (the writer
     goes on writing to the same file; lines written between logrotate's
     copy and its truncate are in no file, and not tailmux's to deliver).
+Each logrotate scenario also runs for 3-4 s without a kill.
 Also, deterministically: two and three logrotate runs (create, and
 copytruncate) while tailmux is stopped, and three with `dateext' and a
 dateformat of its own (given to tailmux as the input's dateformat); and a
@@ -176,21 +177,24 @@ def lines_in_files(dir_, fid):
     return seqs, cut
 
 
-def crash_loop(t, rng, name):
+def crash_loop(t, rng, scenario, kills=KILLS):
+    """One scenario (see the top) with `kills' kill -9 at random moments;
+    with none, the same for 3-4 s while tailmux runs on."""
+    name = scenario if kills else scenario + "-live"
     dir_ = t.path(name)
     os.makedirs(dir_)
     path = os.path.join(dir_, "app.log")
     out = t.path("%s.out" % name)
     open(path, "wb").close()
     opts = {"rotate_wait": "300ms"}
-    if name == "logrotate-olddir":
+    if scenario == "logrotate-olddir":
         os.makedirs(os.path.join(dir_, "old"))
         opts["rotated_dir"] = "old"
     cfg = t.config([(name, path, opts)],
                    name="%s.ini" % name, output="%s.out" % name)
     rot = None
-    if name in ("rename", "copytruncate"):
-        w = Writer(name, path, name, EVERY)
+    if scenario in ("rename", "copytruncate"):
+        w = Writer(name, path, scenario, EVERY)
     else:
         w = ReopeningWriter(name, path)
         extra = {"logrotate-dateext":
@@ -198,8 +202,8 @@ def crash_loop(t, rng, name):
                  "logrotate-compress": "compress\n",
                  "logrotate-olddir": "olddir %s/old\n" % dir_,
                  "logrotate-delaycompress": "compress\n    delaycompress\n",
-                 }.get(name, "")
-        scheme = ("copytruncate" if name == "logrotate-copytruncate"
+                 }.get(scenario, "")
+        scheme = ("copytruncate" if scenario == "logrotate-copytruncate"
                   else "create")
         conf = t.write("%s.logrotate" % name,
                        "%s {\n    %s\n    rotate 1000\n    missingok\n"
@@ -210,7 +214,9 @@ def crash_loop(t, rng, name):
     if rot is not None:
         rot.start()
     down = unseen = 0
-    for i in range(KILLS):
+    if not kills:
+        time.sleep(rng.uniform(3.0, 4.0))  # the run, not a wait
+    for i in range(kills):
         time.sleep(rng.uniform(0.3, 1.2))
         if w.error is not None:
             break
@@ -244,7 +250,7 @@ def crash_loop(t, rng, name):
     nfiles = sum(len(fs) for _, _, fs in os.walk(dir_))
     print("# %s: %d lines in %d files, %d kills; %d restarts found the "
           "path rotated while down, %d generations never seen read whole"
-          % (name, w.seq, nfiles, KILLS, down, unseen))
+          % (name, w.seq, nfiles, kills, down, unseen))
     if gone:
         print("# %s: %d lines written are in no file (logrotate's window); "
               "%d of them were read before logrotate dropped their file"
@@ -253,7 +259,8 @@ def crash_loop(t, rng, name):
           % (name, lost, dup, disorder), flush=True)
     # logrotate's copytruncate window (between its copy and its truncate)
     # loses a few lines of each rotation, more on a loaded machine.
-    if gone > w.seq // (20 if name == "logrotate-copytruncate" else 100):
+    if gone > w.seq // (20 if scenario == "logrotate-copytruncate"
+                        else 100):
         tmtest.fail("%s: %d of %d lines are in no file: the scenario lost "
                     "them itself" % (name, gone, w.seq))
     # Every line of the files once and in order; a line in no file may be
@@ -277,7 +284,7 @@ def crash_loop(t, rng, name):
     if not complete:
         tmtest.fail("%s: the output did not reach %d bytes" % (name, want))
     t.ok("%s: %d lines, %d files, %d kill -9: every line once and in order"
-         % (name, w.seq, nfiles, KILLS))
+         % (name, w.seq, nfiles, kills))
     return unseen
 
 
@@ -373,12 +380,9 @@ def test(t):
     rng = random.Random(seed)
     names = ["rename", "copytruncate"]
     if shutil.which("logrotate"):
-        # Known bugs, run only when named in TMTEST_ONLY until fixed: with
-        # compress, a generation the checkpoint knew only while it was
-        # empty is lost now and then (1 run in 8); with dateext and
-        # olddir, a NAME-DATE.backup (16 lines) now and then comes out of
-        # order, and a generation opened after the next one can be missed.
-        names += ["logrotate-create"]
+        names += ["logrotate-create", "logrotate-copytruncate",
+                  "logrotate-dateext", "logrotate-olddir",
+                  "logrotate-compress", "logrotate-delaycompress"]
     else:
         print("# logrotate is not installed: its scenarios are skipped")
     only = os.environ.get("TMTEST_ONLY")  # to replay one scenario
@@ -392,12 +396,17 @@ def test(t):
                 while_stopped(t, scheme, n)
         while_stopped(t, "create", 3, dateformat=".%Y-%m-%d.%H%M%S")
         empty_copytruncate_kill(t)
-    for name in names:
+    runs = [(name, KILLS) for name in names]
+    if not only:  # logrotate's schemes while tailmux runs on, too
+        runs = [(name, 0) for name in names
+                if name.startswith("logrotate-")] + runs
+    for name, kills in runs:
         try:
-            unseen += crash_loop(t, rng, name)
+            unseen += crash_loop(t, rng, name, kills)
         except tmtest.Fail as e:
-            print("# FAILED: %s: %s" % (name, e), flush=True)
-            failed.append(name)
+            print("# FAILED: %s (%d kills): %s" % (name, kills, e),
+                  flush=True)
+            failed.append(name if kills else name + "-live")
         for d in t.daemons:
             d.kill()
     if failed:
