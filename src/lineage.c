@@ -20,11 +20,11 @@ static const char *const lineage_dateformats[] = {
 #define LINEAGE_NDATEFORMATS                                                   \
 	(sizeof lineage_dateformats / sizeof lineage_dateformats[0])
 
-/* How much later than when its contents were first seen a file that held
- * them may be stamped as born: seen_at is read off the fine clock after
- * the file was there, but a checkpoint written by an older tailmux read it
- * off the coarse one, a tick (10 ms at most) behind the one that may stamp
- * files' times. */
+/* How far apart a generation's time (seen_at: off the fine clock once its
+ * contents were there; off the coarse one in a checkpoint of an older
+ * tailmux) and a file's time stamps (off the coarse clock, or ahead of it
+ * with multigrain time stamps) may be for the same moment: a clock tick
+ * (10 ms at most), with room to spare. */
 #define LINEAGE_CLOCK_SLACK 50000000u
 
 /* How a rotated name tells its place among its path's generations. */
@@ -539,8 +539,13 @@ lineage_seq_cmp(const struct lineage_parsed *a, const struct lineage_parsed *b)
  * and was read then or is lost.  A generation nothing was read from does
  * not bound: a file born between it and the one before was missed (found
  * while the checkpoint already named the later one).  When nothing was
- * read from any, the oldest's birth: what is older was there before
- * tailmux knew the path.  0 when the births are unknown. */
+ * read from any, a clock tick before the oldest's birth: what is older was
+ * there before tailmux knew the path, but a file made just after it was
+ * first seen (a copytruncate's copy of contents not read yet) may be
+ * stamped up to a tick below its time, which is off a finer clock.  Of a
+ * generation read from, a file stamped before it is older: a copy made
+ * just before the truncation that began it, say.  0 when the births are
+ * unknown. */
 static uint64_t
 lineage_newest_read(const struct lineage_gen *gens, size_t ngens)
 {
@@ -555,7 +560,10 @@ lineage_newest_read(const struct lineage_gen *gens, size_t ngens)
 		} else if (oldest == 0 || gens[g].birth < oldest)
 			oldest = gens[g].birth;
 	}
-	return newest != 0 ? newest : oldest;
+	if (newest != 0)
+		return newest;
+	return oldest > LINEAGE_CLOCK_SLACK ? oldest - LINEAGE_CLOCK_SLACK
+	                                    : oldest;
 }
 
 /* 1 if the file, no known generation, is one never seen: a rotated name,

@@ -139,8 +139,9 @@ int lineage_is_rotated_name(const char *base, const char *name,
  * - the reads are each known generation not done and found, but the
  *   current file, that holds bytes past its offset, from its offset; and
  *   each file with a rotated name that is no known generation, born after
- *   the newest known one read from, done or with bytes read (none: the
- *   oldest known one), so also between two known ones when nothing was
+ *   the newest known one read from, done or with bytes read (none: a
+ *   clock tick before the oldest known one), so also between two known
+ *   ones when nothing was
  *   read of the newer (and not after the current file, unless it is a
  *   gzip or the current file is on a known inode), from 0; a gzip (born
  *   when it was compressed), or a file whose birth cannot be compared,

@@ -922,9 +922,9 @@ START_TEST(test_gap_before_unread)
 {
 	struct scene s = {0};
 
-	done_gen(&s, 'A', 10, T(100), 500);
+	done_gen(&s, 'A', 10, T(100), BIG);
 	gen(&s, 'C', 12, T(300), 0);
-	file(&s, "app.log.36", 10, T(100), 'A', 500);
+	file(&s, "app.log.36", 10, T(100), 'A', BIG);
 	file(&s, "app.log.37", 11, T(200), 'B', BIG);
 	file(&s, "app.log.38", 12, T(300), 'C', BIG);
 	path(&s, 13, T(400), 'D');
@@ -942,10 +942,10 @@ START_TEST(test_done_birth_bounds)
 {
 	struct scene s = {0};
 
-	done_gen(&s, 'B', 11, T(200), 500);
+	done_gen(&s, 'B', 11, T(200), BIG);
 	gen(&s, 'C', 12, T(300), 0);
 	file(&s, "app.log.2", 10, T(100), 'A', BIG);
-	file(&s, "app.log.1", 11, T(200), 'B', 500);
+	file(&s, "app.log.1", 11, T(200), 'B', BIG);
 	path(&s, 12, T(300), 'C');
 	ck_assert_str_eq(plan(&s), "- | app.log@0/g1");
 }
@@ -999,8 +999,9 @@ START_TEST(test_copy_of_current)
 END_TEST
 
 /* A copy made in the very tick A was first seen is of contents before A
- * (their done entry pruned): only files born after every known generation
- * are generations never seen. */
+ * (the copy copytruncate made just before the truncation that began A,
+ * their done entry pruned): of a generation read from, only files born
+ * after it are generations never seen. */
 START_TEST(test_same_tick)
 {
 	struct scene s = {0};
@@ -1010,6 +1011,22 @@ START_TEST(test_same_tick)
 	file(&s, "app.log.1", 20, T(200), 'A', BIG);
 	path(&s, 10, T(1), 'B');
 	ck_assert_str_eq(plan(&s), "app.log.1@100/g0 | app.log@0/new");
+}
+END_TEST
+
+/* Nothing read yet of the only generation known (empty when the
+ * checkpoint was saved): a copy stamped a little before it was first seen
+ * may have been made after (file times come off a coarser clock); it is
+ * read.  One stamped well before is older. */
+START_TEST(test_blank_same_tick)
+{
+	struct scene s = {0};
+
+	gen(&s, 'A', 10, T(100), 0)->fp_len = 0;
+	file(&s, "app.log.2", 19, T(99), 'Z', BIG);
+	file(&s, "app.log.1", 20, T(100) - 1000000, 'A', BIG);
+	path(&s, 10, T(1), 'B');
+	ck_assert_str_eq(plan(&s), "app.log.1@0/new | app.log@0/g0");
 }
 END_TEST
 
@@ -1228,6 +1245,7 @@ main(void)
 	tcase_add_test(tc, test_not_generations);
 	tcase_add_test(tc, test_copy_of_current);
 	tcase_add_test(tc, test_same_tick);
+	tcase_add_test(tc, test_blank_same_tick);
 	tcase_add_test(tc, test_two_copies);
 	tcase_add_test(tc, test_same_head);
 	tcase_add_test(tc, test_done_at_path);
