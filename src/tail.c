@@ -692,6 +692,8 @@ tail_follow_adopt(struct tail *t, struct follow *f, int fd,
 		old->cur = NULL; /* a path a reload dropped */
 	if (w->file_reg == NULL)
 		tail_watch_notify(t, w, f->path);
+	if (watch_replaced(w, f->path) != 0)
+		w->moved = 1; /* renamed again meanwhile: looked at once read */
 	w->f = f;
 	f->nwatches++;
 	f->cur = w;
@@ -744,6 +746,11 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		f->seen = 1;
 		tail_watch_notify(t, w, f->path);
 		tail_watch_dir(t, f);
+		/* Rotated between the open and the watches (which follow the
+		 * path's name, not the file): no event will say so.  Its read
+		 * looks at the path again once at its end. */
+		if (watch_replaced(w, f->path) != 0)
+			w->moved = 1;
 		/* The path moved on: files that held it in between, created
 		 * and rotated away before the loop looked, are read first. */
 		if (how == TAIL_APPEARED)
