@@ -1424,6 +1424,11 @@ tail_follow_moved(struct tail *t, struct follow *f, const char *name)
 		         "it was seen there; reading it from its start",
 		         f->path, path);
 	w = watch_create(f, fd, &st, offset < 0 ? 0 : (uint64_t)offset);
+	/* Its contents began when it was made, before the path's file now,
+	 * which the loop may have seen first: the checkpoint orders them by
+	 * that time. */
+	w->seen_at = watch_birth(fd, (uint64_t)st.st_ctim.tv_sec * 1000000000u +
+	                                 (uint64_t)st.st_ctim.tv_nsec);
 	watch_fingerprint(fd, &w->fp_len, &w->fp_hash);
 	tail_slot_add(t, w);
 	tail_watch_notify(t, w, path);
