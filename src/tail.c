@@ -713,11 +713,14 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 {
 	struct stat st;
 	struct watch *w;
-	uint64_t after = 0;
+	uint64_t after = 0, opened;
 	int fd;
 
 	switch (watch_open(f->path, &fd, &st)) {
 	case WATCH_OPENED:
+		/* First seen now, before the plan below takes its time: a
+		 * newer file may be made meanwhile. */
+		opened = watch_now();
 		if (tail_follow_adopt(t, f, fd, &st))
 			break;
 		if (how == TAIL_STARTUP)
@@ -729,6 +732,7 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		f->reported = 0;
 		f->polled = 0;
 		w = watch_create(f, fd, &st, 0);
+		w->seen_at = opened;
 		w->offset = w->committed =
 		    tail_start_offset(t, f, fd, &st, how, w);
 		/* Its contents came after the generations read before it (a
