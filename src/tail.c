@@ -713,14 +713,11 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 {
 	struct stat st;
 	struct watch *w;
-	uint64_t after = 0, opened;
+	uint64_t after = 0;
 	int fd;
 
 	switch (watch_open(f->path, &fd, &st)) {
 	case WATCH_OPENED:
-		/* First seen now, before the plan below takes its time: a
-		 * newer file may be made meanwhile. */
-		opened = watch_now();
 		if (tail_follow_adopt(t, f, fd, &st))
 			break;
 		if (how == TAIL_STARTUP)
@@ -732,7 +729,6 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		f->reported = 0;
 		f->polled = 0;
 		w = watch_create(f, fd, &st, 0);
-		w->seen_at = opened;
 		w->offset = w->committed =
 		    tail_start_offset(t, f, fd, &st, how, w);
 		/* Its contents came after the generations read before it (a
@@ -1428,11 +1424,6 @@ tail_follow_moved(struct tail *t, struct follow *f, const char *name)
 		         "it was seen there; reading it from its start",
 		         f->path, path);
 	w = watch_create(f, fd, &st, offset < 0 ? 0 : (uint64_t)offset);
-	/* Its contents began when it was made, before the path's file now,
-	 * which the loop may have seen first: the checkpoint orders them by
-	 * that time. */
-	w->seen_at = watch_birth(fd, (uint64_t)st.st_ctim.tv_sec * 1000000000u +
-	                                 (uint64_t)st.st_ctim.tv_nsec);
 	watch_fingerprint(fd, &w->fp_len, &w->fp_hash);
 	tail_slot_add(t, w);
 	tail_watch_notify(t, w, path);

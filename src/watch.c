@@ -46,7 +46,10 @@ watch_create(struct follow *f, int fd, const struct stat *st, uint64_t offset)
 	w->dev = (uint64_t)st->st_dev;
 	w->ino = (uint64_t)st->st_ino;
 	w->offset = w->committed = offset;
-	w->seen_at = watch_now();
+	/* Its contents began when it was made (it is a file of its own; a
+	 * truncation that starts new ones on it says so itself): not when
+	 * the loop got to it, which may be after newer files were made. */
+	w->seen_at = watch_birth(fd, watch_now());
 	return w;
 }
 

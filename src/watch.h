@@ -36,8 +36,10 @@ struct watch {
 	uint64_t committed; /* lines before this are written to the output */
 	uint32_t fp_len;    /* fingerprint: see state.h */
 	uint64_t fp_hash;
-	uint64_t seen_at; /* when its contents were first seen (watch_now()):
-	                     a copy of them made later is newer */
+	uint64_t seen_at; /* when its contents began: the file's birth, or
+	                     for contents a truncation started, when that
+	                     was seen (watch_now()); a copy of them made
+	                     later is newer */
 
 	struct notify_reg *file_reg;
 	struct gunzip *gz; /* a gzipped generation: its decompressed stream,
