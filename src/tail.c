@@ -642,6 +642,8 @@ tail_start_offset(struct tail *t, struct follow *f, int fd,
 		log_info("%s holds new contents on the checkpointed inode; "
 		         "reading it from its start",
 		         f->path);
+		/* Begun since that checkpoint, not at the inode's birth. */
+		w->seen_at = watch_now();
 		return 0;
 	}
 	if (f->seen) {
