@@ -566,6 +566,24 @@ lineage_newest_read(const struct lineage_gen *gens, size_t ngens)
 	                                    : oldest;
 }
 
+/* 1 if file f may be a copy of what the current file c holds, made before
+ * the truncation that has yet to come (a copytruncate caught between its
+ * copy and its truncation, or copying still): the same first bytes, as far
+ * as the shorter of the two goes, and no more bytes than c. */
+static int
+lineage_copy_of_current(const struct lineage_file *f,
+                        const struct lineage_file *c)
+{
+	uint32_t n = f->head_len < c->head_len ? f->head_len : c->head_len;
+
+	if (n == 0 || f->head == NULL || c->head == NULL)
+		return 0;
+	if (f->size != LINEAGE_SIZE_UNKNOWN &&
+	    c->size != LINEAGE_SIZE_UNKNOWN && f->size > c->size)
+		return 0;
+	return memcmp(f->head, c->head, n) == 0;
+}
+
 /* 1 if the file, no known generation, is one never seen: a rotated name,
  * something to read, born after `newest' (lineage_newest_read(); and, unless it
  * is a gzip, not after the current file when that is a new inode).  A gzip's
@@ -595,6 +613,9 @@ lineage_never_seen(size_t i, size_t ngens, const struct lineage_file *files,
 	if (cur != -1 && !cur_known_inode && !lineage_file_gz(f, in) &&
 	    f->birth != 0 && files[cur].birth != 0 &&
 	    f->birth > files[cur].birth)
+		return 0;
+	if (cur != -1 && cur_known_inode &&
+	    lineage_copy_of_current(f, &files[cur]))
 		return 0;
 	if (!lineage_file_gz(f, in) && f->birth != 0 && newest != 0)
 		cls = 0; /* births tell, and a writer may number upwards */

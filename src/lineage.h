@@ -143,7 +143,10 @@ int lineage_is_rotated_name(const char *base, const char *name,
  *   clock tick before the oldest known one), so also between two known
  *   ones when nothing was
  *   read of the newer (and not after the current file, unless it is a
- *   gzip or the current file is on a known inode), from 0; a gzip (born
+ *   gzip or the current file is on a known inode; then, not one that may
+ *   be a copy of what the current file holds, its truncation yet to
+ *   come: the same first bytes as far as the shorter goes, and no more
+ *   bytes), from 0; a gzip (born
  *   when it was compressed), or a file whose birth cannot be compared,
  *   must also be newer by its name than every known generation found
  *   under the same naming;

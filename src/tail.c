@@ -552,9 +552,9 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 			    "reading it whole first",
 			    f->path, r->where);
 		else
-			log_info("%s held a file only briefly, rotated away "
-			         "to %s before it was seen there; reading it "
-			         "whole first",
+			log_info("%s held %s only briefly, rotated away "
+			         "(or copied and truncated) before it was "
+			         "seen there; reading it whole first",
 			         f->path, r->where);
 		w = tail_read_first(t, f, r->fd, &r->st, r->offset, r->fp_len,
 		                    r->fp_hash, r->began);
@@ -1074,6 +1074,8 @@ tail_truncated(struct tail *t, struct watch *w)
 	struct tail_find_job *j;
 	struct watch_find q;
 	struct watch *old;
+	struct stat st;
+	int copied = 0;
 
 	log_info("%s was truncated; reading it from its start", w->f->path);
 	if (w == w->f->cur && tail_copy_query(&q, w->ino, w->offset, w->fp_len,
@@ -1090,7 +1092,7 @@ tail_truncated(struct tail *t, struct watch *w)
 		old->draining = old->closing = old->holding = 1;
 		old->seeking = 1;
 		old->held = old->f;
-		old->age = UINT64_MAX; /* the newest contents before */
+		old->age = old->seen_at; /* before contents that came after */
 		old->f->hold++;
 		old->f->nwatches++;
 		t->slots[old->slot] = old;
@@ -1108,11 +1110,18 @@ tail_truncated(struct tail *t, struct watch *w)
 		j->fd = -1;
 		t->inflight++;
 		pool_submit(t->pool, &j->job);
+		copied = 1;
 	} else
 		w->gen = ++t->next_gen; /* old lines commit nothing */
 	w->offset = w->committed = 0;
 	w->fp_len = 0;
 	w->seen_at = watch_now();
+	/* More than one copytruncate may have come and gone before the loop
+	 * looked: contents that held the path only in between are in their
+	 * copies alone, read whole after the old contents' rest and before
+	 * what the path holds now. */
+	if (copied && fstat(w->fd, &st) == 0)
+		tail_resume_lineage(t, w->f, w->fd, &st, RESUME_RUNTIME);
 	tail_changed(t);
 }
 

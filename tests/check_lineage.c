@@ -998,6 +998,39 @@ START_TEST(test_copy_of_current)
 }
 END_TEST
 
+/* Two copytruncates before the loop looked, and a third under way: A's
+ * rest is in app.log.1, B held the path only in between (its copy is all
+ * there is of it, read whole), and app.log.3, being copied from what the
+ * path holds now (C, no longer than it), is no generation of its own. */
+START_TEST(test_copytruncate_caught_between)
+{
+	struct scene s = {0};
+
+	gen(&s, 'A', 10, T(100), 100);
+	file(&s, "app.log.1", 20, T(200), 'A', BIG);
+	file(&s, "app.log.2", 21, T(300), 'B', BIG);
+	file(&s, "app.log.3", 22, T(400), 'C', 50);
+	file(&s, "app.log", 10, T(1), 'C', 700)->is_path = 1;
+	ck_assert_str_eq(plan(&s), "app.log.1@100/g0 app.log.2@0/new | "
+	                           "app.log@0/new");
+}
+END_TEST
+
+/* A file that begins as the path's contents do but holds more than they
+ * do is no copy of them: contents of their own that began the same way. */
+START_TEST(test_copytruncate_same_start_longer)
+{
+	struct scene s = {0};
+
+	gen(&s, 'A', 10, T(100), 100);
+	file(&s, "app.log.1", 20, T(200), 'A', BIG);
+	file(&s, "app.log.2", 21, T(300), 'C', BIG);
+	file(&s, "app.log", 10, T(1), 'C', 700)->is_path = 1;
+	ck_assert_str_eq(plan(&s), "app.log.1@100/g0 app.log.2@0/new | "
+	                           "app.log@0/new");
+}
+END_TEST
+
 /* A copy made in the very tick A was first seen is of contents before A
  * (the copy copytruncate made just before the truncation that began A,
  * their done entry pruned): of a generation read from, only files born
@@ -1219,6 +1252,8 @@ main(void)
 	tcase_add_test(tc, test_copytruncate_not_yet);
 	tcase_add_test(tc, test_copytruncate_empty);
 	tcase_add_test(tc, test_copytruncate_empty_copy_older);
+	tcase_add_test(tc, test_copytruncate_caught_between);
+	tcase_add_test(tc, test_copytruncate_same_start_longer);
 	tcase_add_test(tc, test_short_fingerprint);
 	tcase_add_test(tc, test_short_fingerprint_read);
 	tcase_add_test(tc, test_dateext);
