@@ -292,6 +292,16 @@ lineage_file_partial(const struct lineage_file *f,
 	return f->partial || in->nm.kind == LINEAGE_NAME_GZ_TMP;
 }
 
+/* 1 if the file's first bytes are those of generation g. */
+static int
+lineage_head_matches(const struct lineage_gen *g, const struct lineage_file *f)
+{
+	if (g->fp_len == 0)
+		return 1;
+	return f->head != NULL && f->head_len >= g->fp_len &&
+	       state_hash(f->head, g->fp_len) == g->fp_hash;
+}
+
 /* 1 if the file's first bytes are those of generation g and it holds all
  * the bytes read from g (as far as its size tells). */
 static int
@@ -299,10 +309,7 @@ lineage_fp_matches(const struct lineage_gen *g, const struct lineage_file *f)
 {
 	if (f->size != LINEAGE_SIZE_UNKNOWN && f->size < g->offset)
 		return 0;
-	if (g->fp_len == 0)
-		return 1;
-	return f->head != NULL && f->head_len >= g->fp_len &&
-	       state_hash(f->head, g->fp_len) == g->fp_hash;
+	return lineage_head_matches(g, f);
 }
 
 /* 1 if nothing of generation g is in the output and its fingerprint is
@@ -339,11 +346,13 @@ lineage_is_identity(const struct lineage_gen *g, const struct lineage_file *f,
  * and tells enough (a full one, or bytes were read past it), or, when it
  * does not, the file was born after g's contents began.  Only then does
  * the birth count: g's time is when tailmux noticed its contents, which
- * under load can come after the copy was made. */
+ * under load can come after the copy was made.  A copy may hold fewer
+ * bytes than were read from g: lines written between copytruncate's copy
+ * and its truncation were read at the path and are in no copy. */
 static int
 lineage_is_copy(const struct lineage_gen *g, const struct lineage_file *f)
 {
-	if (g->fp_len == 0 || !lineage_fp_matches(g, f))
+	if (g->fp_len == 0 || !lineage_head_matches(g, f))
 		return 0;
 	if (g->fp_len >= STATE_FP_MAX || g->offset > 0)
 		return 1;

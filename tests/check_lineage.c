@@ -998,6 +998,20 @@ START_TEST(test_copy_of_current)
 }
 END_TEST
 
+/* Lines written between copytruncate's copy and its truncation were read
+ * at the path: A's copy holds fewer bytes than were read from A.  It is
+ * A's all the same, with nothing left to read; not contents never seen. */
+START_TEST(test_copytruncate_copy_shorter)
+{
+	struct scene s = {0};
+
+	gen(&s, 'A', 10, T(100), 2000);
+	file(&s, "app.log.1", 20, T(200), 'A', 1900);
+	path(&s, 10, T(1), 'B');
+	ck_assert_str_eq(plan(&s), "- | app.log@0/new");
+}
+END_TEST
+
 /* Two copytruncates before the loop looked, and a third under way: A's
  * rest is in app.log.1, B held the path only in between (its copy is all
  * there is of it, read whole), and app.log.3, being copied from what the
@@ -1253,6 +1267,7 @@ main(void)
 	tcase_add_test(tc, test_copytruncate_empty);
 	tcase_add_test(tc, test_copytruncate_empty_copy_older);
 	tcase_add_test(tc, test_copytruncate_caught_between);
+	tcase_add_test(tc, test_copytruncate_copy_shorter);
 	tcase_add_test(tc, test_copytruncate_same_start_longer);
 	tcase_add_test(tc, test_short_fingerprint);
 	tcase_add_test(tc, test_short_fingerprint_read);
