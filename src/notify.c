@@ -32,17 +32,9 @@ struct notify_wd {
 	struct notify_reg *regs;
 };
 
-/* Events are read at most once per this many microseconds: a file written
- * line by line makes an event per line, and while they are left unread the
- * kernel merges them into one. */
-#define NOTIFY_TICK_US 1000
-
 struct notify {
 	int fd;
 	struct event *ev;
-	struct event *tick_ev; /* re-enables ev at the end of the tick */
-	struct timespec last;  /* when events were last read */
-	int paused;
 	struct notify_wd *buckets[NOTIFY_BUCKETS];
 };
 
@@ -56,62 +48,18 @@ notify_slot(struct notify *n, int wd)
 	return p;
 }
 
-/* Microseconds from a to b. */
-static long long
-notify_us(const struct timespec *a, const struct timespec *b)
-{
-	return (long long)(b->tv_sec - a->tv_sec) * 1000000 +
-	       (b->tv_nsec - a->tv_nsec) / 1000;
-}
-
-/* Stops reading events until the current tick is over. */
-static int
-notify_throttle(struct notify *n)
-{
-	struct timeval tv = {0, 0};
-	struct timespec now;
-	long long since;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	since = notify_us(&n->last, &now);
-	if (since >= NOTIFY_TICK_US || since < 0) {
-		n->last = now;
-		return 0;
-	}
-	tv.tv_usec = (suseconds_t)(NOTIFY_TICK_US - since);
-	event_del(n->ev);
-	evtimer_add(n->tick_ev, &tv);
-	n->paused = 1;
-	return 1;
-}
-
 static void notify_drain(struct notify *n);
 
-static void
-notify_tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct notify *n = arg;
-
-	(void)fd;
-	(void)what;
-	n->paused = 0;
-	if (event_add(n->ev, NULL) == -1)
-		fatalx("cannot add the inotify event");
-	clock_gettime(CLOCK_MONOTONIC, &n->last);
-	notify_drain(n);
-}
-
-/* The inotify descriptor is readable: read it now, or at the end of the
- * tick if it was read less than a tick ago. */
+/* The inotify descriptor is readable: events are read at once.  While a
+ * file's read is in flight its events only mark it to be read again, and
+ * the kernel merges those left unread: the read is the batching window,
+ * and a line written to an idle file waits for no timer. */
 static void
 notify_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct notify *n = arg;
-
 	(void)fd;
 	(void)what;
-	if (!n->paused && !notify_throttle(n))
-		notify_drain(n);
+	notify_drain(arg);
 }
 
 /* Hands each event read to the registrations of its watch. */
@@ -174,8 +122,7 @@ notify_create(struct event_base *base)
 	n = xcalloc(1, sizeof *n);
 	n->fd = fd;
 	n->ev = event_new(base, fd, EV_READ | EV_PERSIST, notify_read_cb, n);
-	n->tick_ev = evtimer_new(base, notify_tick_cb, n);
-	if (n->ev == NULL || n->tick_ev == NULL || event_add(n->ev, NULL) == -1)
+	if (n->ev == NULL || event_add(n->ev, NULL) == -1)
 		fatalx("cannot add the inotify event");
 	return n;
 }
@@ -236,7 +183,6 @@ notify_free(struct notify *n)
 	if (n == NULL)
 		return;
 	event_free(n->ev);
-	event_free(n->tick_ev);
 	close(n->fd);
 	free(n);
 }

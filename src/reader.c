@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,18 +63,37 @@ enum reader_end {
 	READER_BAD,  /* gz: damaged data follows; the next read fails */
 };
 
-/* Reads at `off' into the free space of `in', up to `want' bytes in all;
- * returns 0 or an errno.  Worker thread. */
-static int
-reader_pread(int fd, struct buf *in, size_t want, uint64_t off,
-             enum reader_end *end)
+/* pread(2), or with `nowait' one that fails with EAGAIN rather than wait
+ * for the disk (EOPNOTSUPP where the file system cannot tell). */
+static ssize_t
+reader_pread1(int fd, void *p, size_t len, uint64_t off, int nowait)
 {
+	struct iovec iov = {p, len};
 	ssize_t n;
 
 	do
-		n = pread(fd, in->data + in->len, want - in->len,
-		          (off_t)(off + in->len));
+		n = nowait ? preadv2(fd, &iov, 1, (off_t)off, RWF_NOWAIT)
+		           : pread(fd, p, len, (off_t)off);
 	while (n == -1 && errno == EINTR);
+	return n;
+}
+
+int
+reader_would_wait(int err)
+{
+	return err == EAGAIN || err == EOPNOTSUPP;
+}
+
+/* Reads at `off' into the free space of `in', up to `want' bytes in all;
+ * returns 0 or an errno.  Worker thread (or loop thread, `nowait'). */
+static int
+reader_pread(int fd, struct buf *in, size_t want, uint64_t off,
+             enum reader_end *end, int nowait)
+{
+	ssize_t n;
+
+	n = reader_pread1(fd, in->data + in->len, want - in->len, off + in->len,
+	                  nowait);
 	if (n == -1)
 		return errno;
 	in->len += (size_t)n;
@@ -127,7 +147,8 @@ reader_fill(const struct reader_req *req, struct buf *in, size_t want,
 {
 	if (req->gz != NULL)
 		return reader_gunzip(req, in, want, end);
-	return reader_pread(req->fd, in, want, req->offset, end);
+	return reader_pread(req->fd, in, want, req->offset, end,
+	                    req->nowait != 0);
 }
 
 uint32_t
@@ -150,9 +171,8 @@ reader_head(const struct reader_req *req, struct reader_result *res)
 	if (req->gz != NULL)
 		n = gunzip_head(req->fd, head, sizeof head, NULL);
 	else
-		do
-			n = pread(req->fd, head, sizeof head, 0);
-		while (n == -1 && errno == EINTR);
+		n = reader_pread1(req->fd, head, sizeof head, 0,
+		                  req->nowait != 0);
 	if (n == -1) {
 		res->err = errno;
 		return;
@@ -182,6 +202,12 @@ reader_run(const struct reader_req *req, struct reader_result *res)
 	 * file's size says nothing about its stream's. */
 	if (fstat(req->fd, &res->st) == -1) {
 		res->err = errno;
+		return;
+	}
+	if (req->nowait != 0 &&
+	    (req->gz != NULL || (uint64_t)res->st.st_size < req->offset ||
+	     (uint64_t)res->st.st_size - req->offset > req->nowait)) {
+		res->err = EAGAIN; /* more than the loop should take on */
 		return;
 	}
 	if (req->gz == NULL && (uint64_t)res->st.st_size >= req->offset &&

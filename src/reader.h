@@ -1,7 +1,8 @@
 /* reader.h -- the read job: pread a chunk and cut it into whole lines.
  *
  * Everything here is pure with respect to tailmux's state: it runs on a
- * worker thread, reads only the request and writes only the result, and
+ * worker thread (or, for a read that never waits, on the loop thread),
+ * reads only the request and writes only the result, and
  * for a gzipped file advances the struct gunzip the request lends it. */
 #ifndef TAILMUX_READER_H
 #define TAILMUX_READER_H
@@ -45,6 +46,12 @@ struct reader_req {
 	                      file, offset and the fingerprint are in its
 	                      decompressed stream, and gz (the caller's, lent
 	                      for the call) decompresses it */
+	size_t nowait;     /* 0: a worker's read, which may wait for the disk.
+	                      Else a read on the loop thread that never does:
+	                      of a plain file holding at most this many bytes
+	                      past the offset, all of them in the page cache
+	                      (preadv2's RWF_NOWAIT); any other fails with
+	                      EAGAIN, and nothing of it was read */
 };
 
 /* What one read found. */
@@ -85,6 +92,11 @@ size_t reader_split(const char *data, size_t len, size_t max_line, int final,
  * decompressed stream's, cut and rendered the same way, and the
  * fingerprint is that of its first bytes. */
 void reader_run(const struct reader_req *req, struct reader_result *res);
+
+/* Nonzero if err, from a read with req->nowait, says only that the read
+ * would have waited (or that the file system cannot say it would not):
+ * a worker should do it. */
+int reader_would_wait(int err);
 
 /* The fingerprint of a file's leading bytes: the first STATE_FP_MAX of
  * them, or all there are.  Returns its length and hash. */

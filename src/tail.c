@@ -34,6 +34,14 @@
 
 #define TAIL_MAX_CLOSED 1024
 
+/* The most a read on the loop thread takes: what a live file gets between
+ * two looks; a backlog goes to the workers, several files at once. */
+#define TAIL_NOWAIT_MAX (64 * 1024)
+
+/* The most reads started in one loop turn: the loop's timers and events
+ * come between. */
+#define TAIL_DISPATCH_TURN 64
+
 struct tail {
 	const struct config *cfg;
 	int once; /* --once: read what is there, then stop */
@@ -42,8 +50,9 @@ struct tail {
 	struct pool *pool;
 	struct tail_cbs cbs;
 	struct event *poll_ev;
-	struct event *drain_ev; /* the next rotate_wait to end */
-	struct event *reap_ev;  /* closes rotated files that are done */
+	struct event *drain_ev;    /* the next rotate_wait to end */
+	struct event *reap_ev;     /* closes rotated files that are done */
+	struct event *dispatch_ev; /* starts the reads the ready queue holds */
 
 	struct follow **follows;
 	size_t nfollows;
@@ -103,6 +112,7 @@ static void tail_watch_event(void *arg, void *owner, uint32_t mask,
 static void tail_wake(struct tail *t, struct watch *w);
 static void tail_maybe_close(struct tail *t, struct watch *w);
 static void tail_job_done(struct pool_job *job);
+static void tail_job_finish(struct tail *t, struct tail_job *j);
 static void tail_watch_dir(struct tail *t, struct follow *f);
 static void tail_drain_update(struct tail *t);
 static void tail_check_path(struct tail *t, struct watch *w);
@@ -947,14 +957,42 @@ tail_job_free(struct tail_job *j)
 	free(j);
 }
 
-/* Fills free job slots from the ready queue while the output keeps up. */
-void
-tail_dispatch(struct tail *t)
+/* Reads `j' on the loop thread if that cannot wait for the disk (a few
+ * lines a live file just got, in the page cache); returns 1 if done, and
+ * 0 if a worker must read it. */
+static int
+tail_read_now(struct tail *t, struct watch *w, struct tail_job *j)
 {
+	if (t->once || w->gz != NULL || w->no_nowait)
+		return 0;
+	j->req.nowait = TAIL_NOWAIT_MAX;
+	reader_run(&j->req, &j->res);
+	j->req.nowait = 0;
+	if (!reader_would_wait(j->res.err))
+		return 1;
+	if (j->res.err == EOPNOTSUPP)
+		w->no_nowait = 1; /* the file system cannot say: workers */
+	buf_free(&j->res.out);
+	return 0;
+}
+
+/* Fills free job slots from the ready queue while the output keeps up.  A
+ * read that cannot wait for the disk is done at once, on the loop thread:
+ * it saves two thread hand-offs on the way of a live line.  On a loop turn
+ * of its own (tail_dispatch()), so that what a read finds is never acted
+ * on inside whatever asked for the read. */
+static void
+tail_dispatch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail *t = arg;
 	struct tail_job *j;
 	struct watch *w;
+	unsigned n = 0;
 
+	(void)fd;
+	(void)what;
 	while (!t->stopping && !t->paused && t->inflight < t->max_inflight &&
+	       n++ < TAIL_DISPATCH_TURN &&
 	       output_pending(t->out) < (size_t)t->cfg->max_pending &&
 	       (w = TAILQ_FIRST(&t->ready)) != NULL) {
 		TAILQ_REMOVE(&t->ready, w, ready_entry);
@@ -989,8 +1027,20 @@ tail_dispatch(struct tail *t)
 		w->busy = 1;
 		w->dirty = 0;
 		t->inflight++;
-		pool_submit(t->pool, &j->job);
+		if (tail_read_now(t, w, j))
+			tail_job_finish(t, j);
+		else
+			pool_submit(t->pool, &j->job);
 	}
+	if (n > TAIL_DISPATCH_TURN)
+		tail_dispatch(t); /* the rest on the next turn */
+}
+
+void
+tail_dispatch(struct tail *t)
+{
+	if (!TAILQ_EMPTY(&t->ready) && !t->stopping && !t->paused)
+		event_active(t->dispatch_ev, 0, 0);
 }
 
 /* Asks for a read of `w' (or another one, if one is in flight). */
@@ -1149,6 +1199,14 @@ tail_old_has_more(struct tail *t, struct follow *f)
 		    fstat(o->fd, &st) == -1 ||
 		    (uint64_t)st.st_size <= o->offset)
 			continue;
+		if ((uint64_t)st.st_size == o->eof_size && !o->closing) {
+			/* Its rest is a line without its newline, read as
+			 * it is once rotate_wait is over: it holds the path
+			 * till then, with no read to make meanwhile. */
+			tail_hold(o);
+			more = 1;
+			continue;
+		}
 		tail_hold(o);
 		tail_wake(t, o);
 		more = 1;
@@ -1212,6 +1270,8 @@ tail_job_apply(struct tail *t, struct watch *w, struct tail_job *j)
 		output_append(t->out, &res->out, &mark);
 	}
 	eof = res->eof;
+	/* What follows its offset up to this size is a line not whole yet. */
+	w->eof_size = eof && w->gz == NULL ? (uint64_t)res->st.st_size : 0;
 	if (res->partial) {
 		/* A gzip that ends inside its stream, and that no other file
 		 * stands in for (lineage_plan() leaves out one being written
@@ -1254,6 +1314,16 @@ tail_job_done(struct pool_job *job)
 {
 	struct tail_job *j = (struct tail_job *)job;
 	struct tail *t = j->t;
+
+	tail_job_finish(t, j);
+	tail_dispatch(t);
+	t->cbs.done(t->cbs.arg);
+}
+
+/* Applies a read done, by a worker or on the loop thread. */
+static void
+tail_job_finish(struct tail *t, struct tail_job *j)
+{
 	struct watch *w;
 
 	t->inflight--;
@@ -1283,8 +1353,6 @@ tail_job_done(struct pool_job *job)
 		w->reported = 0;
 		tail_job_apply(t, w, j);
 	}
-	tail_dispatch(t);
-	t->cbs.done(t->cbs.arg);
 }
 
 void
@@ -1651,7 +1719,9 @@ tail_create(struct event_base *base, const struct config *cfg,
 	t->poll_ev = evtimer_new(base, tail_poll_cb, t);
 	t->drain_ev = evtimer_new(base, tail_drain_cb, t);
 	t->reap_ev = event_new(base, -1, 0, tail_reap_cb, t);
-	if (t->poll_ev == NULL || t->drain_ev == NULL || t->reap_ev == NULL) {
+	t->dispatch_ev = event_new(base, -1, 0, tail_dispatch_cb, t);
+	if (t->poll_ev == NULL || t->drain_ev == NULL || t->reap_ev == NULL ||
+	    t->dispatch_ev == NULL) {
 		log_errx("cannot create the loop's timers");
 		tail_free(t);
 		return NULL;
@@ -1757,7 +1827,8 @@ tail_free(struct tail *t)
 	free(t->follows);
 	free(t->input_files);
 	free(t->input_full);
-	struct event *evs[] = {t->poll_ev, t->drain_ev, t->reap_ev};
+	struct event *evs[] = {t->poll_ev, t->drain_ev, t->reap_ev,
+	                       t->dispatch_ev};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);

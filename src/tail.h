@@ -96,7 +96,8 @@ void tail_reload(struct tail *t, const struct config *cfg,
 /* True if a follow still points into `cfg' (an old configuration). */
 int tail_config_used(const struct tail *t, const struct config *cfg);
 
-/* Starts reads while job slots are free and the output keeps up. */
+/* Starts reads, on a loop turn of their own, while job slots are free and
+ * the output keeps up. */
 void tail_dispatch(struct tail *t);
 
 /* The output wrote a chunk of lines whole, up to `mark'. */

@@ -45,6 +45,8 @@ struct watch {
 	struct gunzip *gz; /* a gzipped generation: its decompressed stream,
 	                      lent to one read at a time; else NULL */
 	uint64_t drain_at; /* draining: when rotate_wait ends (monotonic ms) */
+	uint64_t eof_size; /* the file's size when a read last reached its end
+	                      (its rest a line not whole yet), or 0 */
 	struct follow *held; /* holding: the path whose current file waits */
 	uint64_t age; /* holding: its birth time (else mtime) in ns; the older
 	                 of two files of one path that hold it is read first */
@@ -60,6 +62,8 @@ struct watch {
 	unsigned holding : 1;    /* its path's current file waits for it */
 	unsigned seeking : 1;    /* truncated contents whose copy is being
 	                            looked for: no file yet, not closed */
+	unsigned no_nowait : 1;  /* its file system cannot read without
+	                            waiting: only workers read it */
 	int reported;            /* errno already logged for it, or 0 */
 	struct tail_job *parked; /* a read held back until older files of
 	                             its path are read (tail.c) */
