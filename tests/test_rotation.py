@@ -541,12 +541,13 @@ def partial_last_line(t):
     os.makedirs(dir_)
     path = os.path.join(dir_, "app.log")
     out = t.path("%s.out" % name)
-    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+    cfg = t.config([(name, path, {"rotate_wait": "1500ms"})],
                    name="%s.ini" % name, output="%s.out" % name)
     first = tmtest.seq_lines(name, 1, 5)
     tmtest.append(path, first)
     d = t.start(cfg)
     tmtest.caught_up(out, len(first), "the first lines", daemon=d)
+    cpu = tmtest.cpu_seconds(d.proc.pid)
     tmtest.append(path, b"no newline ever")
     os.rename(path, path + ".1")
     last = tmtest.seq_lines(name, 6, 10)
@@ -554,7 +555,12 @@ def partial_last_line(t):
     want = first + b"no newline ever\n" + last
     tmtest.caught_up(out, len(want), "the rotated file's last line",
                      daemon=d)
+    cpu = tmtest.cpu_seconds(d.proc.pid) - cpu
     d.stop()
+    # Waiting out rotate_wait costs nothing: the rest of the file is not
+    # read again and again meanwhile (a spin would take the whole 1.5 s).
+    t.check(cpu < 0.5, "no spin while the line waits for rotate_wait "
+            "(%.2f s of CPU)" % cpu)
     got = tmtest.read(out)
     t.check(got == want, "a rotated file's last line without a newline is "
             "written with one, in its place", repr(got[-200:]))

@@ -460,6 +460,13 @@ def _alarm(signum, frame):
     raise Fail("the test as a whole took more than %.0f s" % (TIMEOUT * 8))
 
 
+def cpu_seconds(pid):
+    """The CPU time (user + system, all threads) process `pid' has used."""
+    with open("/proc/%d/stat" % pid, "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main(fn):
     """Runs fn(test) and exits 0, 1 or 77."""
     name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
