@@ -315,10 +315,12 @@ def main():
 
     def show(r, tool, res):
         print("run %d %-8s p50 %.3f ms  p99 %.3f ms  max %.3f ms  CPU %.2f s "
-              "(exact %.3f)  wake-ups/line %.2f  lines %d/%d"
+              "(exact %.3f)  wake-ups/line %.2f  lines %d/%d  (probe CPU "
+              "%.2f s, writers late p99 %.2f ms)"
               % (r + 1, tool, res["p50_ms"], res["p99_ms"], res["max_ms"],
                  res["cpu_s"], res["cpu_exact_s"], res["wakeups_per_line"],
-                 res["received"], res["expected"]), flush=True)
+                 res["received"], res["expected"], res["probe_cpu_s"],
+                 res["writer_late_p99_us"] / 1e3), flush=True)
     try:
         for w in works:
             print("-- %d lines/s over %d files" % (w["rate"], w["files"]))
