@@ -88,9 +88,13 @@ def test(t):
             "latency.py: every line through tailmux", repr(d["tools"]))
     done.append(j("latency.json"))
 
+    # 1 MiB, 16 KiB of it left: one rotation ~80 ms in, then ~400 KB in
+    # 2 s, far from a second one, with time to spare for the gzip of 1 MiB
+    # to end before the last line even on a busy machine.
     d = run_bench(t, "rotate_latency.py",
-                  ["--runs", "1", "--seconds", "0.6", "--size", "2",
-                   "--dir", t.dir], j("rotate_latency.json"))
+                  ["--runs", "1", "--rate", "2000", "--seconds", "2",
+                   "--size", "1", "--headroom", "16", "--dir", t.dir],
+                  j("rotate_latency.json"))
     t.check(not d["problems"], "rotate_latency.py: one rotation, one .gz, "
             "every line through", repr(d["problems"]))
     done.append(j("rotate_latency.json"))
