@@ -74,6 +74,39 @@ def find_tailmux():
     sys.exit("bench: no tailmux binary: set TAILMUX=/path/to/build/src/tailmux")
 
 
+def find_bench_prog(name, tailmux=None):
+    """The path of a C helper of the benches (probe, writer), built by
+    `make' as bench/NAME: next to this script (in-tree build), in the
+    build dir of `tailmux' (BUILD/src/tailmux -> BUILD/bench/NAME), under
+    the current directory (bench/NAME, NAME); else compiled from
+    bench/NAME.c with $CC (default cc) -O2 into a cache directory."""
+    cands = [os.path.join(HERE, name)]
+    if tailmux:
+        cands.append(os.path.join(os.path.dirname(os.path.dirname(tailmux)),
+                                  "bench", name))
+    cands += [os.path.join("bench", name), name]
+    src = os.path.join(HERE, name + ".c")
+    for p in cands:
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            if (os.path.exists(src) and
+                    os.path.getmtime(p) < os.path.getmtime(src)):
+                continue  # stale: built before its source changed
+            return os.path.abspath(p)
+    cache = os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                         "tailmux-bench-%d" % os.getuid())
+    os.makedirs(cache, exist_ok=True)
+    out = os.path.join(cache, name)
+    if (os.path.exists(out) and
+            os.path.getmtime(out) >= os.path.getmtime(src)):
+        return out
+    cc = os.environ.get("CC", "cc")
+    argv = [cc, "-O2", "-Wall", "-Wextra", "-pthread", "-o", out, src]
+    print("bench: %s" % " ".join(argv), file=sys.stderr)
+    if subprocess.run(argv).returncode != 0:
+        sys.exit("bench: could not build %s" % src)
+    return out
+
+
 def find_tail():
     p = shutil.which("tail")
     if p is None:
@@ -212,6 +245,29 @@ def _proc_cpu(pid):
     except OSError:
         pass
     return ticks / CLK_TCK, run_ns / 1e9
+
+
+def proc_wakeups(pid):
+    """The context switches (voluntary + nonvoluntary) of the threads of
+    `pid' now alive, from /proc/PID/task/*/status: how often the tool was
+    woken (or put off the CPU).  0 for no process."""
+    if pid is None:
+        return 0
+    n = 0
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches",
+                                        "nonvoluntary_ctxt_switches")):
+                        n += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    return n
 
 
 def proc_status(pid):

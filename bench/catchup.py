@@ -6,6 +6,9 @@ Each round then times, one after the other in this process (the order
 rotates from round to round), with the output file in the same directory:
 
   tailmux --once (format = raw, workers = 2)
+  tailmux as a daemon (the same config, no --once): timed from its start
+      until the output holds every byte of the inputs (its size, taken
+      every 1 ms), then stopped; the first byte's time is noted too
   cat f1 f2 f3 f4 > out                      (the reference)
   tail -q -n +1 f1 f2 f3 f4 > out            (GNU tail, second reference)
   cat f1 f2 f3 f4 | cat > out                (the same bytes through user
@@ -17,8 +20,11 @@ Before each timed run the previous output is removed and sync(2) called,
 outside the timing.  tailmux's output must hold as many lines as the
 inputs (checked every run); in the first round its output, and rsyslog's,
 are also checked line by line: each input's lines, in order, and nothing
-else.  Prints medians over --runs rounds and the ratios tailmux/cat and
-tailmux/tail.  Not part of `make check`.
+else.  Prints medians over --runs rounds and the ratios of tailmux (--once
+and the daemon) to cat, wall and CPU (utime+stime: of the child from
+wait4(2), of the daemon from /proc/PID/stat before it is stopped), and
+tailmux/tail.  Not part of `make check` (tests/test_bench.py runs it once
+with --smoke).
 """
 
 import argparse
@@ -138,6 +144,35 @@ def run_tailmux(bins, files, out, work):
     return t1 - t0, ru.ru_utime + ru.ru_stime, p.returncode
 
 
+def run_daemon(bins, files, out, work, want_bytes, deadline_s):
+    """tailmux without --once on inputs already full: (wall s from its
+    start to the output's last byte, CPU s, status, first byte s)."""
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    t0 = time.perf_counter()
+    proc = C.start_tool("tailmux", files, out, work, bins)
+    first = None
+    while True:
+        try:
+            size = os.stat(out).st_size
+        except FileNotFoundError:
+            size = 0
+        now = time.perf_counter()
+        if size and first is None:
+            first = now - t0
+        if size >= want_bytes or now - t0 > deadline_s or not proc.alive():
+            break
+        time.sleep(0.001)
+    cpu = C.proc_cpu(proc.pid)[0] if proc.alive() else None
+    status, killed = proc.stop()
+    ok = size == want_bytes and status == 0 and not killed
+    if not ok:
+        sys.stderr.write("tailmux daemon: %d of %d bytes after %.1f s, exit "
+                         "status %s\n%s" % (size, want_bytes, now - t0,
+                                            status, proc.stderr_tail()))
+    return now - t0, cpu, (0 if ok else 1), first
+
+
 def run_rsyslog(bins, files, out, work, want_lines, deadline_s):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
@@ -169,8 +204,16 @@ def main():
     ap.add_argument("--no-pipe-ref", dest="pipe_ref", action="store_false",
                     help="leave out the `cat ... | cat > out' reference")
     ap.add_argument("--rsyslog-deadline", type=float, default=180)
+    ap.add_argument("--smoke", action="store_true",
+                    help="tiny work to see that it runs (2,000 lines per "
+                         "file, one round); its numbers are not the "
+                         "benchmark's")
     C.add_common_args(ap)
     args = ap.parse_args()
+    if args.smoke:
+        args.runs = 1
+        args.lines = 2000
+        args.rsyslog_deadline = 30
 
     bins = C.tool_bins(args)
     m = C.machine()
@@ -200,14 +243,14 @@ def main():
         run_cmd(["cat"] + files, out)
         os.unlink(out)
 
-        tools = ["tailmux", "cat"]
+        tools = ["tailmux", "daemon", "cat"]
         if args.pipe_ref:
             tools.append("cat-pipe")
         if "tail" in bins:
             tools.append("tail")
         if "rsyslog" in bins:
             tools.append("rsyslog")
-        res = {k: {"wall": [], "cpu": []} for k in tools}
+        res = {k: {"wall": [], "cpu": [], "first": []} for k in tools}
         problems = []
         notes = []
 
@@ -222,6 +265,11 @@ def main():
                 os.makedirs(work, exist_ok=True)
                 if tool == "tailmux":
                     wall, cpu, st = run_tailmux(bins, files, out, work)
+                elif tool == "daemon":
+                    wall, cpu, st, first = run_daemon(
+                        bins, files, out, work, total, args.rsyslog_deadline)
+                    if first is not None:
+                        res[tool]["first"].append(first)
                 elif tool == "cat":
                     wall, cpu, st = run_cmd(["cat"] + files, out)
                 elif tool == "cat-pipe":
@@ -233,20 +281,21 @@ def main():
                     wall, cpu, st = run_rsyslog(bins, files, out, work, want,
                                                 args.rsyslog_deadline)
                 n = C.count_lines(out) if os.path.exists(out) else 0
-                bad = problems if tool == "tailmux" else notes
+                bad = problems if tool in ("tailmux", "daemon") else notes
                 if st != 0:
                     bad.append("%s run %d: exit status %s" % (tool, r + 1, st))
                 if n != want:
                     bad.append("%s run %d: %d lines out, %d in"
                                % (tool, r + 1, n, want))
-                if r == 0 and tool in ("tailmux", "rsyslog") and n == want:
+                if (r == 0 and tool in ("tailmux", "daemon", "rsyslog") and
+                        n == want):
                     why, disorder = verify_content(out, files)
                     if why:
                         bad.append("%s run 1: content: %s" % (tool, why))
-                    elif disorder and tool == "tailmux":
-                        problems.append("tailmux run 1: an input's lines "
+                    elif disorder and tool != "rsyslog":
+                        problems.append("%s run 1: an input's lines "
                                         "out of order at %d places"
-                                        % disorder)
+                                        % (tool, disorder))
                     elif disorder:
                         notes.append("%s run 1: every line once, but an "
                                      "input's lines out of order at %d "
@@ -271,9 +320,24 @@ def main():
                 "cpu_median": (C.median(res[k]["cpu"]) if res[k]["cpu"]
                                else None),
                 "wall_runs": res[k]["wall"],
+                "cpu_runs": res[k]["cpu"],
             }
+            if res[k]["first"]:
+                summary[k]["first_byte_median"] = C.median(res[k]["first"])
         tm = summary["tailmux"]["wall_median"]
         ratio_cat = tm / summary["cat"]["wall_median"]
+        cat_cpu = summary["cat"]["cpu_median"]
+        ratios = {}
+        for k in ("tailmux", "daemon"):
+            s = summary[k]
+            ratios[k] = {
+                "wall_cat": s["wall_median"] / summary["cat"]["wall_median"],
+                "cpu_cat": (s["cpu_median"] / cat_cpu
+                            if s["cpu_median"] is not None and cat_cpu
+                            else None)}
+            if "cat-pipe" in summary:
+                ratios[k]["wall_cat_pipe"] = (
+                    s["wall_median"] / summary["cat-pipe"]["wall_median"])
         ratio_tail = tm / summary["tail"]["wall_median"] if "tail" in summary else None
 
         print()
@@ -287,7 +351,16 @@ def main():
                   % (k, s["wall_median"], s["wall_min"], s["wall_max"], cpu,
                      tm / s["wall_median"]))
         print()
-        print("tailmux/cat = %.2fx (target <= 1.5x, aim 1.1x)" % ratio_cat)
+        for k, what in (("tailmux", "tailmux --once"),
+                        ("daemon", "tailmux daemon, start to last byte")):
+            o = ratios[k]
+            print("%s / cat: wall %.2fx, CPU %s (target: wall <= 1.0x)"
+                  % (what, o["wall_cat"], "-" if o["cpu_cat"] is None
+                     else "%.2fx" % o["cpu_cat"]))
+        if "first_byte_median" in summary["daemon"]:
+            print("tailmux daemon: first output byte %.1f ms after its "
+                  "start (median)"
+                  % (summary["daemon"]["first_byte_median"] * 1e3))
         if ratio_tail is not None:
             print("tailmux/tail = %.2fx" % ratio_tail)
         print("line count: %s" % ("OK (%d lines every run)" % want
@@ -302,7 +375,8 @@ def main():
                        "width": args.width, "runs": args.runs,
                        "bytes": total},
             "tools": summary, "ratio_cat": ratio_cat,
-            "ratio_tail": ratio_tail, "problems": problems,
+            "ratio_tail": ratio_tail, "ratios": ratios,
+            "problems": problems,
             "notes": notes,
         })
         return 1 if problems else 0

@@ -1,12 +1,13 @@
 #!/bin/sh
-# Runs the tailmux benchmarks (catch-up, live latency, live latency while a
-# rotated output is gzipped, idle) and prints one markdown summary table
-# with the machine line.  Not part of `make check`.
+# Runs the tailmux benchmarks (catch-up, live latency side by side with the
+# C probe, live latency while a rotated output is gzipped, idle) and prints
+# one markdown summary table with the machine line.  Not part of `make
+# check` (tests/test_bench.py runs each bench once on tiny work).
 #
 #   TAILMUX=/path/to/build/src/tailmux bench/run-all.sh [--quick]
 #
 # --quick: a smoke run (smaller files, 1 round, short latency and idle
-# runs); its numbers are not the benchmark's.  Takes about 6-7 minutes
+# runs); its numbers are not the benchmark's.  Takes about 12 minutes
 # without it on a 2-core machine.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +34,7 @@ status=0
 "$py" "$here/catchup.py" $c_args --json "$tmp/catchup.json" || status=1
 echo
 # shellcheck disable=SC2086
-"$py" "$here/latency.py" $l_args --json "$tmp/latency.json" || status=1
+"$py" "$here/live.py" $l_args --json "$tmp/live.json" || status=1
 echo
 # shellcheck disable=SC2086
 "$py" "$here/rotate_latency.py" $r_args --json "$tmp/rotate_latency.json" ||
