@@ -32,9 +32,21 @@ struct notify_wd {
 	struct notify_reg *regs;
 };
 
+/* Events are read at once when they were last read at least this many
+ * microseconds ago, and else at the end of that time: a file written line
+ * by line at a high rate makes an event per line, and while they are left
+ * unread the kernel merges them into one, so that one read takes several
+ * lines.  A line written to a quiet file waits for no timer; one of a
+ * steady stream waits half a millisecond at most (the loop's timers are
+ * precise: see daemon.c). */
+#define NOTIFY_TICK_US 500
+
 struct notify {
 	int fd;
 	struct event *ev;
+	struct event *tick_ev; /* re-enables ev at the end of the tick */
+	struct timespec last;  /* when events were last read */
+	int paused;
 	struct notify_wd *buckets[NOTIFY_BUCKETS];
 };
 
@@ -48,18 +60,62 @@ notify_slot(struct notify *n, int wd)
 	return p;
 }
 
+/* Microseconds from a to b. */
+static long long
+notify_us(const struct timespec *a, const struct timespec *b)
+{
+	return (long long)(b->tv_sec - a->tv_sec) * 1000000 +
+	       (b->tv_nsec - a->tv_nsec) / 1000;
+}
+
+/* Stops reading events until the current tick is over. */
+static int
+notify_throttle(struct notify *n)
+{
+	struct timeval tv = {0, 0};
+	struct timespec now;
+	long long since;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	since = notify_us(&n->last, &now);
+	if (since >= NOTIFY_TICK_US || since < 0) {
+		n->last = now;
+		return 0;
+	}
+	tv.tv_usec = (suseconds_t)(NOTIFY_TICK_US - since);
+	event_del(n->ev);
+	evtimer_add(n->tick_ev, &tv);
+	n->paused = 1;
+	return 1;
+}
+
 static void notify_drain(struct notify *n);
 
-/* The inotify descriptor is readable: events are read at once.  While a
- * file's read is in flight its events only mark it to be read again, and
- * the kernel merges those left unread: the read is the batching window,
- * and a line written to an idle file waits for no timer. */
+static void
+notify_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct notify *n = arg;
+
+	(void)fd;
+	(void)what;
+	n->paused = 0;
+	if (event_add(n->ev, NULL) == -1)
+		fatalx("cannot add the inotify event");
+	clock_gettime(CLOCK_MONOTONIC, &n->last);
+	notify_drain(n);
+}
+
+/* The inotify descriptor is readable: read it now, or at the end of the
+ * tick if it was read less than a tick ago. */
 static void
 notify_read_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct notify *n = arg;
+
 	(void)fd;
 	(void)what;
-	notify_drain(arg);
+	if (!n->paused && !notify_throttle(n))
+		notify_drain(n);
 }
 
 /* Hands each event read to the registrations of its watch. */
@@ -122,7 +178,8 @@ notify_create(struct event_base *base)
 	n = xcalloc(1, sizeof *n);
 	n->fd = fd;
 	n->ev = event_new(base, fd, EV_READ | EV_PERSIST, notify_read_cb, n);
-	if (n->ev == NULL || event_add(n->ev, NULL) == -1)
+	n->tick_ev = evtimer_new(base, notify_tick_cb, n);
+	if (n->ev == NULL || n->tick_ev == NULL || event_add(n->ev, NULL) == -1)
 		fatalx("cannot add the inotify event");
 	return n;
 }
@@ -183,6 +240,7 @@ notify_free(struct notify *n)
 	if (n == NULL)
 		return;
 	event_free(n->ev);
+	event_free(n->tick_ev);
 	close(n->fd);
 	free(n);
 }
