@@ -513,5 +513,7 @@ main(int argc, char **argv)
 	if (pr.fd != -1)
 		probe_read(&pr, 1);	/* the last word, after a signal */
 	probe_report(&pr);
+	free(pr.buf);
+	free(pr.lat);
 	return 0;
 }
