@@ -813,6 +813,7 @@ lineage_plan(const char *base, const struct lineage_rules *r,
 	memset(out, 0, sizeof *out);
 	out->current = out->current_gen = -1;
 	out->lost = xcalloc(ngens + 1, sizeof *out->lost);
+	out->finished = xcalloc(ngens + 1, sizeof *out->finished);
 	for (size_t i = 0; i < nfiles; i++) {
 		lineage_parse(base, files[i].name, r, &info[i].nm);
 		info[i].gen = -1;
@@ -842,10 +843,14 @@ lineage_plan(const char *base, const struct lineage_rules *r,
 			continue;
 		}
 		f = &files[c];
-		if (gens[g].done || c == out->current ||
-		    (f->size != LINEAGE_SIZE_UNKNOWN &&
-		     f->size <= gens[g].offset))
+		if (gens[g].done || c == out->current)
 			continue;
+		if (f->size != LINEAGE_SIZE_UNKNOWN &&
+		    f->size <= gens[g].offset) {
+			out->finished[out->nfinished].gen = g;
+			out->finished[out->nfinished++].file = (size_t)c;
+			continue;
+		}
 		lineage_add_read(s, &n, (size_t)c, (ssize_t)g, gens[g].offset,
 		                 gens, files, info);
 	}
@@ -879,6 +884,7 @@ lineage_plan_clear(struct lineage_plan *p)
 {
 	free(p->reads);
 	free(p->lost);
+	free(p->finished);
 	memset(p, 0, sizeof *p);
 	p->current = p->current_gen = -1;
 }

@@ -93,12 +93,21 @@ struct lineage_lost {
 	size_t gen;
 };
 
+/* A known generation, not done, found with nothing past its offset: read
+ * to its end, as far as there is anything to read. */
+struct lineage_found {
+	size_t gen;
+	size_t file; /* its index in the listing */
+};
+
 /* What lineage_plan() decided. */
 struct lineage_plan {
 	struct lineage_read *reads; /* oldest first */
 	size_t nreads;
 	struct lineage_lost *lost; /* in the order of the generations */
 	size_t nlost;
+	struct lineage_found *finished; /* in the order of the generations */
+	size_t nfinished;
 	ssize_t current;     /* the file at the path (is_path), or -1: none */
 	ssize_t current_gen; /* the known generation it is, or -1: new since
 	                        the checkpoint (or no file) */
@@ -160,6 +169,8 @@ int lineage_is_rotated_name(const char *base, const char *name,
  *   a gzip whose uncompressed file is still listed beside it is that
  *   file's copy being written, and ignored;
  * - a known generation done is never read, wherever it is found;
+ * - the finished are the known generations not done, found (not at the
+ *   path) with no byte past their offset;
  * - the lost are the known generations not done that are nowhere, but a
  *   blank one when a gzip never seen, compressed since it was first seen,
  *   is read (it may be its copy: nothing else can tell). */

@@ -222,6 +222,15 @@ resume_plan(const struct follow *f, const struct state *loaded,
 		files[i].head_len = l[i].head_len;
 	}
 	lineage_plan(f->base, &rules, gens, ngens, files, (size_t)nl, &plan);
+	if (plan.current != -1 && cur_fd != -1 &&
+	    l[plan.current].st.st_dev == cur->st_dev &&
+	    l[plan.current].st.st_ino == cur->st_ino) {
+		out->cur.listed = 1;
+		out->cur.known = plan.current_gen != -1;
+		out->cur.fp_len = reader_fingerprint(
+		    (const char *)l[plan.current].head,
+		    l[plan.current].head_len, &out->cur.fp_hash);
+	}
 	out->reads = xcalloc(plan.nreads + 1, sizeof *out->reads);
 	for (size_t i = 0; i < plan.nreads; i++) {
 		r = &plan.reads[i];
@@ -258,8 +267,24 @@ resume_plan(const struct follow *f, const struct state *loaded,
 			began = newest + 1;
 		rr->began = newest = began;
 	}
-	if (when == RESUME_STARTUP)
+	if (when == RESUME_STARTUP) {
 		out->nlost = plan.nlost;
+		out->done = xcalloc(plan.nfinished + 1, sizeof *out->done);
+	}
+	for (size_t i = 0; i < plan.nfinished && when == RESUME_STARTUP; i++) {
+		const struct lineage_gen *g = &gens[plan.finished[i].gen];
+		const struct watch_listed *fl = &l[plan.finished[i].file];
+		struct resume_done *dn = &out->done[out->ndone++];
+
+		dn->dev = (uint64_t)fl->st.st_dev;
+		dn->ino = (uint64_t)fl->st.st_ino;
+		dn->offset = (uint64_t)fl->st.st_size < g->offset
+		                 ? (uint64_t)fl->st.st_size
+		                 : g->offset;
+		dn->fp_len = g->fp_len;
+		dn->fp_hash = g->fp_hash;
+		dn->seen_at = g->birth;
+	}
 	for (size_t i = 0; i < plan.nlost && when == RESUME_STARTUP; i++) {
 		const struct lineage_gen *g = &gens[plan.lost[i].gen];
 		log_warnx(
@@ -287,5 +312,6 @@ resume_plan_clear(struct resume_plan *p)
 		free(p->reads[i].where);
 	}
 	free(p->reads);
+	free(p->done);
 	memset(p, 0, sizeof *p);
 }

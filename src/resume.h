@@ -34,11 +34,37 @@ struct resume_read {
 	                   it nor the reads after it may start */
 };
 
+/* What the plan saw of the file at the path, open on cur_fd: the one
+ * snapshot the reads before it and the start of its own are decided on.
+ * Whatever happens to it after (a truncation just after the listing) its
+ * first read then tells by the fingerprint, as at run time. */
+struct resume_cur {
+	int listed;      /* it was listed (else the rest says nothing) */
+	int known;       /* it held the generation the checkpoint knew on its
+	                    inode */
+	uint32_t fp_len; /* the fingerprint of its first bytes as listed */
+	uint64_t fp_hash;
+};
+
+/* A file the checkpoint knew, found with nothing left to read: as one
+ * read to its end, to be remembered as such. */
+struct resume_done {
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t offset;
+	uint32_t fp_len;
+	uint64_t fp_hash;
+	uint64_t seen_at;
+};
+
 /* What to read of one path, oldest first. */
 struct resume_plan {
 	struct resume_read *reads;
 	size_t nreads;
-	size_t nlost; /* known files not found (logged) */
+	size_t nlost;             /* known files not found (logged) */
+	struct resume_done *done; /* at start-up */
+	size_t ndone;
+	struct resume_cur cur;
 };
 
 /* When a plan is made. */

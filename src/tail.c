@@ -520,7 +520,8 @@ tail_render_open(const struct tail *t, const struct follow *f, struct state *st)
  * began (ns), or 0: the current file's contents are no older. */
 static uint64_t
 tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
-                    const struct stat *cur, enum resume_when when)
+                    const struct stat *cur, enum resume_when when,
+                    struct resume_cur *seen)
 {
 	struct state open = {0};
 	struct resume_plan plan;
@@ -579,6 +580,15 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 		newest = r->began;
 	}
 	t->lost += plan.nlost;
+	/* Found with nothing left (a copy holds no more than was read): read
+	 * to their end, and remembered so, that no later plan takes them for
+	 * files never seen. */
+	for (size_t i = 0; i < plan.ndone; i++)
+		tail_remember(t, f->path, plan.done[i].dev, plan.done[i].ino,
+		              plan.done[i].offset, plan.done[i].fp_len,
+		              plan.done[i].fp_hash, plan.done[i].seen_at);
+	if (seen != NULL)
+		*seen = plan.cur;
 	resume_plan_clear(&plan);
 	return newest;
 }
@@ -610,10 +620,12 @@ tail_copy_query(struct watch_find *q, uint64_t ino, uint64_t offset,
 	return 1;
 }
 
-/* Where to start reading a file found at f's path. */
+/* Where to start reading a file found at f's path; at start-up, as the
+ * lineage plan saw it (`seen'), when it listed it. */
 static uint64_t
 tail_start_offset(struct tail *t, struct follow *f, int fd,
-                  const struct stat *st, enum tail_open how, struct watch *w)
+                  const struct stat *st, enum tail_open how, struct watch *w,
+                  const struct resume_cur *seen)
 {
 	struct state_file *e;
 	int64_t known;
@@ -638,7 +650,9 @@ tail_start_offset(struct tail *t, struct follow *f, int fd,
 		return f->input->start == START_END ? (uint64_t)st->st_size : 0;
 	}
 	e = state_find(&t->loaded, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
-	if (e != NULL && watch_fp_matches(fd, e->fp_len, e->fp_hash) &&
+	if (e != NULL &&
+	    (seen->listed ? seen->known
+	                  : watch_fp_matches(fd, e->fp_len, e->fp_hash)) &&
 	    e->offset <= (uint64_t)st->st_size) {
 		log_debug("%s: resuming at offset %" PRIu64, f->path,
 		          e->offset);
@@ -723,6 +737,7 @@ tail_follow_adopt(struct tail *t, struct follow *f, int fd,
 void
 tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 {
+	struct resume_cur seen = {0};
 	struct stat st;
 	struct watch *w;
 	uint64_t after = 0;
@@ -733,8 +748,8 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		if (tail_follow_adopt(t, f, fd, &st))
 			break;
 		if (how == TAIL_STARTUP)
-			after =
-			    tail_resume_lineage(t, f, fd, &st, RESUME_STARTUP);
+			after = tail_resume_lineage(t, f, fd, &st,
+			                            RESUME_STARTUP, &seen);
 		else if (how == TAIL_APPEARED && f->reported == ENOENT)
 			log_info("%s appeared; reading it from its start",
 			         f->path);
@@ -742,7 +757,13 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		f->polled = 0;
 		w = watch_create(f, fd, &st, 0);
 		w->offset = w->committed =
-		    tail_start_offset(t, f, fd, &st, how, w);
+		    tail_start_offset(t, f, fd, &st, how, w, &seen);
+		/* Read from its start: its first bytes are what the plan saw,
+		 * so that a truncation since is told at its first read. */
+		if (w->offset == 0 && seen.listed) {
+			w->fp_len = seen.fp_len;
+			w->fp_hash = seen.fp_hash;
+		}
 		/* Its contents came after the generations read before it (a
 		 * copytruncate keeps the inode the checkpoint knew): strictly
 		 * after, so that the next plan does not find them tied. */
@@ -765,14 +786,21 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 			w->moved = 1;
 		/* The path moved on: files that held it in between, created
 		 * and rotated away before the loop looked, are read first. */
-		if (how == TAIL_APPEARED)
-			tail_resume_lineage(t, f, fd, &st, RESUME_RUNTIME);
+		if (how == TAIL_APPEARED) {
+			tail_resume_lineage(t, f, fd, &st, RESUME_RUNTIME,
+			                    &seen);
+			if (w->offset == 0 && seen.listed) {
+				w->fp_len = seen.fp_len;
+				w->fp_hash = seen.fp_hash;
+			}
+		}
 		tail_changed(t);
 		tail_wake(t, w);
 		break;
 	case WATCH_MISSING:
 		if (how == TAIL_STARTUP)
-			tail_resume_lineage(t, f, -1, NULL, RESUME_STARTUP);
+			tail_resume_lineage(t, f, -1, NULL, RESUME_STARTUP,
+			                    NULL);
 		if (t->once) {
 			log_warnx("%s does not exist; nothing to read from it",
 			          f->path);
@@ -1123,6 +1151,7 @@ tail_truncated(struct tail *t, struct watch *w)
 {
 	struct tail_find_job *j;
 	struct watch_find q;
+	struct resume_cur seen = {0};
 	struct watch *old;
 	struct stat st;
 	int copied = 0;
@@ -1170,8 +1199,15 @@ tail_truncated(struct tail *t, struct watch *w)
 	 * looked: contents that held the path only in between are in their
 	 * copies alone, read whole after the old contents' rest and before
 	 * what the path holds now. */
-	if (copied && fstat(w->fd, &st) == 0)
-		tail_resume_lineage(t, w->f, w->fd, &st, RESUME_RUNTIME);
+	if (copied && fstat(w->fd, &st) == 0) {
+		tail_resume_lineage(t, w->f, w->fd, &st, RESUME_RUNTIME, &seen);
+		/* Its first bytes as the plan saw them: a truncation since
+		 * (one more copytruncate) is told at its next read. */
+		if (seen.listed) {
+			w->fp_len = seen.fp_len;
+			w->fp_hash = seen.fp_hash;
+		}
+	}
 	tail_changed(t);
 }
 

@@ -133,7 +133,8 @@ put_read(struct scene *s, size_t *k, const struct lineage_file *f,
 }
 
 /* The plan for app.log, as text: the reads oldest first, the current file
- * and the lost generations, e.g. "app.log.1@100/g0 | app.log@0/new". */
+ * the lost generations and those found with nothing left to read, e.g.
+ * "app.log.1@100/g0 | app.log@0/new | lost g1 | finished g2=app.log.3". */
 static const char *
 plan(struct scene *s)
 {
@@ -166,6 +167,11 @@ plan(struct scene *s)
 	for (size_t i = 0; i < p.nlost; i++)
 		k += (size_t)snprintf(s->out + k, sizeof s->out - k, "%sg%zu",
 		                      i == 0 ? " | lost " : ",", p.lost[i].gen);
+	for (size_t i = 0; i < p.nfinished; i++)
+		k += (size_t)snprintf(
+		    s->out + k, sizeof s->out - k, "%sg%zu=%s",
+		    i == 0 ? " | finished " : ",", p.finished[i].gen,
+		    s->files[p.finished[i].file].name);
 	ck_assert_uint_lt(k, sizeof s->out);
 	lineage_plan_clear(&p);
 	ck_assert_ptr_null(p.reads);
@@ -436,7 +442,7 @@ START_TEST(test_create_listing_order)
 END_TEST
 
 /* A generation read up to its end but not marked done: nothing to read,
- * and not lost. */
+ * not lost, and finished (to be remembered as read to its end). */
 START_TEST(test_found_nothing_left)
 {
 	struct scene s = {0};
@@ -446,7 +452,7 @@ START_TEST(test_found_nothing_left)
 	a->fp_hash = state_hash(body('A'), 700);
 	file(&s, "app.log.1", 10, T(100), 'A', 700);
 	path(&s, 11, T(200), 'B');
-	ck_assert_str_eq(plan(&s), "- | app.log@0/new");
+	ck_assert_str_eq(plan(&s), "- | app.log@0/new | finished g0=app.log.1");
 }
 END_TEST
 
@@ -1008,7 +1014,7 @@ START_TEST(test_copytruncate_copy_shorter)
 	gen(&s, 'A', 10, T(100), 2000);
 	file(&s, "app.log.1", 20, T(200), 'A', 1900);
 	path(&s, 10, T(1), 'B');
-	ck_assert_str_eq(plan(&s), "- | app.log@0/new");
+	ck_assert_str_eq(plan(&s), "- | app.log@0/new | finished g0=app.log.1");
 }
 END_TEST
 

@@ -445,6 +445,26 @@ class Test:
         self.mounts.append(mnt)
         return mnt
 
+    def shim(self, name):
+        """Builds tests/shim/NAME.c into an LD_PRELOAD library in the test
+        dir and returns the environment that preloads it (ASan, when the
+        binary has it, is told not to mind coming second).  Skips the test
+        when no C compiler can build it."""
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "shim", name + ".c")
+        lib = self.path(name + ".so")
+        cc = os.environ.get("CC_FOR_SHIM", "cc")
+        r = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", lib, src,
+                            "-ldl"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise Skip("cannot build the %s shim: %s"
+                       % (name, r.stdout.decode(errors="replace")[-300:]))
+        env = dict(os.environ, LD_PRELOAD=lib)
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
+                               ":verify_asan_link_order=0").lstrip(":")
+        return env
+
     def cleanup(self):
         for d in self.daemons:
             d.kill()
