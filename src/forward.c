@@ -385,11 +385,15 @@ forward_locate_done(struct pool_job *job)
 	free(j->out_path);
 	free(j);
 	f->reading = 0;
-	if (forward_job_back(f) || stale) {
+	if (forward_job_back(f)) {
 		if (fd != -1)
 			close(fd);
-		if (!f->freeing)
-			forward_pump(f);
+		return; /* `f' may be gone */
+	}
+	if (stale) {
+		if (fd != -1)
+			close(fd);
+		forward_pump(f);
 		return;
 	}
 	if (!next) {
@@ -411,6 +415,9 @@ forward_locate_done(struct pool_job *job)
 		forward_files_add(f, fd, dev, ino);
 		f->located = 1;
 		forward_rewind(f);
+		/* Where the cursor is is known now: the rotated files it
+		 * does not need may be looked after. */
+		f->cbs.moved(f->cbs.arg);
 	} else if (fd == -1) {
 		log_warnx("forward %s: cannot open the output file after the "
 		          "one it read; trying again",
@@ -432,11 +439,15 @@ forward_read_done(struct pool_job *job)
 	int stale = j->gen != f->rd_gen;
 
 	f->reading = 0;
-	if (forward_job_back(f) || stale) {
+	if (forward_job_back(f)) {
 		buf_free(&j->data);
 		free(j);
-		if (!f->freeing)
-			forward_pump(f);
+		return; /* `f' may be gone */
+	}
+	if (stale) {
+		buf_free(&j->data);
+		free(j);
+		forward_pump(f);
 		return;
 	}
 	if (j->err != 0)
@@ -467,7 +478,8 @@ forward_resolve_done(struct pool_job *job)
 	struct forward *f = j->f;
 	int stale = j->gen != f->conn_gen;
 
-	if (forward_job_back(f) || stale || f->conn != FW_RESOLVING) {
+	if (forward_job_back(f) || stale || f->conn != FW_RESOLVING ||
+	    f->stopping) {
 		free(j->host);
 		free(j->port);
 		free(j);
