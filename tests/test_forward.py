@@ -385,4 +385,5 @@ def main(t):
             r.kill()
 
 
-tmtest.main(main)
+if __name__ == "__main__":
+    tmtest.main(main)
