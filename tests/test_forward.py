@@ -14,7 +14,10 @@ Scenarios, each with numbered lines (tmtest.seq_line) in one input:
   normal     every line once, in order;
   receiver   rsyslog killed with -9 mid-stream, restarted: none lost,
              duplicates counted and at most the window;
-  tailmux    tailmux killed with -9 mid-stream, restarted: none lost,
+  rfc5424    format = rfc5424: each line is the MSG of an RFC 5424 message
+             that rsyslog parses, APP-NAME tailmux;
+  tailmux    tailmux killed with -9 mid-stream (the output rotating and
+             gzipping meanwhile), restarted: none lost,
              duplicates counted (the checkpoint saves the cursor within
              checkpoint_interval, so up to that much is sent again);
   absent     no receiver at start, one appears: all delivered, and the log
@@ -77,7 +80,7 @@ class Receiver:
     """An rsyslogd with imrelp on `port', writing what it gets to
     `out'."""
 
-    def __init__(self, t, name):
+    def __init__(self, t, name, template="%rawmsg%"):
         self.t = t
         self.name = name
         self.port = free_port()
@@ -88,13 +91,14 @@ class Receiver:
 global(workDirectory="%(dir)s")
 main_queue(queue.type="Direct")
 module(load="imrelp")
-template(name="raw" type="string" string="%%rawmsg%%\\n")
+template(name="raw" type="string" string="%(template)s\\n")
 ruleset(name="fwd") {
   action(type="omfile" file="%(out)s" template="raw"
          asyncWriting="off" flushOnTXEnd="on")
 }
 input(type="imrelp" port="%(port)d" address="127.0.0.1" ruleset="fwd")
-""" % {"dir": self.dir, "out": self.out, "port": self.port})
+""" % {"dir": self.dir, "out": self.out, "port": self.port,
+       "template": template})
         self.proc = None
         RECEIVERS.append(self)
 
@@ -194,14 +198,14 @@ class Writer(threading.Thread):
             time.sleep(self.pause)
 
 
-def config(t, name, target, checkpoint="1s", out_opts=None):
+def config(t, name, target, checkpoint="1s", out_opts=None, fmt="raw"):
     path = t.config([("a", t.path("app.log"))], name=name,
                     output=t.path("out", "merged.log"),
                     checkpoint_interval=checkpoint, out_opts=out_opts)
     with open(path, "a") as f:
         f.write("\n[forward:relay]\nprotocol = relp\ntarget = 127.0.0.1:%d\n"
                 "window = %d\nreconnect_min = 50ms\nreconnect_max = 200ms\n"
-                % (target, WINDOW))
+                "format = %s\n" % (target, WINDOW, fmt))
     return path
 
 
@@ -230,6 +234,27 @@ def normal(t):
     t.check(got == list(range(1, 6001)), "normal: every line exactly once, "
             "in order", "%d lines" % len(got))
     print("# normal: 6000 lines, lost 0 duplicated 0")
+    d.stop()
+    rcv.stop()
+    os.unlink(t.path("app.log"))
+    shutil.rmtree(t.path("out"))
+
+
+def rfc5424(t):
+    """format = rfc5424: rsyslog parses each frame as RFC 5424; its MSG
+    (%msg%) is the line, and its APP-NAME is tailmux."""
+    rcv = Receiver(t, "rfc5424", template="%app-name% %msg%")
+    rcv.start()
+    tmtest.append(t.path("app.log"), tmtest.seq_lines("a", 1, 2000))
+    d = t.start(config(t, "rfc5424.ini", rcv.port, fmt="rfc5424"))
+    tmtest.wait_for(lambda: len(rcv.lines()) >= 2000,
+                    "the receiver to get 2000 lines", daemon=d)
+    lines = rcv.lines()
+    t.check(all(x.startswith(b"tailmux ") for x in lines),
+            "rfc5424: APP-NAME is tailmux", lines[0][:80])
+    got = seqs([x[len(b"tailmux "):] for x in lines])
+    t.check(got == list(range(1, 2001)), "rfc5424: every line's MSG "
+            "exactly once, in order")
     d.stop()
     rcv.stop()
     os.unlink(t.path("app.log"))
@@ -266,7 +291,12 @@ def receiver_killed(t):
 def tailmux_killed(t):
     rcv = Receiver(t, "tailmux")
     rcv.start()
-    cfg = config(t, "tailmux.ini", rcv.port, checkpoint="50ms")
+    # The output rotates meanwhile: cursors in rotated files, found
+    # again by identity at restart, and gzip held back till they are
+    # read.
+    cfg = config(t, "tailmux.ini", rcv.port, checkpoint="50ms",
+                 out_opts={"rotate_size": "256K", "compress": "gzip",
+                           "keep": 3})
     d = t.start(cfg)
     w = Writer(t.path("app.log"), 1, 20000, batch=100, pause=0.005)
     w.start()
@@ -375,6 +405,7 @@ def main(t):
     rsyslogd()
     try:
         normal(t)
+        rfc5424(t)
         receiver_killed(t)
         tailmux_killed(t)
         absent(t)
