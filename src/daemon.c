@@ -426,6 +426,8 @@ daemon_resize_cb(evutil_socket_t fd, short what, void *arg)
 			fatal("cannot start %u worker threads", d->workers);
 	}
 	tail_set_pool(d->tail, d->pool, d->workers);
+	for (size_t i = 0; i < d->nfwd; i++)
+		forward_pause(d->fwd[i], 0);
 	checkpoint_pause(d->ckpt, 0);
 	daemon_maybe_finish(d);
 }
@@ -456,6 +458,8 @@ daemon_reload_settings(struct daemon *d, const struct config *old)
 	d->resize = cfg->workers != d->workers;
 	checkpoint_pause(d->ckpt, d->resize);
 	tail_pause(d->tail, d->resize);
+	for (size_t i = 0; i < d->nfwd; i++)
+		forward_pause(d->fwd[i], d->resize);
 	daemon_try_resize(d);
 	if (cfg->format != old->format)
 		log_info("reload: format %s for the lines of the reads started "

@@ -127,6 +127,7 @@ struct forward {
 	size_t fhead;
 	size_t nframes;
 
+	int paused; /* no job is submitted (forward_pause()) */
 	int stopping;
 	int freeing;
 };
@@ -684,7 +685,7 @@ forward_locate_cursor(struct forward *f)
 static void
 forward_pump(struct forward *f)
 {
-	if (f->stopping || f->freeing || f->reading)
+	if (f->stopping || f->freeing || f->reading || f->paused)
 		return;
 	if (!f->located) {
 		forward_locate_cursor(f);
@@ -867,6 +868,10 @@ forward_connect(struct forward *f)
 
 	if (f->stopping || f->freeing || f->conn != FW_DOWN)
 		return;
+	if (f->paused) {
+		clock_timer(f->retry_ev, f->reconnect_min);
+		return;
+	}
 	j = xcalloc(1, sizeof *j);
 	j->job.run = forward_resolve_run;
 	j->job.done = forward_resolve_done;
@@ -1005,6 +1010,14 @@ const char *
 forward_name(const struct forward *f)
 {
 	return f->name;
+}
+
+void
+forward_pause(struct forward *f, int on)
+{
+	f->paused = on;
+	if (!on)
+		forward_pump(f);
 }
 
 void

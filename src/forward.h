@@ -71,6 +71,10 @@ uint64_t forward_behind(const struct forward *f);
 /* The section's name. */
 const char *forward_name(const struct forward *f);
 
+/* While `on', no job is submitted (the pool is being remade); what waits
+ * starts when it is turned off. */
+void forward_pause(struct forward *f, int on);
+
 /* A stop began: no job is submitted from now on. */
 void forward_stop(struct forward *f);
 

@@ -198,10 +198,12 @@ class Writer(threading.Thread):
             time.sleep(self.pause)
 
 
-def config(t, name, target, checkpoint="1s", out_opts=None, fmt="raw"):
+def config(t, name, target, checkpoint="1s", out_opts=None, fmt="raw",
+           **tailmux):
     path = t.config([("a", t.path("app.log"))], name=name,
                     output=t.path("out", "merged.log"),
-                    checkpoint_interval=checkpoint, out_opts=out_opts)
+                    checkpoint_interval=checkpoint, out_opts=out_opts,
+                    **tailmux)
     with open(path, "a") as f:
         f.write("\n[forward:relay]\nprotocol = relp\ntarget = 127.0.0.1:%d\n"
                 "window = %d\nreconnect_min = 50ms\nreconnect_max = 200ms\n"
@@ -347,9 +349,11 @@ def reload(t):
     tmtest.append(t.path("app.log"), tmtest.seq_lines("a", 1, 2000))
     d = t.start(cfg)
     wait_all(t, one, 2000, d, "reload, before")
-    config(t, "reload.ini", two.port)
+    # workers changes too: the pool is remade while the forwarder reads.
+    config(t, "reload.ini", two.port, workers=1)
     d.send(signal.SIGHUP)
     d.wait_log("reload: [forward:relay] changed")
+    d.wait_log("reload: 1 worker thread now")
     tmtest.append(t.path("app.log"), tmtest.seq_lines("a", 2001, 4000))
     wait_all(t, two, 4000, d, "reload, after", others=(one,))
     got1, got2 = seqs(one.lines()), seqs(two.lines())
