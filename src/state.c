@@ -422,6 +422,10 @@ state_parse_line(char *line, struct state *st, const char **why)
 		*why = "file line before the output line";
 		return -1;
 	}
+	if (st->nforwards > 0) {
+		*why = "file line after a forward line";
+		return -1;
+	}
 	n = state_split(line, f, 8);
 	if ((n != 7 && n != 8) || state_get_u64(f[1], &dev) == -1 ||
 	    state_get_u64(f[2], &ino) == -1 ||

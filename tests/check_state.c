@@ -339,6 +339,15 @@ START_TEST(test_forward_lines)
 	ck_assert_int_eq(state_parse(b.data, b.len, &back, &cause), 0);
 	ck_assert_uint_eq(back.nforwards, 0);
 	state_clear(&back);
+	/* Forward lines come after every file line, as written. */
+	b.len = 0;
+	buf_add(&b, old, strlen(old));
+	buf_add(&b, "forward 1 2 3 a\n", 16);
+	buf_add(&b, "file 1 2 3 4 0123456789abcdef /x\n", 33);
+	buf_add(&b, "end 0 0\n", 8);
+	reseal(&b, 1);
+	ck_parse_fails_why(b.data, b.len, 4, "file line after a forward line",
+	                   "a file line after a forwarder");
 	/* The same name twice is damage. */
 	b.len = 0;
 	buf_add(&b, old, strlen(old));
