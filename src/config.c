@@ -70,6 +70,12 @@ enum key_id {
 	K_ROTATED_DIR,
 	K_ROTATED,
 	K_DATEFORMAT,
+	K_FWD_PROTOCOL,
+	K_FWD_TARGET,
+	K_FWD_FORMAT,
+	K_FWD_WINDOW,
+	K_FWD_RECONNECT_MIN,
+	K_FWD_RECONNECT_MAX,
 	K_COUNT
 };
 
@@ -106,6 +112,12 @@ static const struct config_key config_key_table[K_COUNT + 1] = {
     [K_ROTATED_DIR] = {CONFIG_SECTION_INPUT, "rotated_dir", NULL},
     [K_ROTATED] = {CONFIG_SECTION_INPUT, "rotated", NULL},
     [K_DATEFORMAT] = {CONFIG_SECTION_INPUT, "dateformat", NULL},
+    [K_FWD_PROTOCOL] = {CONFIG_SECTION_FORWARD, "protocol", "relp"},
+    [K_FWD_TARGET] = {CONFIG_SECTION_FORWARD, "target", NULL},
+    [K_FWD_FORMAT] = {CONFIG_SECTION_FORWARD, "format", "raw"},
+    [K_FWD_WINDOW] = {CONFIG_SECTION_FORWARD, "window", "128"},
+    [K_FWD_RECONNECT_MIN] = {CONFIG_SECTION_FORWARD, "reconnect_min", "100ms"},
+    [K_FWD_RECONNECT_MAX] = {CONFIG_SECTION_FORWARD, "reconnect_max", "30s"},
     [K_COUNT] = {CONFIG_SECTION_TAILMUX, NULL, NULL},
 };
 
@@ -136,7 +148,8 @@ struct section {
 	int line;
 	int valid;
 	enum config_section kind;
-	size_t input; /* index into cfg->inputs, for CONFIG_SECTION_INPUT */
+	size_t input; /* index into cfg->inputs, for CONFIG_SECTION_INPUT,
+	                 or cfg->forwards, for CONFIG_SECTION_FORWARD */
 	int key_line[K_COUNT]; /* where each key was first given */
 };
 
@@ -180,6 +193,18 @@ config_format_name(enum format f)
 		return "tagged";
 	case FORMAT_JSON:
 		return "json";
+	}
+	return "?";
+}
+
+const char *
+config_forward_format_name(enum forward_format f)
+{
+	switch (f) {
+	case FORWARD_RAW:
+		return "raw";
+	case FORWARD_RFC5424:
+		return "rfc5424";
 	}
 	return "?";
 }
@@ -284,6 +309,26 @@ config_input_same(const struct config_input *a, const struct config_input *b)
 		if (strcmp(a->excludes[i], b->excludes[i]) != 0)
 			return 0;
 	return 1;
+}
+
+int
+config_forward_same(const struct config_forward *a,
+                    const struct config_forward *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->protocol == b->protocol &&
+	       config_same_string(a->host, b->host) &&
+	       config_same_string(a->port, b->port) && a->format == b->format &&
+	       a->window == b->window && a->reconnect_min == b->reconnect_min &&
+	       a->reconnect_max == b->reconnect_max;
+}
+
+const struct config_forward *
+config_forward_named(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nforwards; i++)
+		if (strcmp(cfg->forwards[i].name, name) == 0)
+			return &cfg->forwards[i];
+	return NULL;
 }
 
 const struct config_input *
@@ -503,25 +548,56 @@ section_classify(struct parse *p, struct section *sec, const char **why)
 		sec->kind = CONFIG_SECTION_OUTPUT;
 		return 0;
 	}
-	if (strncmp(sec->name, "input:", 6) != 0) {
-		*why = "unknown section (expected [tailmux], [output] or "
-		       "[input:NAME])";
+	if (strncmp(sec->name, "input:", 6) == 0) {
+		sec->kind = CONFIG_SECTION_INPUT;
+		name = sec->name + 6;
+	} else if (strncmp(sec->name, "forward:", 8) == 0) {
+		sec->kind = CONFIG_SECTION_FORWARD;
+		name = sec->name + 8;
+	} else {
+		*why = "unknown section (expected [tailmux], [output], "
+		       "[input:NAME] or [forward:NAME])";
 		return -1;
 	}
-	name = sec->name + 6;
 	if (*name == '\0') {
-		*why = "an input needs a name after \"input:\"";
+		*why = sec->kind == CONFIG_SECTION_INPUT
+		           ? "an input needs a name after \"input:\""
+		           : "a forwarder needs a name after \"forward:\"";
 		return -1;
 	}
 	for (const char *c = name; *c != '\0'; c++) {
 		if (!isalnum((unsigned char)*c) && strchr("-_.", *c) == NULL) {
-			*why = "an input name may hold only letters, digits, "
-			       "'-', '_' and '.'";
+			*why = sec->kind == CONFIG_SECTION_INPUT
+			           ? "an input name may hold only letters, "
+			             "digits, '-', '_' and '.'"
+			           : "a forwarder name may hold only letters, "
+			             "digits, '-', '_' and '.'";
 			return -1;
 		}
 	}
-	sec->kind = CONFIG_SECTION_INPUT;
 	return 0;
+}
+
+/* A new [forward:NAME] section: its forwarder, with the defaults. */
+static void
+parse_forward_add(struct parse *p, struct section *sec)
+{
+	struct config *cfg = p->cfg;
+	struct config_forward *fw;
+
+	cfg->forwards = xreallocarray(cfg->forwards, cfg->nforwards + 1,
+	                              sizeof *cfg->forwards);
+	sec->input = cfg->nforwards++;
+	fw = &cfg->forwards[sec->input];
+	memset(fw, 0, sizeof *fw);
+	fw->name = xstrdup(sec->name + 8);
+	fw->file = xstrdup(p->file);
+	fw->line = sec->line;
+	fw->protocol = FORWARD_RELP;
+	fw->format = FORWARD_RAW;
+	fw->window = 128;
+	fw->reconnect_min = 100;
+	fw->reconnect_max = 30000;
 }
 
 /* A section header line was read: record it, check it, and for a new input
@@ -570,6 +646,10 @@ parse_section(struct parse *p, const char *name, size_t len)
 		}
 	}
 	sec->valid = 1;
+	if (sec->kind == CONFIG_SECTION_FORWARD) {
+		parse_forward_add(p, sec);
+		return;
+	}
 	if (sec->kind != CONFIG_SECTION_INPUT)
 		return;
 	cfg->inputs =
@@ -835,6 +915,118 @@ parse_period(const char *value, struct config *cfg, const char **why)
 	return 0;
 }
 
+/* Parses target = HOST:PORT (an IPv6 address in brackets) into fw. */
+static int
+parse_target(struct config_forward *fw, const char *value, const char **why)
+{
+	const char *colon, *host = value;
+	size_t hlen;
+	unsigned long port;
+
+	if (*value == '[') {
+		const char *close = strchr(value, ']');
+		if (close == NULL || close[1] != ':') {
+			*why = "expected HOST:PORT, an IPv6 address as "
+			       "[ADDR]:PORT";
+			return -1;
+		}
+		host = value + 1;
+		hlen = (size_t)(close - host);
+		colon = close + 1;
+	} else {
+		colon = strrchr(value, ':');
+		if (colon == NULL ||
+		    memchr(value, ':', (size_t)(colon - value))) {
+			*why = "expected HOST:PORT, an IPv6 address as "
+			       "[ADDR]:PORT";
+			return -1;
+		}
+		hlen = (size_t)(colon - value);
+	}
+	if (hlen == 0) {
+		*why = "the host is empty";
+		return -1;
+	}
+	for (size_t i = 0; i < hlen; i++) {
+		if (isspace((unsigned char)host[i])) {
+			*why = "the host may not hold spaces";
+			return -1;
+		}
+	}
+	if (parse_uint(colon + 1, 1, 65535, &port) == -1) {
+		*why = "the port must be a number from 1 to 65535";
+		return -1;
+	}
+	free(fw->host);
+	free(fw->port);
+	fw->host = xstrndup(host, hlen);
+	fw->port = xstrdup(colon + 1);
+	return 0;
+}
+
+/* Applies one key of a [forward:NAME] section; returns 0, or -1 with a
+ * reason in *why. */
+static int
+parse_forward_value(struct config_forward *fw, enum key_id k, const char *value,
+                    const char **why)
+{
+	unsigned long ul;
+
+	if (*value == '\0') {
+		*why = "value is empty";
+		return -1;
+	}
+	switch (k) {
+	case K_FWD_PROTOCOL:
+		if (strcmp(value, "relp") == 0) {
+			fw->protocol = FORWARD_RELP;
+			return 0;
+		}
+		if (strcmp(value, "syslog-tcp") == 0 ||
+		    strcmp(value, "syslog-tls") == 0) {
+			*why = "not supported yet (only relp is, for now)";
+			return -1;
+		}
+		*why = "expected relp";
+		return -1;
+	case K_FWD_TARGET:
+		if (parse_target(fw, value, why) == 0)
+			return 0;
+		/* Given, if badly: the check for a missing one stays quiet
+		 * (the load fails on this error anyway). */
+		if (fw->host == NULL)
+			fw->host = xstrdup("");
+		return -1;
+	case K_FWD_FORMAT:
+		if (strcmp(value, "raw") == 0)
+			fw->format = FORWARD_RAW;
+		else if (strcmp(value, "rfc5424") == 0)
+			fw->format = FORWARD_RFC5424;
+		else {
+			*why = "expected raw or rfc5424";
+			return -1;
+		}
+		return 0;
+	case K_FWD_WINDOW:
+		if (parse_uint(value, 1, 65536, &ul) == -1) {
+			*why = "expected a whole number from 1 to 65536";
+			return -1;
+		}
+		fw->window = (unsigned)ul;
+		return 0;
+	case K_FWD_RECONNECT_MIN:
+		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h",
+		                &fw->reconnect_min, why);
+	case K_FWD_RECONNECT_MAX:
+		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h",
+		                &fw->reconnect_max, why);
+	default:
+		break;
+	}
+	*why = "internal error: unhandled key";
+	return -1;
+}
+
 /* Applies one key's value; returns 0, or -1 with a reason in *why. */
 static int
 parse_value(struct parse *p, struct section *sec, enum key_id k,
@@ -848,6 +1040,9 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 
 	if (sec->kind == CONFIG_SECTION_INPUT)
 		in = &cfg->inputs[sec->input];
+	if (sec->kind == CONFIG_SECTION_FORWARD)
+		return parse_forward_value(&cfg->forwards[sec->input], k, value,
+		                           why);
 	if (*value == '\0' && k != K_INPUT_PATH) {
 		*why = "value is empty";
 		return -1;
@@ -1064,6 +1259,12 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 			return -1;
 		}
 		return 0;
+	case K_FWD_PROTOCOL:
+	case K_FWD_TARGET:
+	case K_FWD_FORMAT:
+	case K_FWD_WINDOW:
+	case K_FWD_RECONNECT_MIN:
+	case K_FWD_RECONNECT_MAX:
 	case K_COUNT:
 		break;
 	}
@@ -1189,6 +1390,21 @@ config_validate(struct config *cfg, struct config_errors *errs)
 				}
 			}
 		}
+	}
+	for (size_t i = 0; i < cfg->nforwards; i++) {
+		struct config_forward *fw = &cfg->forwards[i];
+		char sec[300];
+
+		snprintf(sec, sizeof sec, "forward:%s", fw->name);
+		if (fw->host == NULL)
+			config_error_at(errs, fw->file, fw->line, sec, "target",
+			                "missing: give the relay as HOST:PORT");
+		if (fw->reconnect_min > fw->reconnect_max)
+			config_error_at(
+			    errs, fw->file, fw->line, sec, "reconnect_min",
+			    "%" PRIu64 "ms is more than reconnect_max "
+			    "(%" PRIu64 "ms)",
+			    fw->reconnect_min, fw->reconnect_max);
 	}
 	if (strcmp(cfg->state_file, cfg->output_path) == 0)
 		config_errors_add(errs,
@@ -1418,6 +1634,14 @@ config_free(struct config *cfg)
 		free(in->tag);
 	}
 	free(cfg->inputs);
+	for (size_t i = 0; i < cfg->nforwards; i++) {
+		struct config_forward *fw = &cfg->forwards[i];
+		free(fw->name);
+		free(fw->host);
+		free(fw->port);
+		free(fw->file);
+	}
+	free(cfg->forwards);
 	for (size_t i = 0; i < cfg->nincludes; i++)
 		free(cfg->includes[i]);
 	free(cfg->includes);

@@ -61,6 +61,31 @@ struct config_input {
 	int line;           /* of the section header */
 };
 
+/* [forward:NAME] protocol: how the merged stream goes to a relay. */
+enum forward_protocol {
+	FORWARD_RELP,
+};
+
+/* [forward:NAME] format: what one frame's message is. */
+enum forward_format {
+	FORWARD_RAW,     /* the output's line as it is, without its newline */
+	FORWARD_RFC5424, /* the line as the MSG of an RFC 5424 header */
+};
+
+/* One [forward:NAME] section: the merged output, sent on to a relay. */
+struct config_forward {
+	char *name;
+	enum forward_protocol protocol;
+	char *host; /* of target = HOST:PORT; NULL until given */
+	char *port;
+	enum forward_format format;
+	unsigned window;        /* frames sent and not yet acknowledged */
+	uint64_t reconnect_min; /* ms: the first pause after a failure */
+	uint64_t reconnect_max; /* ms: the longest, doubling up to it */
+	char *file;             /* the file holding the section */
+	int line;               /* of the section header */
+};
+
 /* A whole configuration.  Never changed once config_load() returns it. */
 struct config {
 	char *file;
@@ -87,6 +112,8 @@ struct config {
 	uint64_t fsync_interval; /* ms */
 	struct config_input *inputs;
 	size_t ninputs;
+	struct config_forward *forwards;
+	size_t nforwards;
 	char **includes; /* [tailmux] include patterns, absolute */
 	int *include_lines;
 	size_t nincludes;
@@ -105,6 +132,7 @@ enum config_section {
 	CONFIG_SECTION_TAILMUX,
 	CONFIG_SECTION_OUTPUT,
 	CONFIG_SECTION_INPUT,
+	CONFIG_SECTION_FORWARD,
 };
 
 struct config_key {
@@ -190,8 +218,17 @@ void config_diff(const struct config *old, const struct config *cfg,
                             const struct config_input *in),
                  void *arg, struct config_diff *n);
 
+/* True if two forwarders have the same name and settings. */
+int config_forward_same(const struct config_forward *a,
+                        const struct config_forward *b);
+
+/* The forwarder of `cfg' called `name', or NULL. */
+const struct config_forward *config_forward_named(const struct config *cfg,
+                                                  const char *name);
+
 /* Names for the enums, as the file spells them. */
 const char *config_format_name(enum format f);
 const char *config_fsync_name(enum fsync_policy f);
+const char *config_forward_format_name(enum forward_format f);
 
 #endif

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
+#include "forward.h"
 #include "globs.h"
 #include "log.h"
 #include "notify.h"
@@ -33,6 +34,7 @@
 static void daemon_maybe_finish(struct daemon *d);
 static void daemon_mark_dirty(struct daemon *d);
 static void daemon_try_resize(struct daemon *d);
+static void daemon_submit(void *arg, struct pool_job *job);
 
 /* Ends the loop once a stop (or --once) has nothing left in flight and
  * every line read has been written. */
@@ -138,6 +140,8 @@ daemon_committed(void *arg, const struct output_mark *mark, uint64_t length)
 	(void)length;
 	tail_committed(d->tail, mark);
 	daemon_mark_dirty(d);
+	for (size_t i = 0; i < d->nfwd; i++)
+		forward_kick(d->fwd[i]);
 }
 
 /* Renders the checkpoint as of now: the output's length up to its last
@@ -151,6 +155,8 @@ daemon_render(void *arg, struct state *st)
 	output_identity(d->out, &st->out_dev, &st->out_ino);
 	st->out_len = output_committed(d->out);
 	tail_render(d->tail, st);
+	for (size_t i = 0; i < d->nfwd; i++)
+		forward_render(d->fwd[i], st);
 }
 
 /* The figures of a STATUS= line, as of now. */
@@ -164,6 +170,128 @@ daemon_status_sample(void *arg, struct status_sample *m)
 	m->pending = output_pending(d->out);
 	m->stopping = d->stopping;
 	m->output = d->cfg->output_path;
+	for (size_t i = 0, off = 0; i < d->nfwd && off < sizeof m->fwd; i++) {
+		uint64_t b = forward_behind(d->fwd[i]);
+		int n = snprintf(m->fwd + off, sizeof m->fwd - off,
+		                 "; forward %s: %" PRIu64 " bytes behind",
+		                 forward_name(d->fwd[i]), b);
+		m->fwd_behind += b;
+		if (n > 0)
+			off += (size_t)n;
+	}
+}
+
+/* Forwarder callback: the output file being written and its length. */
+static void
+daemon_fwd_output(void *arg, struct forward_out *o)
+{
+	struct daemon *d = arg;
+
+	output_identity(d->out, &o->dev, &o->ino);
+	o->committed = output_committed(d->out);
+	o->path = output_path(d->out);
+}
+
+/* Rotated-files callback: true while a forwarder has not finished with
+ * the rotated output files (they are neither gzipped nor removed). */
+static int
+daemon_rotated_held(void *arg)
+{
+	struct daemon *d = arg;
+
+	for (size_t i = 0; i < d->nfwd; i++)
+		if (forward_holds_rotated(d->fwd[i])) {
+			d->rotated_held = 1;
+			return 1;
+		}
+	return 0;
+}
+
+/* Forwarder callback: its cursor moved; the rotated files it held may be
+ * gzipped and removed now. */
+static void
+daemon_fwd_moved(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->freeing)
+		return;
+	daemon_mark_dirty(d);
+	if (d->rotated_held && !daemon_rotated_held(d)) {
+		d->rotated_held = 0;
+		rotated_resume(d->rotated);
+	}
+}
+
+/* Forwarder callback: one of its jobs is done. */
+static void
+daemon_fwd_job_done(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->freeing)
+		return;
+	daemon_try_resize(d);
+	daemon_maybe_finish(d);
+}
+
+/* Makes the forwarder of `fc', its cursor from `loaded'. */
+static struct forward *
+daemon_fwd_create(struct daemon *d, const struct config_forward *fc,
+                  const struct state *loaded)
+{
+	struct forward_cbs cbs = {daemon_fwd_output, daemon_fwd_moved,
+	                          daemon_submit, daemon_fwd_job_done, d};
+
+	return forward_create(d->base, fc, loaded, &cbs);
+}
+
+/* A reload: forwarders added start (from the start of the current
+ * output), changed ones reconnect from their cursors, removed ones
+ * stop (their cursors leave the checkpoint). */
+static void
+daemon_fwd_reload(struct daemon *d, const struct config *old)
+{
+	const struct config *cfg = d->cfg;
+	struct forward **fwd = xcalloc(cfg->nforwards + 1, sizeof *fwd);
+	struct state none = {0};
+
+	for (size_t i = 0; i < cfg->nforwards; i++) {
+		const struct config_forward *fc = &cfg->forwards[i];
+		const struct config_forward *o =
+		    config_forward_named(old, fc->name);
+		for (size_t k = 0; o != NULL && k < d->nfwd; k++) {
+			if (d->fwd[k] == NULL ||
+			    strcmp(forward_name(d->fwd[k]), fc->name) != 0)
+				continue;
+			fwd[i] = d->fwd[k];
+			d->fwd[k] = NULL;
+			if (!config_forward_same(o, fc)) {
+				log_info("reload: [forward:%s] changed",
+				         fc->name);
+				forward_set_config(fwd[i], fc);
+			}
+		}
+		if (fwd[i] == NULL) {
+			log_info("reload: [forward:%s] added (to %s:%s)",
+			         fc->name, fc->host, fc->port);
+			fwd[i] = daemon_fwd_create(d, fc, &none);
+		}
+	}
+	for (size_t k = 0; k < d->nfwd; k++) {
+		if (d->fwd[k] == NULL)
+			continue;
+		log_info("reload: [forward:%s] removed",
+		         forward_name(d->fwd[k]));
+		forward_free(d->fwd[k]);
+	}
+	free(d->fwd);
+	d->fwd = fwd;
+	d->nfwd = cfg->nforwards;
+	if (d->rotated_held && !daemon_rotated_held(d)) {
+		d->rotated_held = 0;
+		rotated_resume(d->rotated);
+	}
 }
 
 /* A save is done (err 0) or failed: an output barrier takes its own on;
@@ -298,6 +426,8 @@ daemon_resize_cb(evutil_socket_t fd, short what, void *arg)
 			fatal("cannot start %u worker threads", d->workers);
 	}
 	tail_set_pool(d->tail, d->pool, d->workers);
+	for (size_t i = 0; i < d->nfwd; i++)
+		forward_pause(d->fwd[i], 0);
 	checkpoint_pause(d->ckpt, 0);
 	daemon_maybe_finish(d);
 }
@@ -328,6 +458,8 @@ daemon_reload_settings(struct daemon *d, const struct config *old)
 	d->resize = cfg->workers != d->workers;
 	checkpoint_pause(d->ckpt, d->resize);
 	tail_pause(d->tail, d->resize);
+	for (size_t i = 0; i < d->nfwd; i++)
+		forward_pause(d->fwd[i], d->resize);
 	daemon_try_resize(d);
 	if (cfg->format != old->format)
 		log_info("reload: format %s for the lines of the reads started "
@@ -388,6 +520,7 @@ daemon_reload(struct daemon *d)
 	checkpoint_set_config(d->ckpt, cfg);
 	tail_reload(d->tail, cfg, old);
 	globs_reload(d->globs, cfg, old);
+	daemon_fwd_reload(d, old);
 	daemon_reload_settings(d, old);
 	/* The follows of removed paths still point into it while drained. */
 	if (tail_config_used(d->tail, old)) {
@@ -466,6 +599,8 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		service_stopping();
 		d->stopping = 1;
 		tail_stop(d->tail);
+		for (size_t i = 0; i < d->nfwd; i++)
+			forward_stop(d->fwd[i]);
 		checkpoint_stop(d->ckpt);
 		rotated_stop(d->rotated);
 		daemon_stop_arm(d);
@@ -488,7 +623,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	                         d};
 	struct status_cbs scbs = {daemon_status_sample, d};
 	struct barrier_cbs bcbs = {daemon_switched, daemon_barrier_retried, d};
-	struct rotated_cbs rcbs = {daemon_rotated_done, d};
+	struct rotated_cbs rcbs = {daemon_rotated_done, daemon_rotated_held, d};
 	struct tail_cbs tcbs = {daemon_tail_changed, daemon_tail_done, d};
 	struct checkpoint_cbs ccbs = {daemon_render,    daemon_saved,
 	                              daemon_ckpt_done, daemon_ckpt_held,
@@ -558,6 +693,16 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->rotated = rotated_create(d->base, cfg, d->ckpt, d->barrier, &rcbs);
 	if (d->rotated == NULL)
 		goto fail;
+	/* The forwarders take their cursors from the checkpoint first;
+	 * --once copies like cat(1) and forwards nothing. */
+	if (once && cfg->nforwards > 0)
+		log_notice("--once: the [forward:NAME] sections are not used");
+	if (!once) {
+		d->fwd = xcalloc(cfg->nforwards + 1, sizeof *d->fwd);
+		for (size_t i = 0; i < cfg->nforwards; i++)
+			d->fwd[d->nfwd++] =
+			    daemon_fwd_create(d, &cfg->forwards[i], &loaded);
+	}
 	/* The tail takes the checkpoint: where to resume each file. */
 	d->tail = tail_create(d->base, cfg, d->out, d->notify, d->pool, once,
 	                      &loaded, &tcbs);
@@ -565,7 +710,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 		goto fail;
 	d->globs = globs_create(d->base, cfg, d->notify, d->tail, once);
 	if (d->globs == NULL)
-		return -1;
+		goto fail;
 	return 0;
 
 fail:
@@ -638,10 +783,15 @@ daemon_free(struct daemon *d)
 	d->freeing = 1;
 	if (d->tail != NULL)
 		tail_shutdown(d->tail);
+	for (size_t i = 0; i < d->nfwd; i++)
+		forward_stop(d->fwd[i]);
 	/* A gzip under way stops (its file is compressed at the next
 	 * start), unless --once, which leaves no work for later. */
 	rotated_free(d->rotated, d->once);
 	pool_free(d->pool); /* first: its last callbacks use the rest */
+	for (size_t i = 0; i < d->nfwd; i++)
+		forward_free(d->fwd[i]);
+	free(d->fwd);
 	globs_free(d->globs);
 	tail_free(d->tail);
 	output_close(d->out);

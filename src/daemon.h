@@ -12,6 +12,7 @@ struct checkpoint;
 struct config;
 struct event;
 struct event_base;
+struct forward;
 struct globs;
 struct notify;
 struct output;
@@ -37,6 +38,9 @@ struct daemon {
 	struct globs *globs;     /* the glob patterns, and their new matches */
 	struct notify *notify;
 	struct status *status; /* STATUS= and the watchdog */
+	struct forward **fwd;  /* one a [forward:NAME] section */
+	size_t nfwd;
+	int rotated_held; /* a forwarder held the rotated files back */
 	struct event *sig_ev[5];
 	struct event *resize_ev; /* remakes the pool for a new `workers' */
 	struct event *stop_ev;   /* a stop that takes too long is forced */

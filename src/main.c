@@ -67,6 +67,12 @@ main_summary(const struct config *cfg)
 	       npaths == 1 ? "" : "s", inc, cfg->output_path,
 	       config_format_name(cfg->format), cfg->workers,
 	       cfg->workers == 1 ? "" : "s");
+	for (size_t i = 0; i < cfg->nforwards; i++)
+		printf("%s: forward %s: %s to %s:%s (%s), window %u\n",
+		       cfg->file, cfg->forwards[i].name, "relp",
+		       cfg->forwards[i].host, cfg->forwards[i].port,
+		       config_forward_format_name(cfg->forwards[i].format),
+		       cfg->forwards[i].window);
 }
 
 int

@@ -123,6 +123,11 @@ rotated_submit(struct rotated *r, int all)
 	 * crash); the barrier's end submits again. */
 	if (r->busy || r->stopping || barrier_busy(r->barrier))
 		return; /* rotated_job_done() submits again */
+	/* Nor while a forwarder still reads a rotated file: gzip and
+	 * retention would take lines it has not sent; rotated_resume()
+	 * submits again. */
+	if (r->cbs.held != NULL && r->cbs.held(r->cbs.arg))
+		return;
 	/* At start, only once a checkpoint names the current output: till
 	 * then, the one on disk may name a rotated file, to be cut back. */
 	if (r->all && checkpoint_failed(r->ckpt) == 0) {
@@ -238,6 +243,12 @@ rotated_saved(struct rotated *r)
 {
 	if (r->all)
 		rotated_submit(r, 0);
+}
+
+void
+rotated_resume(struct rotated *r)
+{
+	rotated_submit(r, 0);
 }
 
 int

@@ -17,6 +17,9 @@ struct rotated;
 struct rotated_cbs {
 	/* A job is done: a stop (or --once) waiting for it may finish. */
 	void (*done)(void *arg);
+	/* True while no job may start: a forwarder has not finished with
+	 * the rotated files (see rotated_resume()). */
+	int (*held)(void *arg);
 	void *arg;
 };
 
@@ -45,6 +48,10 @@ void rotated_switched(struct rotated *r, char *path);
 /* A timed checkpoint was saved: the files waiting for the first one (at
  * start) may be gzipped now. */
 void rotated_saved(struct rotated *r);
+
+/* What held jobs back (rotated_cbs.held) no longer does: the jobs
+ * waiting start. */
+void rotated_resume(struct rotated *r);
 
 /* True while a job runs or a file waits for gzip. */
 int rotated_busy(const struct rotated *r);

@@ -45,6 +45,7 @@
  *	file DEV INO OFFSET FPLEN FPHASH PATH [SEEN]
  *	done DEV INO OFFSET FPLEN FPHASH PATH [SEEN]
  *	copy DEV INO OFFSET FPLEN FPHASH PATH [SEEN]
+ *	forward DEV INO OFFSET NAME
  *	end COUNT HASH
  *
  * A "done" file was read to its end and closed after rotation; it is kept
@@ -56,6 +57,14 @@
  * of the old contents still waiting for the output commit to the copy
  * entry, not to the file (which starts over at 0), so that a kill -9
  * right after the truncation loses nothing.
+ *
+ * A "forward" line is the cursor of the forwarder [forward:NAME]: the
+ * output file (rotated or current) it reads, and the offset in it up to
+ * which the receiver acknowledged every line (forward.c).  It names only
+ * output bytes the same checkpoint's output line covers, so a cut-back at
+ * restart never leaves a cursor past the end.  COUNT counts the file
+ * entries alone, so checkpoints written before forwarders load as they
+ * were.
  *
  * SEEN, when there, is when the file's contents were first seen (ns since
  * the epoch): a copy of them, when one is looked for by a short
@@ -134,11 +143,38 @@ state_find(const struct state *st, uint64_t dev, uint64_t ino)
 }
 
 void
+state_add_forward(struct state *st, const char *name, uint64_t dev,
+                  uint64_t ino, uint64_t offset)
+{
+	struct state_forward *f;
+
+	st->forwards = xreallocarray(st->forwards, st->nforwards + 1,
+	                             sizeof *st->forwards);
+	f = &st->forwards[st->nforwards++];
+	f->name = xstrdup(name);
+	f->dev = dev;
+	f->ino = ino;
+	f->offset = offset;
+}
+
+const struct state_forward *
+state_find_forward(const struct state *st, const char *name)
+{
+	for (size_t i = 0; i < st->nforwards; i++)
+		if (strcmp(st->forwards[i].name, name) == 0)
+			return &st->forwards[i];
+	return NULL;
+}
+
+void
 state_clear(struct state *st)
 {
 	for (size_t i = 0; i < st->nfiles; i++)
 		free(st->files[i].path);
 	free(st->files);
+	for (size_t i = 0; i < st->nforwards; i++)
+		free(st->forwards[i].name);
+	free(st->forwards);
 	free(st->out_path);
 	memset(st, 0, sizeof *st);
 }
@@ -297,6 +333,15 @@ state_format(const struct state *st, struct buf *out)
 		}
 		buf_add_byte(out, '\n');
 	}
+	for (size_t i = 0; i < st->nforwards; i++) {
+		const struct state_forward *f = &st->forwards[i];
+		n = snprintf(line, sizeof line,
+		             "forward %" PRIu64 " %" PRIu64 " %" PRIu64 " ",
+		             f->dev, f->ino, f->offset);
+		buf_add(out, line, (size_t)n);
+		state_put_path(out, f->name);
+		buf_add_byte(out, '\n');
+	}
 	n = snprintf(line, sizeof line, "end %zu %016" PRIx64 "\n", st->nfiles,
 	             state_hash(out->data + start, out->len - start));
 	buf_add(out, line, (size_t)n);
@@ -326,6 +371,32 @@ state_parse_output(char *line, struct state *st, const char **why)
 	return 0;
 }
 
+/* Parses a "forward" line (NUL-terminated, without its newline) into
+ * st. */
+static int
+state_parse_forward(char *line, struct state *st, const char **why)
+{
+	char *f[6];
+	uint64_t dev, ino, offset;
+
+	if (st->out_path == NULL) {
+		*why = "forward line before the output line";
+		return -1;
+	}
+	if (state_split(line, f, 6) != 5 || state_get_u64(f[1], &dev) == -1 ||
+	    state_get_u64(f[2], &ino) == -1 ||
+	    state_get_u64(f[3], &offset) == -1 || state_get_path(f[4]) == -1) {
+		*why = "malformed forward line";
+		return -1;
+	}
+	if (state_find_forward(st, f[4]) != NULL) {
+		*why = "second forward line for the same name";
+		return -1;
+	}
+	state_add_forward(st, f[4], dev, ino, offset);
+	return 0;
+}
+
 /* Parses one line (NUL-terminated, without its newline) into st: exactly
  * as state_format() writes them, or -1. */
 static int
@@ -337,6 +408,8 @@ state_parse_line(char *line, struct state *st, const char **why)
 
 	if (strncmp(line, "output ", 7) == 0)
 		return state_parse_output(line, st, why);
+	if (strncmp(line, "forward ", 8) == 0)
+		return state_parse_forward(line, st, why);
 	for (kind = 0; kind < 3; kind++)
 		if (strncmp(line, state_kind_word[kind], 4) == 0 &&
 		    line[4] == ' ')
@@ -347,6 +420,10 @@ state_parse_line(char *line, struct state *st, const char **why)
 	}
 	if (st->out_path == NULL) {
 		*why = "file line before the output line";
+		return -1;
+	}
+	if (st->nforwards > 0) {
+		*why = "file line after a forward line";
 		return -1;
 	}
 	n = state_split(line, f, 8);

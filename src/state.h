@@ -39,6 +39,15 @@ struct state_file {
 	enum state_kind kind;
 };
 
+/* A forwarder's cursor: the output file it reads (by identity) and the
+ * offset up to which the receiver acknowledged every line. */
+struct state_forward {
+	char *name; /* the [forward:NAME] section's */
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t offset;
+};
+
 struct state {
 	char *out_path;
 	uint64_t out_dev;
@@ -47,6 +56,8 @@ struct state {
 	                     lines before each file's offset */
 	struct state_file *files;
 	size_t nfiles;
+	struct state_forward *forwards;
+	size_t nforwards;
 	uint64_t saved_at; /* state_read(): when the file was written (its
 	                      mtime, ns since the epoch); else 0 */
 };
@@ -59,6 +70,14 @@ struct state_file *state_add(struct state *st, const char *path, uint64_t dev,
 /* The entry for (dev, ino) that is not a STATE_COPY, or NULL. */
 struct state_file *state_find(const struct state *st, uint64_t dev,
                               uint64_t ino);
+
+/* Appends a forwarder's cursor (copying name). */
+void state_add_forward(struct state *st, const char *name, uint64_t dev,
+                       uint64_t ino, uint64_t offset);
+
+/* The cursor of the forwarder called `name', or NULL. */
+const struct state_forward *state_find_forward(const struct state *st,
+                                               const char *name);
 
 /* Frees every entry and leaves an empty state. */
 void state_clear(struct state *st);

@@ -23,6 +23,7 @@ struct status {
 	uint64_t behind;           /* this many bytes behind, */
 	size_t nopen;              /* and this many files */
 	uint64_t lost;             /* and this many files lost */
+	uint64_t fwd_behind;       /* and the forwarders this far behind */
 };
 
 /* Sends a STATUS= line: the files open, the output bytes written per
@@ -46,12 +47,13 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 	/* Idle, as the last line said: nothing to tell. */
 	if (!m.stopping && fd != -1 && rate == 0 && s->idle &&
 	    m.behind == s->behind && m.nopen == s->nopen && m.pending == 0 &&
-	    m.lost == s->lost)
+	    m.lost == s->lost && m.fwd_behind == s->fwd_behind)
 		return;
 	s->idle = rate == 0;
 	s->behind = m.behind;
 	s->nopen = m.nopen;
 	s->lost = m.lost;
+	s->fwd_behind = m.fwd_behind;
 	if (m.stopping)
 		service_status("stopping: %zu bytes to write to %s", m.pending,
 		               m.output);
@@ -59,17 +61,17 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 		service_status("following %zu file%s into %s; %" PRIu64
 		               " bytes/s written; %" PRIu64
 		               " bytes behind; %" PRIu64
-		               " rotated file%s lost (see the log)",
+		               " rotated file%s lost (see the log)%s",
 		               m.nopen, m.nopen == 1 ? "" : "s", m.output, rate,
-		               m.behind, m.lost, m.lost == 1 ? "" : "s");
+		               m.behind, m.lost, m.lost == 1 ? "" : "s", m.fwd);
 	else
 		service_status("following %zu file%s into %s; %" PRIu64
-		               " bytes/s written; %" PRIu64 " bytes behind",
+		               " bytes/s written; %" PRIu64 " bytes behind%s",
 		               m.nopen, m.nopen == 1 ? "" : "s", m.output, rate,
-		               m.behind);
+		               m.behind, m.fwd);
 	s->at = now;
 	s->written = m.written;
-	if (bytes > 0 || m.pending > 0)
+	if (bytes > 0 || m.pending > 0 || m.fwd_behind > 0)
 		status_kick(s);
 }
 

@@ -14,14 +14,17 @@ struct status;
 
 /* What a STATUS= line says, as of now. */
 struct status_sample {
-	size_t nopen;       /* files open */
-	uint64_t behind;    /* bytes they hold past what was written */
-	uint64_t written;   /* output bytes written since the start */
-	size_t pending;     /* output bytes waiting to be written */
-	uint64_t lost;      /* files rotated or truncated away before their
-	                       lines were read, since the start */
-	int stopping;       /* a stop is under way */
-	const char *output; /* the output's configured path */
+	size_t nopen;        /* files open */
+	uint64_t behind;     /* bytes they hold past what was written */
+	uint64_t written;    /* output bytes written since the start */
+	size_t pending;      /* output bytes waiting to be written */
+	uint64_t lost;       /* files rotated or truncated away before their
+	                        lines were read, since the start */
+	int stopping;        /* a stop is under way */
+	const char *output;  /* the output's configured path */
+	uint64_t fwd_behind; /* output bytes not acknowledged, all
+	                        forwarders together */
+	char fwd[256];       /* "; forward NAME: N bytes behind" each, or "" */
 };
 
 /* Where the figures come from: the hub fills a sample on request. */

@@ -356,7 +356,13 @@ START_TEST(test_keys)
 	                                   "rescan_interval",
 	                                   "rotated_dir",
 	                                   "rotated",
-	                                   "dateformat"};
+	                                   "dateformat",
+	                                   "protocol",
+	                                   "target",
+	                                   "format",
+	                                   "window",
+	                                   "reconnect_min",
+	                                   "reconnect_max"};
 	const struct config_key *k = config_keys();
 	size_t n = 0;
 
@@ -1808,6 +1814,82 @@ END_TEST
 
 /* The suite: loads of good and bad files, the inputs a path belongs to
  * and what a reload changes, then the value parsers. */
+/* [forward:NAME]: every key, its defaults, and a target's forms. */
+START_TEST(test_forward_good)
+{
+	struct config *cfg =
+	    load_ok(INPUT "[forward:central]\nprotocol = relp\n"
+	                  "target = relay.example.org:2514\n"
+	                  "[forward:six]\nprotocol = relp\n"
+	                  "target = [::1]:20514\nformat = rfc5424\n"
+	                  "window = 1\nreconnect_min = 1s\n"
+	                  "reconnect_max = 2m\n");
+	const struct config_forward *fw;
+
+	ck_assert_uint_eq(cfg->nforwards, 2);
+	fw = config_forward_named(cfg, "central");
+	ck_assert_ptr_eq(fw, &cfg->forwards[0]);
+	ck_assert_int_eq(fw->protocol, FORWARD_RELP);
+	ck_assert_str_eq(fw->host, "relay.example.org");
+	ck_assert_str_eq(fw->port, "2514");
+	ck_assert_int_eq(fw->format, FORWARD_RAW);
+	ck_assert_uint_eq(fw->window, 128);
+	ck_assert_uint_eq(fw->reconnect_min, 100);
+	ck_assert_uint_eq(fw->reconnect_max, 30000);
+	ck_assert_int_eq(fw->line, 3);
+	fw = config_forward_named(cfg, "six");
+	ck_assert_str_eq(fw->host, "::1");
+	ck_assert_str_eq(fw->port, "20514");
+	ck_assert_int_eq(fw->format, FORWARD_RFC5424);
+	ck_assert_uint_eq(fw->window, 1);
+	ck_assert_uint_eq(fw->reconnect_min, 1000);
+	ck_assert_uint_eq(fw->reconnect_max, 120000);
+	ck_assert(!config_forward_same(&cfg->forwards[0], &cfg->forwards[1]));
+	ck_assert(config_forward_same(fw, fw));
+	ck_assert_ptr_null(config_forward_named(cfg, "nope"));
+	config_free(cfg);
+}
+END_TEST
+
+/* [forward:NAME] errors name the section and the key. */
+START_TEST(test_forward_errors)
+{
+	expect_error(INPUT "[forward:r]\nprotocol = syslog-tcp\n"
+	                   "target = h:1\n",
+	             4, "forward:r", "protocol", "not supported yet");
+	expect_error(INPUT "[forward:r]\nprotocol = smtp\ntarget = h:1\n", 4,
+	             "forward:r", "protocol", "expected relp");
+	expect_error(INPUT "[forward:r]\nprotocol = relp\n", 3, "forward:r",
+	             "target", "missing");
+	expect_error(INPUT "[forward:r]\ntarget = host\n", 4, "forward:r",
+	             "target", "HOST:PORT");
+	expect_error(INPUT "[forward:r]\ntarget = :514\n", 4, "forward:r",
+	             "target", "host is empty");
+	expect_error(INPUT "[forward:r]\ntarget = h:0\n", 4, "forward:r",
+	             "target", "port");
+	expect_error(INPUT "[forward:r]\ntarget = h:65536\n", 4, "forward:r",
+	             "target", "port");
+	expect_error(INPUT "[forward:r]\ntarget = ::1:514\n", 4, "forward:r",
+	             "target", "[ADDR]:PORT");
+	expect_error(INPUT "[forward:r]\ntarget = h:1\nformat = json\n", 5,
+	             "forward:r", "format", "raw or rfc5424");
+	expect_error(INPUT "[forward:r]\ntarget = h:1\nwindow = 0\n", 5,
+	             "forward:r", "window", "from 1");
+	expect_error(INPUT "[forward:r]\ntarget = h:1\nreconnect_min = 1ms\n",
+	             5, "forward:r", "reconnect_min", "from 10ms");
+	expect_error(INPUT "[forward:r]\ntarget = h:1\nreconnect_min = 1m\n"
+	                   "reconnect_max = 1s\n",
+	             3, "forward:r", "reconnect_min", "more than");
+	expect_error(INPUT "[forward:r]\ntarget = h:1\npath = /x\n", 5,
+	             "forward:r", "path", "unknown key");
+	expect_error(INPUT "[forward:]\n", 3, "forward:", NULL, "a name");
+	expect_error(INPUT "[forward:a b]\n", 3, "forward:a b", NULL,
+	             "letters");
+	expect_error(INPUT "[forward:r]\ntarget = h:1\n[forward:r]\n", 5,
+	             "forward:r", NULL, "twice");
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -1837,6 +1919,8 @@ config_suite(void)
 	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
 	tcase_add_test(tc, test_err_unknown_section);
 	tcase_add_test(tc, test_err_unknown_key);
+	tcase_add_test(tc, test_forward_good);
+	tcase_add_test(tc, test_forward_errors);
 	tcase_add_test(tc, test_err_workers);
 	tcase_add_test(tc, test_err_poll_interval);
 	tcase_add_test(tc, test_err_max_line);

@@ -301,6 +301,65 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* Forwarders' cursors come back as they were, after the files, and the
+ * end line still counts the files alone; a checkpoint without them (as
+ * written before there were forwarders) loads with none. */
+START_TEST(test_forward_lines)
+{
+	static const char old[] = "tailmux-state 1\n"
+	                          "output 1 2 3 /o\n";
+	struct state st, back;
+	struct buf b = {0};
+	char *cause = NULL;
+
+	make_state(&st, "/o", 2);
+	state_add_forward(&st, "central", 2049, 77, 4096);
+	state_add_forward(&st, "odd name%", 1, UINT64_MAX, 0);
+	state_format(&st, &b);
+	ck_assert_ptr_nonnull(strstr(b.data, "\nforward 2049 77 4096 central\n"
+	                                     "forward 1 18446744073709551615 0 "
+	                                     "odd%20name%25\nend 2 "));
+	ck_assert_int_eq(state_parse(b.data, b.len, &back, &cause), 0);
+	ck_state_eq(&st, &back);
+	ck_assert_uint_eq(back.nforwards, 2);
+	ck_assert_str_eq(back.forwards[1].name, "odd name%");
+	ck_assert_uint_eq(back.forwards[1].ino, UINT64_MAX);
+	ck_assert_ptr_eq(state_find_forward(&back, "central"),
+	                 &back.forwards[0]);
+	ck_assert_uint_eq(state_find_forward(&back, "central")->offset, 4096);
+	ck_assert_ptr_null(state_find_forward(&back, "other"));
+	state_clear(&back);
+	state_clear(&st);
+	buf_free(&b);
+
+	memset(&b, 0, sizeof b);
+	buf_add(&b, old, strlen(old));
+	buf_add(&b, "end 0 0\n", 8);
+	reseal(&b, 0);
+	ck_assert_int_eq(state_parse(b.data, b.len, &back, &cause), 0);
+	ck_assert_uint_eq(back.nforwards, 0);
+	state_clear(&back);
+	/* Forward lines come after every file line, as written. */
+	b.len = 0;
+	buf_add(&b, old, strlen(old));
+	buf_add(&b, "forward 1 2 3 a\n", 16);
+	buf_add(&b, "file 1 2 3 4 0123456789abcdef /x\n", 33);
+	buf_add(&b, "end 0 0\n", 8);
+	reseal(&b, 1);
+	ck_parse_fails_why(b.data, b.len, 4, "file line after a forward line",
+	                   "a file line after a forwarder");
+	/* The same name twice is damage. */
+	b.len = 0;
+	buf_add(&b, old, strlen(old));
+	buf_add(&b, "forward 1 2 3 a\nforward 1 2 4 a\n", 32);
+	buf_add(&b, "end 0 0\n", 8);
+	reseal(&b, 0);
+	ck_parse_fails_why(b.data, b.len, 4, "second forward line",
+	                   "a forwarder twice");
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_find_add)
 {
 	struct state st;
@@ -606,6 +665,13 @@ START_TEST(test_malformed_lines)
 	    {"file 1 2 3 4 0123456789abcdef /x +12", "malformed file line"},
 	    {"file 1 2 3 4 0123456789abcdef /x 12 13", "malformed file line"},
 	    {"done 1 2 3 4 0123456789abcdef /x 0", "malformed file line"},
+	    {"forward 1 2 3", "malformed forward line"},
+	    {"forward 1 2 3 ", "malformed forward line"},
+	    {"forward 1 2 -3 a", "malformed forward line"},
+	    {"forward 1 2 3 a b", "malformed forward line"},
+	    {"forward 1 2 03 a", "malformed forward line"},
+	    {"forward 1 2 3 a%zz", "malformed forward line"},
+	    {"forwards 1 2 3 a", "unknown line"},
 	};
 	struct buf b, t;
 	char *l2, *l3;
@@ -1030,6 +1096,7 @@ state_suite(void)
 	tcase_add_test(tc, test_kinds);
 	tcase_add_test(tc, test_seen_at);
 	tcase_add_test(tc, test_find_add);
+	tcase_add_test(tc, test_forward_lines);
 	tcase_add_test(tc, test_bad_magic);
 	tcase_add_test(tc, test_truncated_every_prefix);
 	tcase_add_test(tc, test_flipped_byte);

@@ -5,7 +5,8 @@ Reads the key table (config_key_table in src/config.c) and checks that:
 
   * every key is documented in man/tailmux.ini.5.in, as a
     ".It Cm KEY = Ar ..." item (".It Va KEY = ..." is accepted too) under the
-    ".Ss" heading naming its section ([tailmux], [output], [input:NAME]);
+    ".Ss" heading naming its section ([tailmux], [output], [input:NAME],
+    [forward:NAME]);
   * every key appears in etc/tailmux.ini, as a "key = value" or
     ";key = value" line under its section's header;
   * neither file documents a key the code does not know;
@@ -27,16 +28,18 @@ import sys
 
 SKIP = 77
 
-SECTION_NAMES = {"TAILMUX": "tailmux", "OUTPUT": "output", "INPUT": "input"}
+SECTION_NAMES = {"TAILMUX": "tailmux", "OUTPUT": "output", "INPUT": "input",
+                 "FORWARD": "forward"}
 
 # A man page item for a key: ".It Cm workers = Ar number".
 MAN_KEY_RE = re.compile(r"^\.It\s+(?:Cm|Va)\s+([A-Za-z0-9_]+)\s+=(?:\s|$)")
 # A man page subsection naming a configuration section.
-MAN_SS_RE = re.compile(r"^\.Ss\s.*\[(tailmux|output|input)[\]:]")
+MAN_SS_RE = re.compile(r"^\.Ss\s.*\[(tailmux|output|input|forward)[\]:]")
 # A sample line for a key, set or commented out: "path =", ";workers =".
 INI_KEY_RE = re.compile(r"^[;#]?([A-Za-z0-9_]+)\s*[=:]")
 # A sample section header, possibly commented out.
-INI_SECTION_RE = re.compile(r"^[;#]?\s*\[(tailmux|output|input)[\]:]")
+INI_SECTION_RE = re.compile(
+    r"^[;#]?\s*\[(tailmux|output|input|forward)[\]:]")
 
 failures = []
 
@@ -198,7 +201,9 @@ def main():
     name_ini = "etc/tailmux.ini"
 
     for (section, name), default in keys.items():
-        label = "[%s] %s" % ("input:NAME" if section == "input" else section,
+        label = "[%s] %s" % ("input:NAME" if section == "input" else
+                             "forward:NAME" if section == "forward" else
+                             section,
                              name)
         if (section, name) not in documented:
             fail("%s is not documented in %s (expected \".It Cm %s = ...\" "

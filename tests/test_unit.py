@@ -12,6 +12,10 @@
     pointed at the built binary (verify wants them to exist).
   * "systemd-analyze security --offline=true" rates its exposure at 2.5 or
     less (and --threshold=25 agrees).
+  * The drop-in systemd/forward.conf opens only what forwarders need
+    (PrivateNetwork=no, AF_INET and AF_INET6, IPAddressAllow= with the
+    unit's IPAddressDeny=any kept); with it the unit still verifies and
+    stays within the same exposure.
   * systemd-sysusers, run on a scratch root, makes the user tailmux from
     the sysusers.d file, with /var/lib/tailmux as its home.
 
@@ -114,6 +118,36 @@ def test(t):
                            "--threshold=%d" % (MAX_EXPOSURE * 10), copy)
     t.check(rc == 0, "--threshold=%d agrees" % (MAX_EXPOSURE * 10),
             "status %d\n%s" % (rc, err))
+
+    # The drop-in for forwarders: the host's network, IPv4 and IPv6
+    # sockets, and only the addresses it allows; the unit as a whole still
+    # verifies and stays within MAX_EXPOSURE.
+    src = os.environ.get("TAILMUX_SRCDIR",
+                         os.path.dirname(os.path.dirname(
+                             os.path.abspath(__file__))))
+    dropin = tmtest.read(os.path.join(src, "systemd",
+                                      "forward.conf")).decode()
+    d = unit_settings(dropin)
+    t.check(d.get("PrivateNetwork") == ["no"] and
+            d.get("RestrictAddressFamilies") ==
+            ["AF_UNIX AF_INET AF_INET6"] and "IPAddressDeny" not in d and
+            d.get("IPAddressAllow"),
+            "the forward.conf drop-in opens TCP to the allowed addresses "
+            "only", repr(d))
+    fwd = t.path("fwd", "tailmux.service")
+    os.makedirs(os.path.dirname(fwd))
+    with open(fwd, "w") as f:
+        f.write(tmtest.read(copy).decode() + "\n" + dropin)
+    rc, out, err = analyze(t, "verify", "--man=no", fwd)
+    t.check(rc == 0 and err.strip() == "",
+            "with the drop-in, systemd-analyze verify finds nothing wrong",
+            "status %d\n%s%s" % (rc, out, err))
+    rc, out, err = analyze(t, "security", "--offline=true", fwd)
+    m = re.search(r"Overall exposure level for tailmux\.service: "
+                  r"(\d+\.\d+)", out)
+    t.check(m is not None and float(m.group(1)) <= MAX_EXPOSURE,
+            "with the drop-in, exposure %s <= %.1f"
+            % (m.group(1) if m else "?", MAX_EXPOSURE), out[-2000:])
 
     sysusers = os.environ.get("TAILMUX_SYSUSERS")
     if not sysusers or shutil.which("systemd-sysusers") is None:

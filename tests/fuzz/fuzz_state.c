@@ -33,6 +33,7 @@ fuzz_parse(const char *text, size_t len)
 	if (state_parse(text, len, &st, &cause) == -1) {
 		if (cause == NULL || sscanf(cause, "line %d: ", &line) != 1 ||
 		    line < 1 || st.nfiles != 0 || st.files != NULL ||
+		    st.nforwards != 0 || st.forwards != NULL ||
 		    st.out_path != NULL)
 			abort();
 		free(cause);
