@@ -21,6 +21,7 @@
 struct notify_reg {
 	struct notify_reg *next;  /* in its kernel watch's list */
 	struct notify_reg **prev; /* what points at it there */
+	struct notify_reg *dead;  /* ended while events were handed out */
 	struct notify_wd *wd;
 	notify_fn fn;
 	void *arg;
@@ -46,7 +47,9 @@ struct notify {
 	struct event *tick_ev; /* re-enables ev at the end of the tick */
 	struct timespec last;  /* when events were last read */
 	int paused;
-	int init_errno; /* inotify could not start (fd -1): why */
+	int init_errno;          /* inotify could not start (fd -1): why */
+	int handing;             /* events are being handed out */
+	struct notify_reg *dead; /* registrations ended meanwhile */
 	struct notify_wd **buckets;
 	size_t nbuckets; /* a power of two */
 	size_t nwds;
@@ -138,9 +141,32 @@ notify_read_cb(evutil_socket_t fd, short what, void *arg)
 		notify_drain(n);
 }
 
-/* Hands each event read to the registrations of its watch. */
+static void notify_hand_out(struct notify *n);
+static void notify_unlink(struct notify *n, struct notify_reg *reg);
+
+/* Hands each event read to the registrations of its watch.  A callback
+ * may end registrations, its own or others: they get no more events, and
+ * are freed once every event read is handed out, so that the lists walked
+ * here stay whole. */
 static void
 notify_drain(struct notify *n)
+{
+	struct notify_reg *r;
+
+	n->handing = 1;
+	notify_hand_out(n);
+	n->handing = 0;
+	while ((r = n->dead) != NULL) {
+		n->dead = r->dead;
+		notify_unlink(n, r);
+	}
+	if (n->nwds > n->nbuckets)
+		notify_grow(n);
+}
+
+/* Reads the events and calls the live registrations of each. */
+static void
+notify_hand_out(struct notify *n)
 {
 	int fd = n->fd;
 	char buf[16384]
@@ -165,6 +191,8 @@ notify_drain(struct notify *n)
 					for (w = n->buckets[i]; w; w = w->next)
 						for (r = w->regs; r; r = next) {
 							next = r->next;
+							if (r->fn == NULL)
+								continue;
 							r->fn(r->arg, r->owner,
 							      IN_Q_OVERFLOW |
 							          IN_MODIFY |
@@ -180,6 +208,8 @@ notify_drain(struct notify *n)
 				w->dead = 1;
 			for (r = w->regs; r != NULL; r = next) {
 				next = r->next;
+				if (r->fn == NULL)
+					continue; /* ended by a callback */
 				r->fn(r->arg, r->owner, ev->mask, ev->cookie,
 				      ev->len ? ev->name : NULL);
 			}
@@ -237,7 +267,8 @@ notify_add(struct notify *n, const char *path, uint32_t mask, notify_fn fn,
 		w = xcalloc(1, sizeof *w);
 		w->wd = wd;
 		*slot = w;
-		if (++n->nwds > n->nbuckets)
+		/* Not while the buckets are walked (an overflow). */
+		if (++n->nwds > n->nbuckets && !n->handing)
 			notify_grow(n);
 	}
 	r = xcalloc(1, sizeof *r);
@@ -256,10 +287,23 @@ notify_add(struct notify *n, const char *path, uint32_t mask, notify_fn fn,
 void
 notify_rm(struct notify *n, struct notify_reg *reg)
 {
-	struct notify_wd *w, **slot;
-
 	if (reg == NULL)
 		return;
+	if (n->handing) {
+		reg->fn = NULL;
+		reg->dead = n->dead;
+		n->dead = reg;
+		return;
+	}
+	notify_unlink(n, reg);
+}
+
+/* Ends a registration now, and its kernel watch with its last one. */
+static void
+notify_unlink(struct notify *n, struct notify_reg *reg)
+{
+	struct notify_wd *w, **slot;
+
 	w = reg->wd;
 	*reg->prev = reg->next;
 	if (reg->next != NULL)
