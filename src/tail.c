@@ -156,6 +156,21 @@ tail_forget(struct tail *t, struct state_file *e)
 	c->nfiles--;
 }
 
+/* True if an array holding n items, grown by tail_room(), must grow for
+ * one more: at 0 and at each power of two from 8 (it never shrinks). */
+static int
+tail_grows(size_t n)
+{
+	return n == 0 || (n >= 8 && (n & (n - 1)) == 0);
+}
+
+/* The room to grow an array of n items to, where tail_grows(n). */
+static size_t
+tail_room(size_t n)
+{
+	return n == 0 ? 8 : n * 2;
+}
+
 /* The file of `w' is open now: it counts against the budget, and is the
  * most recently read. */
 static void
@@ -212,10 +227,13 @@ tail_slot_add(struct tail *t, struct watch *w)
 	if (t->nfree > 0) {
 		i = t->free_slots[--t->nfree];
 	} else {
-		t->slots =
-		    xreallocarray(t->slots, t->nslots + 1, sizeof *t->slots);
-		t->free_slots = xreallocarray(t->free_slots, t->nslots + 1,
-		                              sizeof *t->free_slots);
+		if (tail_grows(t->nslots)) {
+			t->slots = xreallocarray(t->slots, tail_room(t->nslots),
+			                         sizeof *t->slots);
+			t->free_slots =
+			    xreallocarray(t->free_slots, tail_room(t->nslots),
+			                  sizeof *t->free_slots);
+		}
 		i = t->nslots++;
 	}
 	t->slots[i] = w;
@@ -1707,8 +1725,9 @@ tail_follow_add(struct tail *t, const char *path, const struct config_input *in,
 	f = follow_create(path, in);
 	f->from_glob = from_glob;
 	f->seen = tail_known(t, path);
-	t->follows =
-	    xreallocarray(t->follows, t->nfollows + 1, sizeof *t->follows);
+	if (tail_grows(t->nfollows))
+		t->follows = xreallocarray(t->follows, tail_room(t->nfollows),
+		                           sizeof *t->follows);
 	t->follows[t->nfollows++] = f;
 	hmap_put(t->by_path, hmap_hash_str(f->path), f);
 	t->input_files[in - t->cfg->inputs]++;
