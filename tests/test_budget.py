@@ -13,7 +13,10 @@ closed (seen from /proc/PID/fd), while they are closed:
     read before the new file's;
   * some are truncated and rewritten with their next line (copytruncate
     with no copy);
-  * some are replaced by a new file renamed over them.
+  * some are replaced by a new file renamed over them;
+  * some get a line appended and are rotated into the input's rotated_dir
+    (logrotate's olddir), out of the directory tailmux watches: only the
+    lineage rules find the old file, whose line is read first.
 
 Every line arrives exactly once and in order; no descriptor runs out; the
 daemon never holds more than the limit; and a restart after one more line
@@ -48,7 +51,7 @@ def open_logs(pid, logs):
 def test(t):
     limit = ["prlimit", "--nofile=%d:%d" % (LIMIT, LIMIT), "--"]
     logs = t.path("logs")
-    os.makedirs(logs)
+    os.makedirs(os.path.join(logs, "old"))
     fids = ["b%04d" % i for i in range(NFILES)]
     path = {fid: os.path.join(logs, fid + ".log") for fid in fids}
     written = {}
@@ -66,7 +69,8 @@ def test(t):
         add(fid)
     out = t.path("out.log")
     cfg = t.config([("g", "logs/*.log", {"max_files": 5000,
-                                         "start": "head"})],
+                                         "start": "head",
+                                         "rotated_dir": "old"})],
                    checkpoint_interval="200ms")
     d = t.start(cfg, argv=limit)
     tmtest.caught_up(out, expected[0], "every file's first line", d)
@@ -76,12 +80,13 @@ def test(t):
     d.wait_log("descriptor budget")
 
     closed = [fid for fid in fids if path[fid] not in held]
-    t.check(len(closed) >= 4 * GROUP, "files were closed for the budget "
+    t.check(len(closed) >= 5 * GROUP, "files were closed for the budget "
             "(%d)" % len(closed))
     appended = closed[0:GROUP]
     rotated = closed[GROUP:2 * GROUP]
     truncated = closed[2 * GROUP:3 * GROUP]
     replaced = closed[3 * GROUP:4 * GROUP]
+    moved_out = closed[4 * GROUP:5 * GROUP]
 
     for fid in appended:
         add(fid)
@@ -100,6 +105,10 @@ def test(t):
         tmp = os.path.join(logs, fid + ".tmp")
         add(fid, tmp)
         os.rename(tmp, path[fid])
+    for fid in moved_out:
+        add(fid)  # a late line in the old file
+        os.rename(path[fid], os.path.join(logs, "old", fid + ".log.1"))
+        add(fid)  # the new file's first line
 
     # Each file's lines, old contents and new, all end up in the output.
     def lines_in():
