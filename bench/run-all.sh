@@ -21,7 +21,7 @@ if [ "${1:-}" = "--quick" ]; then
 	r_args="--runs 1"
 	i_args="--seconds 3"
 	g_args="--seconds 3"
-	s_args="--files 1000 10000 --seconds 3"
+	s_args="--files 1000 10000 --seconds 3 --settle 0"
 else
 	c_args=""
 	l_args=""
