@@ -77,7 +77,7 @@ struct tail {
 
 	struct state loaded;         /* the checkpoint found at start */
 	struct hmap *loaded_by_path; /* its entries by path, */
-	struct hmap *loaded_by_id;   /* and by (dev, ino) but copies */
+	struct hmap *loaded_by_id;   /* and by (dev, ino) */
 	struct state closed; /* files read to their end and closed, newest
 	                        last, at most TAIL_MAX_CLOSED */
 
