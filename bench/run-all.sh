@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs the tailmux benchmarks (catch-up, live latency side by side with the
-# C probe, live latency while a rotated output is gzipped, idle) and prints
-# one markdown summary table with the machine line.  Not part of `make
-# check` (tests/test_bench.py runs each bench once on tiny work).
+# C probe, live latency while a rotated output is gzipped, idle, a 1,000-file
+# glob, and 1,000 to 100,000 files at systemd's descriptor limits) and
+# prints one markdown summary table with the machine line.  Not part of
+# `make check` (tests/test_bench.py runs each bench once on tiny work).
 #
 #   TAILMUX=/path/to/build/src/tailmux bench/run-all.sh [--quick]
 #
@@ -21,12 +22,14 @@ if [ "${1:-}" = "--quick" ]; then
 	r_args="--runs 1"
 	i_args="--seconds 3"
 	g_args="--seconds 3"
+	s_args="--files 1000 10000 --seconds 3 --settle 0"
 else
 	c_args=""
 	l_args=""
 	r_args=""
 	i_args=""
 	g_args=""
+	s_args=""
 fi
 
 status=0
@@ -45,6 +48,9 @@ echo
 echo
 # shellcheck disable=SC2086
 "$py" "$here/glob1000.py" $g_args || status=1
+echo
+# shellcheck disable=SC2086
+"$py" "$here/scale.py" $s_args || status=1
 echo
 echo "== summary"
 "$py" "$here/summary.py" "$tmp"/*.json

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -26,6 +27,10 @@ struct globs_pattern {
 	const char *pattern;
 	char *dir; /* the literal directory, or NULL */
 	struct notify_reg *dir_reg;
+	/* The directory as the last expansion found it: the next rescan is
+	 * skipped while it is unchanged (no name was added or removed). */
+	int dir_known;
+	struct stat dir_st;
 };
 
 struct globs {
@@ -75,6 +80,38 @@ globs_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
 	free(path);
 }
 
+/* True if the literal directory of `p' is as it was when `p' was last
+ * expanded: the safety-net rescan would find nothing new in it. */
+static int
+globs_dir_same(const struct globs_pattern *p)
+{
+	struct stat st;
+
+	return p->dir != NULL && p->dir_known && stat(p->dir, &st) == 0 &&
+	       st.st_dev == p->dir_st.st_dev && st.st_ino == p->dir_st.st_ino &&
+	       st.st_mtim.tv_sec == p->dir_st.st_mtim.tv_sec &&
+	       st.st_mtim.tv_nsec == p->dir_st.st_mtim.tv_nsec &&
+	       st.st_ctim.tv_sec == p->dir_st.st_ctim.tv_sec &&
+	       st.st_ctim.tv_nsec == p->dir_st.st_ctim.tv_nsec;
+}
+
+/* Notes how the literal directory of `p' is, just before it is expanded.
+ * A time stamp less than two seconds old is not trusted: a name added
+ * within the same tick of the filesystem's clock would leave it as it
+ * is. */
+static void
+globs_dir_note(struct globs_pattern *p)
+{
+	struct timespec now;
+
+	p->dir_known = 0;
+	if (p->dir == NULL || stat(p->dir, &p->dir_st) == -1 ||
+	    clock_gettime(CLOCK_REALTIME, &now) == -1)
+		return;
+	p->dir_known = now.tv_sec > p->dir_st.st_mtim.tv_sec + 1 &&
+	               now.tv_sec > p->dir_st.st_ctim.tv_sec + 1;
+}
+
 /* Which matches globs_scan() follows, and who opens them. */
 enum globs_scan_how {
 	GLOBS_START_KNOWN, /* start-up: the paths the checkpoint names */
@@ -94,8 +131,10 @@ globs_scan(struct globs *g, struct globs_pattern *p, enum globs_scan_how how,
 	glob_t gl;
 	int r;
 
+	globs_dir_note(p);
 	r = glob(p->pattern, GLOB_NOSORT, NULL, &gl);
 	if (r != 0 && r != GLOB_NOMATCH) {
+		p->dir_known = 0;
 		log_warnx("[input:%s] cannot expand %s", p->input->name,
 		          p->pattern);
 		return;
@@ -121,7 +160,9 @@ globs_scan(struct globs *g, struct globs_pattern *p, enum globs_scan_how how,
 
 /* Looks for new matches every rescan_interval (the shortest of the
  * inputs'), and arms the timer for the next time; called with what 0, it
- * only arms it. */
+ * only arms it.  A pattern whose literal directory did not change since
+ * its last expansion is not expanded again: an idle rescan costs a stat
+ * per directory, not a look at every file. */
 static void
 globs_rescan_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -131,7 +172,8 @@ globs_rescan_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	if (what != 0)
 		for (size_t i = 0; i < g->npats; i++)
-			globs_scan(g, &g->pats[i], GLOBS_LATER, NULL);
+			if (!globs_dir_same(&g->pats[i]))
+				globs_scan(g, &g->pats[i], GLOBS_LATER, NULL);
 	for (size_t i = 0; i < g->npats; i++)
 		if (g->pats[i].input->rescan_interval < ms)
 			ms = g->pats[i].input->rescan_interval;

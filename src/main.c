@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "fds.h"
 #include "log.h"
 #include "service.h"
 
@@ -131,6 +132,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level((enum log_level)cfg->log_level);
+	fds_raise();
 
 	/* Read buffers (256 KiB) are allocated by workers and freed by the
 	 * loop at a high rate: keep them in the heap for reuse instead of

@@ -35,7 +35,9 @@ struct notify *notify_create(struct event_base *base);
 struct notify_reg *notify_add(struct notify *n, const char *path, uint32_t mask,
                               notify_fn fn, void *arg, void *owner);
 
-/* Ends a registration; never from inside a notify_fn.  NULL is fine. */
+/* Ends a registration (NULL is fine).  From inside a notify_fn too: the
+ * registration then gets no more events, and is freed once the events read
+ * are all handed out. */
 void notify_rm(struct notify *n, struct notify_reg *reg);
 
 /* Closes the instance; every registration must be gone. */

@@ -79,7 +79,10 @@ rotated_job_done(struct pool_job *job)
 	archive_req_clear(&j->req);
 	archive_result_clear(&j->res);
 	free(j);
-	if (r->ntodo > 0 || r->all)
+	/* At start, the next job waits for a checkpoint to name the
+	 * output (rotated_saved() submits it then): submitted again at
+	 * once, a job that fails (out of descriptors, say) would spin. */
+	if (r->ntodo > 0 || (r->all && checkpoint_failed(r->ckpt) == 0))
 		rotated_submit(r, 0);
 	r->cbs.done(r->cbs.arg);
 }

@@ -94,6 +94,9 @@
 #include "state.h"
 #include "xmalloc.h"
 
+/* The entries a checkpoint has room for at first. */
+#define STATE_MIN_ROOM 8
+
 #define STATE_MAGIC "tailmux-state 1"
 
 /* The first word of an entry's line, by enum state_kind. */
@@ -118,8 +121,15 @@ state_add(struct state *st, const char *path, uint64_t dev, uint64_t ino,
           uint64_t offset, uint32_t fp_len, uint64_t fp_hash)
 {
 	struct state_file *f;
+	size_t n = st->nfiles;
 
-	st->files = xreallocarray(st->files, st->nfiles + 1, sizeof *st->files);
+	/* Room for STATE_MIN_ROOM, then doubled at each power of two: a
+	 * checkpoint of many files is not copied once per file (what
+	 * realloc does where it cannot grow in place). */
+	if (n == 0 || (n >= STATE_MIN_ROOM && (n & (n - 1)) == 0))
+		st->files =
+		    xreallocarray(st->files, n == 0 ? STATE_MIN_ROOM : n * 2,
+		                  sizeof *st->files);
 	f = &st->files[st->nfiles++];
 	f->path = xstrdup(path);
 	f->dev = dev;

@@ -16,8 +16,10 @@
 
 #include "clock.h"
 #include "config.h"
+#include "fds.h"
 #include "follow.h"
 #include "gunzip.h"
+#include "hmap.h"
 #include "log.h"
 #include "notify.h"
 #include "output.h"
@@ -61,16 +63,30 @@ struct tail {
 
 	struct watch **slots; /* open files by slot; NULL where free */
 	uint32_t nslots;
+	uint32_t *free_slots; /* the free slots, the last freed last */
+	uint32_t nfree;
+	struct hmap *by_id;   /* watches by (dev, ino) */
+	struct hmap *by_path; /* follows by path (the dropped ones too) */
+	/* The descriptor budget: watches whose file is open, least recently
+	 * read first; past `budget', the first that can be are shelved. */
+	TAILQ_HEAD(, watch) lru;
+	size_t nopen;
+	size_t budget;
+	struct event *poll_check_ev; /* tail_poll_update(), once a turn */
 	uint32_t next_gen;
 	TAILQ_HEAD(, watch) ready; /* watches waiting for a free job slot */
 	size_t inflight;
 	size_t max_inflight;
-	int paused;       /* the pool is being remade: no read starts */
-	int stopping;     /* no read starts */
-	int freeing;      /* the loop is going: jobs back are only freed */
-	size_t once_left; /* --once: watches not read to their end yet */
+	int paused;        /* the pool is being remade: no read starts */
+	int shelving;      /* files were closed for the budget (said) */
+	int watches_short; /* inotify ran out of watches (said) */
+	int stopping;      /* no read starts */
+	int freeing;       /* the loop is going: jobs back are only freed */
+	size_t once_left;  /* --once: watches not read to their end yet */
 
-	struct state loaded; /* the checkpoint found at start */
+	struct state loaded;         /* the checkpoint found at start */
+	struct hmap *loaded_by_path; /* its entries by path, */
+	struct hmap *loaded_by_id;   /* and by (dev, ino) */
 	struct state closed; /* files read to their end and closed, newest
 	                        last, at most TAIL_MAX_CLOSED */
 
@@ -150,36 +166,156 @@ tail_forget(struct tail *t, struct state_file *e)
 	c->nfiles--;
 }
 
+/* True if an array holding n items, grown by tail_room(), must grow for
+ * one more: at 0 and at each power of two from 8 (it never shrinks). */
+static int
+tail_grows(size_t n)
+{
+	return n == 0 || (n >= 8 && (n & (n - 1)) == 0);
+}
+
+/* The room to grow an array of n items to, where tail_grows(n). */
+static size_t
+tail_room(size_t n)
+{
+	return n == 0 ? 8 : n * 2;
+}
+
+/* The file of `w' is open now: it counts against the budget, and is the
+ * most recently read. */
+static void
+tail_fd_opened(struct tail *t, struct watch *w)
+{
+	if (w->in_lru || w->fd == -1)
+		return;
+	TAILQ_INSERT_TAIL(&t->lru, w, lru_entry);
+	w->in_lru = 1;
+	t->nopen++;
+}
+
+/* The file of `w' is being closed (or w forgotten). */
+static void
+tail_fd_closed(struct tail *t, struct watch *w)
+{
+	if (!w->in_lru)
+		return;
+	TAILQ_REMOVE(&t->lru, w, lru_entry);
+	w->in_lru = 0;
+	t->nopen--;
+}
+
+/* `w' was just read: the last its budget would close. */
+static void
+tail_fd_touch(struct tail *t, struct watch *w)
+{
+	if (!w->in_lru)
+		return;
+	TAILQ_REMOVE(&t->lru, w, lru_entry);
+	TAILQ_INSERT_TAIL(&t->lru, w, lru_entry);
+}
+
+/* Files `w' by its identity. */
+static void
+tail_id_put(struct tail *t, struct watch *w)
+{
+	hmap_put(t->by_id, hmap_hash_pair(w->dev, w->ino), w);
+}
+
+/* Takes `w' out of the files by identity. */
+static void
+tail_id_del(struct tail *t, struct watch *w)
+{
+	hmap_del(t->by_id, hmap_hash_pair(w->dev, w->ino), w);
+}
+
 /* Gives `w' a free slot and a new generation. */
 static void
 tail_slot_add(struct tail *t, struct watch *w)
 {
 	uint32_t i;
 
-	for (i = 0; i < t->nslots && t->slots[i] != NULL; i++)
-		;
-	if (i == t->nslots) {
-		t->slots =
-		    xreallocarray(t->slots, t->nslots + 1, sizeof *t->slots);
-		t->nslots++;
+	if (t->nfree > 0) {
+		i = t->free_slots[--t->nfree];
+	} else {
+		if (tail_grows(t->nslots)) {
+			t->slots = xreallocarray(t->slots, tail_room(t->nslots),
+			                         sizeof *t->slots);
+			t->free_slots =
+			    xreallocarray(t->free_slots, tail_room(t->nslots),
+			                  sizeof *t->free_slots);
+		}
+		i = t->nslots++;
 	}
 	t->slots[i] = w;
 	w->slot = i;
 	w->gen = ++t->next_gen;
 	w->f->nwatches++;
+	tail_id_put(t, w);
+	tail_fd_opened(t, w);
 	/* An open file is in the checkpoint as such, not as a closed one. */
 	tail_forget(t, state_find(&t->closed, w->dev, w->ino));
 }
 
-/* The watch on (dev, ino), if any. */
+/* The watch on (dev, ino), if any: of several (the old contents of a
+ * truncated file wait for their copy on its identity), the one in the
+ * lowest slot. */
 static struct watch *
 tail_watch_find(const struct tail *t, uint64_t dev, uint64_t ino)
 {
-	for (uint32_t i = 0; i < t->nslots; i++)
-		if (t->slots[i] != NULL && t->slots[i]->dev == dev &&
-		    t->slots[i]->ino == ino)
-			return t->slots[i];
-	return NULL;
+	struct watch *w, *best = NULL;
+	void *pos = NULL;
+	uint64_t h = hmap_hash_pair(dev, ino);
+
+	while ((w = hmap_next(t->by_id, h, &pos)) != NULL)
+		if (w->dev == dev && w->ino == ino &&
+		    (best == NULL || w->slot < best->slot))
+			best = w;
+	return best;
+}
+
+/* The entry of the start-up checkpoint on (dev, ino) that is not the
+ * old contents of a truncated file, as state_find() on it would give. */
+static struct state_file *
+tail_loaded_find(const struct tail *t, uint64_t dev, uint64_t ino)
+{
+	struct state_file *e, *best = NULL;
+	void *pos = NULL;
+	uint64_t h = hmap_hash_pair(dev, ino);
+
+	if (t->loaded_by_id == NULL)
+		return NULL;
+	while ((e = hmap_next(t->loaded_by_id, h, &pos)) != NULL)
+		if (e->dev == dev && e->ino == ino && e->kind != STATE_COPY &&
+		    (best == NULL || e < best))
+			best = e;
+	return best;
+}
+
+/* The entries of the start-up checkpoint for `path', into *sub (which
+ * borrows them: free only sub->files): the plan of one path need not
+ * look through every file's. */
+static void
+tail_loaded_sub(const struct tail *t, const char *path, struct state *sub)
+{
+	struct state_file *e;
+	void *pos = NULL;
+	uint64_t h = hmap_hash_str(path);
+	size_t n = 0;
+
+	*sub = t->loaded;
+	sub->files = NULL;
+	sub->nfiles = 0;
+	if (t->loaded_by_path == NULL)
+		return;
+	while ((e = hmap_next(t->loaded_by_path, h, &pos)) != NULL)
+		n += strcmp(e->path, path) == 0;
+	if (n == 0)
+		return;
+	sub->files = xcalloc(n, sizeof *sub->files);
+	pos = NULL;
+	while ((e = hmap_next(t->loaded_by_path, h, &pos)) != NULL)
+		if (strcmp(e->path, path) == 0)
+			sub->files[sub->nfiles++] = *e;
 }
 
 /* The index of `in' in the configuration, or -1 if it is an input of an
@@ -268,6 +404,8 @@ tail_behind(const struct tail *t, const struct watch *w)
 static void
 tail_wake_held(struct tail *t, struct follow *f)
 {
+	if (f->hold == 0)
+		return; /* nothing holds it */
 	for (uint32_t i = 0; i < t->nslots; i++) {
 		struct watch *o = t->slots[i];
 		if (o != NULL && o->held == f && o->holding && o->dirty &&
@@ -358,6 +496,9 @@ tail_watch_remove(struct tail *t, struct watch *w)
 	if (w->f->cur == w)
 		w->f->cur = NULL;
 	t->slots[w->slot] = NULL;
+	t->free_slots[t->nfree++] = w->slot;
+	tail_id_del(t, w);
+	tail_fd_closed(t, w);
 	w->f->nwatches--;
 	tail_follow_maybe_drop(t, w->f);
 	watch_free(w);
@@ -374,11 +515,23 @@ tail_follow_needs_poll(const struct tail *t, const struct follow *f)
 }
 
 /* Arms the poll timer while some path or file needs it, and only then: an
- * idle daemon whose files inotify watches has no timer at all. */
+ * idle daemon whose files inotify watches has no timer at all.  Looks once
+ * a loop turn, however many files were opened in it. */
 static void
 tail_poll_update(struct tail *t)
 {
+	event_active(t->poll_check_ev, 0, 0);
+}
+
+/* What tail_poll_update() asked for. */
+static void
+tail_poll_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail *t = arg;
 	int need = 0;
+
+	(void)fd;
+	(void)what;
 
 	for (size_t i = 0; i < t->nfollows && !need; i++)
 		need = tail_follow_needs_poll(t, t->follows[i]);
@@ -442,7 +595,8 @@ tail_watch_dir(struct tail *t, struct follow *f)
 	}
 }
 
-/* Starts inotify on the file of `w', opened from `path'. */
+/* Starts inotify on the file of `w', opened from `path'.  Out of inotify
+ * watches (or instances), it is said once, not for each file. */
 static void
 tail_watch_notify(struct tail *t, struct watch *w, const char *path)
 {
@@ -450,12 +604,178 @@ tail_watch_notify(struct tail *t, struct watch *w, const char *path)
 		return;
 	w->file_reg = notify_add(t->notify, path, NOTIFY_FILE_MASK,
 	                         tail_watch_event, t, w);
-	if (w->file_reg == NULL) {
-		log_warn("cannot watch %s with inotify; checking it every "
-		         "poll_interval",
-		         path);
-		w->polled = 1;
+	if (w->file_reg != NULL)
+		return;
+	w->polled = 1;
+	if (errno == ENOSPC || fds_exhausted(errno)) {
+		if (!t->watches_short)
+			log_warnx(
+			    "cannot watch %s with inotify: %s; it and the "
+			    "other files inotify cannot watch are checked "
+			    "every poll_interval (raise the sysctl "
+			    "fs.inotify.max_user_watches, or "
+			    "fs.inotify.max_user_instances, to watch "
+			    "them all); said once",
+			    path, strerror(errno));
+		t->watches_short = 1;
+		return;
 	}
+	log_warn("cannot watch %s with inotify; checking it every "
+	         "poll_interval",
+	         path);
+}
+
+/* True if `w' may be closed for the descriptor budget: the current file
+ * of its path, open, and not being read or waited on.  Rotated files, the
+ * old contents of truncated ones and gzips keep their descriptors: they
+ * cannot be found again by their path. */
+static int
+tail_shelvable(const struct watch *w)
+{
+	return w->fd != -1 && w->f->cur == w && !w->busy && w->parked == NULL &&
+	       !w->draining && !w->closing && !w->holding && !w->seeking &&
+	       w->gz == NULL;
+}
+
+/* Closes the file of `w' for the descriptor budget.  Its watch keeps its
+ * identity, offsets and inotify watch (which does not need the
+ * descriptor): a change wakes it as before, and it is opened again, by its
+ * path, before it is read. */
+static void
+tail_shelve(struct tail *t, struct watch *w)
+{
+	if (!t->shelving)
+		log_info("following more files than the descriptor budget "
+		         "holds (%zu open): the files written least recently "
+		         "are closed, and opened again when they change",
+		         t->budget);
+	t->shelving = 1;
+	tail_fd_closed(t, w);
+	if (close(w->fd) == -1)
+		log_warn("closing %s", w->f->path);
+	w->fd = -1;
+	w->shelved = 1;
+}
+
+/* Makes room for one more open file under the budget, closing the files
+ * read least recently that may be. */
+static void
+tail_make_room(struct tail *t)
+{
+	struct watch *w, *next;
+
+	for (w = TAILQ_FIRST(&t->lru); w != NULL && t->nopen >= t->budget;
+	     w = next) {
+		next = TAILQ_NEXT(w, lru_entry);
+		if (tail_shelvable(w))
+			tail_shelve(t, w);
+	}
+}
+
+/* Gives the shelved `w' its file again, open on fd. */
+static void
+tail_unshelve_fd(struct tail *t, struct watch *w, int fd)
+{
+	w->fd = fd;
+	w->shelved = 0;
+	if (fds_exhausted(w->reported)) {
+		w->reported = 0;
+		w->polled = !t->once && w->file_reg == NULL;
+	}
+	tail_fd_opened(t, w);
+}
+
+/* The shelved `w' is no longer at its path: looks for its file among the
+ * path's rotated files, as at a rotation tailmux did not see (see
+ * resume.h).  Returns 1 with the file open again (read to its end, then
+ * the path is looked at); 0 when it is gone: w is forgotten and the
+ * path's file now, if any, is opened as a new one. */
+static int
+tail_shelf_find(struct tail *t, struct watch *w)
+{
+	struct state known = {0}, none = {0};
+	struct follow *f = w->f;
+	struct resume_plan plan;
+	struct resume_read *r;
+	struct state_file *e;
+	int found = 0;
+
+	e = state_add(&known, f->path, w->dev, w->ino, w->offset, w->fp_len,
+	              w->fp_hash);
+	e->kind = STATE_OPEN;
+	e->seen_at = w->seen_at;
+	resume_plan(f, &known, &none, -1, NULL, RESUME_RUNTIME, &plan);
+	state_clear(&known);
+	for (size_t i = 0; i < plan.nreads && !found; i++) {
+		r = &plan.reads[i];
+		if ((uint64_t)r->st.st_dev != w->dev ||
+		    (uint64_t)r->st.st_ino != w->ino || r->gz)
+			continue;
+		log_info("%s was rotated while its file was closed for the "
+		         "descriptor budget; reading the rest of %s from "
+		         "offset %" PRIu64 " first",
+		         f->path, r->where, w->offset);
+		tail_unshelve_fd(t, w, r->fd);
+		r->fd = -1;
+		w->moved = 1; /* the path's new file once read to its end */
+		found = 1;
+	}
+	resume_plan_clear(&plan);
+	if (found)
+		return 1;
+	log_info("%s: the file it held (inode %" PRIu64 "), closed for the "
+	         "descriptor budget, is no longer there nor among its "
+	         "rotated files with lines to read; lines written to it past "
+	         "offset %" PRIu64 " since, if any, are lost",
+	         f->path, w->ino, w->offset);
+	/* Remembered as read that far: found again later (renamed back, or
+	 * to a name the lineage rules know), it goes on from there. */
+	tail_remember(t, f->path, w->dev, w->ino, w->offset, w->fp_len,
+	              w->fp_hash, w->seen_at);
+	w->shelved = 0;
+	if (t->once && !w->done)
+		t->once_left--;
+	tail_watch_remove(t, w);
+	f->reported = 0;
+	if (!t->once)
+		tail_follow_open(t, f, TAIL_APPEARED);
+	return 0;
+}
+
+/* Opens the file of the shelved `w' again, by its path, if it is still
+ * there (what it holds is checked by the read: a file truncated meanwhile
+ * is one truncated under our eyes); else as tail_shelf_find() says.
+ * Returns 1 when w has its file, 0 when w is gone, -1 when no descriptor
+ * is to be had now (w stays shelved; the poll tries again). */
+static int
+tail_unshelve(struct tail *t, struct watch *w)
+{
+	struct stat st;
+	int fd;
+
+	tail_make_room(t);
+	switch (watch_open(w->f->path, &fd, &st)) {
+	case WATCH_OPENED:
+		if ((uint64_t)st.st_dev == w->dev &&
+		    (uint64_t)st.st_ino == w->ino) {
+			tail_unshelve_fd(t, w, fd);
+			return 1;
+		}
+		close(fd); /* another file: rotated */
+		break;
+	case WATCH_FAILED:
+		if (fds_exhausted(errno)) {
+			fds_report(errno, "opening a file again");
+			w->reported = errno;
+			w->polled = 1;
+			tail_poll_update(t);
+			return -1;
+		}
+		break;
+	case WATCH_MISSING:
+		break;
+	}
+	return tail_shelf_find(t, w);
 }
 
 /* Reads an older file of f's path (rotated away, or the copy of a
@@ -529,13 +849,16 @@ tail_resume_lineage(struct tail *t, struct follow *f, int cur_fd,
 	struct watch *w;
 	uint64_t newest = 0;
 
+	tail_make_room(t);
 	if (when == RESUME_RUNTIME) {
 		tail_render_open(t, f, &open);
 		resume_plan(f, &open, &t->closed, cur_fd, cur, when, &plan);
 		state_clear(&open);
-	} else
-		resume_plan(f, &t->loaded, &t->closed, cur_fd, cur, when,
-		            &plan);
+	} else {
+		tail_loaded_sub(t, f->path, &open);
+		resume_plan(f, &open, &t->closed, cur_fd, cur, when, &plan);
+		free(open.files);
+	}
 	for (size_t i = 0; i < plan.nreads; i++) {
 		r = &plan.reads[i];
 		if (tail_watch_find(t, (uint64_t)r->st.st_dev,
@@ -649,7 +972,7 @@ tail_start_offset(struct tail *t, struct follow *f, int fd,
 			return 0;
 		return f->input->start == START_END ? (uint64_t)st->st_size : 0;
 	}
-	e = state_find(&t->loaded, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+	e = tail_loaded_find(t, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
 	if (e != NULL &&
 	    (seen->listed ? seen->known
 	                  : watch_fp_matches(fd, e->fp_len, e->fp_hash)) &&
@@ -693,7 +1016,10 @@ tail_follow_adopt(struct tail *t, struct follow *f, int fd,
 
 	if (w == NULL || w->f == f)
 		return 0;
-	close(fd);
+	if (w->shelved)
+		tail_unshelve_fd(t, w, fd); /* found again, by its new name */
+	else
+		close(fd);
 	if (!w->draining && watch_replaced(w, w->f->path) == 1)
 		tail_check_path(t, w); /* its rename is seen here first */
 	if (!w->draining) {
@@ -743,6 +1069,7 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 	uint64_t after = 0;
 	int fd;
 
+	tail_make_room(t);
 	switch (watch_open(f->path, &fd, &st)) {
 	case WATCH_OPENED:
 		if (tail_follow_adopt(t, f, fd, &st))
@@ -818,6 +1145,15 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		tail_watch_dir(t, f);
 		break;
 	case WATCH_FAILED:
+		if (fds_exhausted(errno)) {
+			/* Tried again at poll_interval; said once. */
+			fds_report(errno, "opening input files");
+			f->reported = errno;
+			f->polled = 1;
+			if (t->once)
+				t->once_left--;
+			break;
+		}
 		if (t->once) {
 			log_warn("cannot read %s", f->path);
 			t->once_left--;
@@ -938,6 +1274,10 @@ tail_check_path(struct tail *t, struct watch *w)
 	struct follow *f = w->f;
 	int r;
 
+	/* A file closed for the budget is found again first (it may have
+	 * been rotated, with lines to read). */
+	if (w->shelved && tail_unshelve(t, w) != 1)
+		return;
 	w->moved = 0;
 	r = watch_replaced(w, f->path);
 	if (r == 0)
@@ -1025,6 +1365,9 @@ tail_dispatch_cb(evutil_socket_t fd, short what, void *arg)
 	       (w = TAILQ_FIRST(&t->ready)) != NULL) {
 		TAILQ_REMOVE(&t->ready, w, ready_entry);
 		w->queued = 0;
+		if (w->shelved && tail_unshelve(t, w) != 1)
+			continue; /* gone, or no descriptor now */
+		tail_fd_touch(t, w);
 		j = xcalloc(1, sizeof *j);
 		j->job.run = tail_job_run;
 		j->job.done = tail_job_done;
@@ -1075,7 +1418,7 @@ tail_dispatch(struct tail *t)
 static void
 tail_wake(struct tail *t, struct watch *w)
 {
-	if (t->stopping || w->done || w->fd == -1)
+	if (t->stopping || w->done || (w->fd == -1 && !w->shelved))
 		return;
 	if (w->busy || w->parked != NULL ||
 	    (w->f->cur == w && w->f->hold > 0) || tail_behind(t, w)) {
@@ -1117,9 +1460,12 @@ tail_find_done(struct pool_job *job)
 		log_info("%s: reading the lines it held past offset %" PRIu64
 		         " from its copy %s",
 		         old->f->path, old->offset, j->name);
+		tail_id_del(t, old);
 		old->fd = j->fd;
 		old->dev = (uint64_t)j->st.st_dev;
 		old->ino = (uint64_t)j->st.st_ino;
+		tail_id_put(t, old);
+		tail_fd_opened(t, old);
 		if (t->once)
 			t->once_left++; /* one more file to read to its end */
 		tail_changed(t);
@@ -1166,6 +1512,7 @@ tail_truncated(struct tail *t, struct watch *w)
 		old = xcalloc(1, sizeof *old);
 		*old = *w;
 		old->fd = -1;
+		old->in_lru = 0;
 		old->file_reg = NULL;
 		old->moved = old->dirty = old->queued = 0;
 		old->draining = old->closing = old->holding = 1;
@@ -1175,6 +1522,9 @@ tail_truncated(struct tail *t, struct watch *w)
 		old->f->hold++;
 		old->f->nwatches++;
 		t->slots[old->slot] = old;
+		tail_id_del(t, w);
+		tail_fd_closed(t, w);
+		tail_id_put(t, old);
 		w->f->nwatches--; /* tail_slot_add counts w again */
 		tail_slot_add(t, w);
 
@@ -1423,6 +1773,7 @@ tail_reap_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		notify_rm(t->notify, f->dir_reg);
+		hmap_del(t->by_path, hmap_hash_str(f->path), f);
 		follow_free(f);
 	}
 	t->nfollows = k;
@@ -1442,7 +1793,7 @@ tail_render(const struct tail *t, struct state *st)
 			continue;
 		e = state_add(st, w->f->path, w->dev, w->ino, w->committed,
 		              w->fp_len, w->fp_hash);
-		e->kind = w->fd == -1 ? STATE_COPY : STATE_OPEN;
+		e->kind = w->fd == -1 && !w->shelved ? STATE_COPY : STATE_OPEN;
 		e->seen_at = w->seen_at;
 	}
 	for (size_t i = 0; i < t->closed.nfiles; i++) {
@@ -1487,9 +1838,11 @@ tail_follow_add(struct tail *t, const char *path, const struct config_input *in,
 	f = follow_create(path, in);
 	f->from_glob = from_glob;
 	f->seen = tail_known(t, path);
-	t->follows =
-	    xreallocarray(t->follows, t->nfollows + 1, sizeof *t->follows);
+	if (tail_grows(t->nfollows))
+		t->follows = xreallocarray(t->follows, tail_room(t->nfollows),
+		                           sizeof *t->follows);
 	t->follows[t->nfollows++] = f;
+	hmap_put(t->by_path, hmap_hash_str(f->path), f);
 	t->input_files[in - t->cfg->inputs]++;
 	return f;
 }
@@ -1497,8 +1850,14 @@ tail_follow_add(struct tail *t, const char *path, const struct config_input *in,
 int
 tail_known(const struct tail *t, const char *path)
 {
-	for (size_t k = 0; k < t->loaded.nfiles; k++)
-		if (strcmp(t->loaded.files[k].path, path) == 0)
+	struct state_file *e;
+	void *pos = NULL;
+	uint64_t h = hmap_hash_str(path);
+
+	if (t->loaded_by_path == NULL)
+		return 0;
+	while ((e = hmap_next(t->loaded_by_path, h, &pos)) != NULL)
+		if (strcmp(e->path, path) == 0)
 			return 1;
 	return 0;
 }
@@ -1506,10 +1865,13 @@ tail_known(const struct tail *t, const char *path)
 struct follow *
 tail_follow_get(const struct tail *t, const char *path)
 {
-	for (size_t i = 0; i < t->nfollows; i++)
-		if (!t->follows[i]->gone &&
-		    strcmp(t->follows[i]->path, path) == 0)
-			return t->follows[i];
+	struct follow *f;
+	void *pos = NULL;
+	uint64_t h = hmap_hash_str(path);
+
+	while ((f = hmap_next(t->by_path, h, &pos)) != NULL)
+		if (!f->gone && strcmp(f->path, path) == 0)
+			return f;
 	return NULL;
 }
 
@@ -1527,10 +1889,17 @@ tail_follow_moved(struct tail *t, struct follow *f, const char *name)
 	int fd;
 
 	if (t->once || f->dir_lost || strcmp(name, f->base) == 0 ||
-	    tail_is_own(t, path) || watch_open(path, &fd, &st) != WATCH_OPENED)
+	    tail_is_own(t, path))
 		goto out;
-	if (tail_watch_find(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
-		close(fd);
+	tail_make_room(t);
+	if (watch_open(path, &fd, &st) != WATCH_OPENED)
+		goto out;
+	if ((w = tail_watch_find(t, (uint64_t)st.st_dev,
+	                         (uint64_t)st.st_ino)) != NULL) {
+		if (w->shelved)
+			tail_unshelve_fd(t, w, fd); /* found again */
+		else
+			close(fd);
 		goto out;
 	}
 	offset = tail_recall(t, fd, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
@@ -1725,10 +2094,10 @@ tail_sample(const struct tail *t, struct status_sample *m)
 	m->lost = t->lost;
 	for (uint32_t i = 0; i < t->nslots; i++) {
 		w = t->slots[i];
-		if (w == NULL || w->fd == -1)
+		if (w == NULL || (w->fd == -1 && !w->shelved))
 			continue;
-		m->nopen++;
-		if (w->gz == NULL && fstat(w->fd, &st) == 0 &&
+		m->nopen++; /* followed, if closed for the budget */
+		if (w->fd != -1 && w->gz == NULL && fstat(w->fd, &st) == 0 &&
 		    (uint64_t)st.st_size > w->committed)
 			m->behind += (uint64_t)st.st_size - w->committed;
 	}
@@ -1752,12 +2121,24 @@ tail_create(struct event_base *base, const struct config *cfg,
 	TAILQ_INIT(&t->ready);
 	t->loaded = *loaded;
 	memset(loaded, 0, sizeof *loaded);
+	t->by_id = hmap_create();
+	t->by_path = hmap_create();
+	t->loaded_by_path = hmap_create();
+	t->loaded_by_id = hmap_create();
+	for (size_t k = 0; k < t->loaded.nfiles; k++) {
+		struct state_file *e = &t->loaded.files[k];
+		hmap_put(t->loaded_by_path, hmap_hash_str(e->path), e);
+		hmap_put(t->loaded_by_id, hmap_hash_pair(e->dev, e->ino), e);
+	}
+	TAILQ_INIT(&t->lru);
+	t->budget = fds_budget();
 	t->poll_ev = evtimer_new(base, tail_poll_cb, t);
 	t->drain_ev = evtimer_new(base, tail_drain_cb, t);
 	t->reap_ev = event_new(base, -1, 0, tail_reap_cb, t);
 	t->dispatch_ev = event_new(base, -1, 0, tail_dispatch_cb, t);
+	t->poll_check_ev = event_new(base, -1, 0, tail_poll_check_cb, t);
 	if (t->poll_ev == NULL || t->drain_ev == NULL || t->reap_ev == NULL ||
-	    t->dispatch_ev == NULL) {
+	    t->dispatch_ev == NULL || t->poll_check_ev == NULL) {
 		log_errx("cannot create the loop's timers");
 		tail_free(t);
 		return NULL;
@@ -1786,6 +2167,9 @@ tail_start(struct tail *t)
 	for (size_t i = 0; i < t->nfollows; i++)
 		tail_follow_open(t, t->follows[i], TAIL_STARTUP);
 	state_clear(&t->loaded);
+	hmap_free(t->loaded_by_path);
+	hmap_free(t->loaded_by_id);
+	t->loaded_by_path = t->loaded_by_id = NULL;
 }
 
 void
@@ -1856,6 +2240,11 @@ tail_free(struct tail *t)
 		watch_free(w);
 	}
 	free(t->slots);
+	free(t->free_slots);
+	hmap_free(t->by_id);
+	hmap_free(t->by_path);
+	hmap_free(t->loaded_by_path);
+	hmap_free(t->loaded_by_id);
 	for (size_t i = 0; i < t->nfollows; i++) {
 		notify_rm(t->notify, t->follows[i]->dir_reg);
 		follow_free(t->follows[i]);
@@ -1864,7 +2253,7 @@ tail_free(struct tail *t)
 	free(t->input_files);
 	free(t->input_full);
 	struct event *evs[] = {t->poll_ev, t->drain_ev, t->reap_ev,
-	                       t->dispatch_ev};
+	                       t->dispatch_ev, t->poll_check_ev};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);

@@ -13,7 +13,18 @@
  * end before its current one.  A job carries a copy of what it needs and
  * names its watch by slot and generation; its result is dropped if the
  * watch has gone.  Loop thread only, but for the jobs' `run' halves
- * (reader_run() and watch_find(), on a worker). */
+ * (reader_run() and watch_find(), on a worker).
+ *
+ * Descriptors are budgeted (fds.h): past fds_budget() open files, the
+ * current files of paths read least recently, with no read in flight, are
+ * closed ("shelved").  A shelved watch keeps its identity, offsets and
+ * inotify watch; when it is to be read, its path is opened again and must
+ * hold the same (dev, ino) (a truncation is then seen by the read, as for
+ * an open file).  A file renamed away meanwhile is looked for among the
+ * path's rotated files (resume.h) and read to its end first; one gone is
+ * forgotten, and the path's new file is read as a new generation.  Files
+ * and paths are found by hash (hmap.h): an event costs the same whatever
+ * the number of files. */
 #ifndef TAILMUX_TAIL_H
 #define TAILMUX_TAIL_H
 
@@ -107,8 +118,8 @@ void tail_committed(struct tail *t, const struct output_mark *mark);
  * paths known with no file, to the checkpoint *st. */
 void tail_render(const struct tail *t, struct state *st);
 
-/* Adds the open files and the bytes they hold past what was written to a
- * STATUS= sample. */
+/* Adds the files followed (open, or closed for the budget) and the bytes
+ * the open ones hold past what was written to a STATUS= sample. */
 void tail_sample(const struct tail *t, struct status_sample *m);
 
 /* While `on', no read starts (the pool is being remade). */

@@ -64,11 +64,17 @@ struct watch {
 	                            looked for: no file yet, not closed */
 	unsigned no_nowait : 1;  /* its file system cannot read without
 	                            waiting: only workers read it */
+	unsigned shelved : 1;    /* closed for the descriptor budget: its
+	                            file is opened again (and checked) before
+	                            it is read */
+	unsigned in_lru : 1;     /* in the tail's list of open files */
 	int reported;            /* errno already logged for it, or 0 */
 	struct tail_job *parked; /* a read held back until older files of
 	                             its path are read (tail.c) */
 
 	TAILQ_ENTRY(watch) ready_entry;
+	/* In the tail's open files, least recently read first. */
+	TAILQ_ENTRY(watch) lru_entry;
 };
 
 /* The wall clock in ns, to the ns: a file created (or changed) before a
