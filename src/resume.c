@@ -204,8 +204,17 @@ resume_plan(const struct follow *f, const struct state *loaded,
 		files[i].ino = (uint64_t)l[i].st.st_ino;
 		files[i].birth = l[i].birth;
 		files[i].size = (uint64_t)l[i].st.st_size;
-		files[i].is_path =
-		    !files[i].in_olddir && strcmp(l[i].name, f->base) == 0;
+		/* The file at the path is the one open on cur_fd, under
+		 * whatever name it has now: rotated away between the open and
+		 * this listing, it is still the one read as the current file
+		 * (the loop sees it moved on later), not a generation of its
+		 * own, and the file at the path now is left for that. */
+		if (cur_fd != -1)
+			files[i].is_path = l[i].st.st_dev == cur->st_dev &&
+			                   l[i].st.st_ino == cur->st_ino;
+		else
+			files[i].is_path = !files[i].in_olddir &&
+			                   strcmp(l[i].name, f->base) == 0;
 		files[i].gz =
 		    !files[i].is_path &&
 		    lineage_name(f->base, l[i].name, &rules) >= LINEAGE_NAME_GZ;

@@ -421,6 +421,53 @@ def copytruncate_at_listing(t):
          "read: every line once, in order" % name)
 
 
+def rename_before_listing(t):
+    """A rotation (rename + create) while tailmux is down, so that its
+    start lists the directory; then another one at the worst moment, after
+    tailmux opened the file at the path and before it lists the directory
+    (an LD_PRELOAD shim runs it as the listing begins): the file it opened
+    is listed under its rotated name.  It is the current file, read once,
+    and the file at the path now is read after it, once."""
+    name = "listing-rename"
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("%s.out" % name)
+    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+                   name="%s.ini" % name, output="%s.out" % name)
+    env = t.shim("listing_hook")
+    seq = 0
+
+    def lines(n):
+        nonlocal seq
+        seq += n
+        return tmtest.seq_lines(name, seq - n + 1, seq)
+
+    tmtest.append(path, lines(50))
+    d = t.start(cfg)
+    tmtest.caught_up(out, tmtest.size(path), "%s: the first lines" % name,
+                     daemon=d)
+    tmtest.append(path, lines(30))  # perhaps not read before the stop
+    d.stop()
+    os.rename(path, path + ".1")
+    tmtest.append(path, lines(40))
+    third = t.write("%s.third" % name, lines(40).decode())
+    env["TMHOOK_DIR"] = dir_
+    env["TMHOOK_AT"] = "opendir"
+    env["TMHOOK_CMD"] = "mv %s %s.2 && cat %s >> %s" % (path, path, third,
+                                                         path)
+    d = t.start(cfg, env=env)
+    want = len(tmtest.seq_lines(name, 1, seq))
+    tmtest.caught_up(out, want, "%s: every line" % name, daemon=d)
+    d.stop()
+    t.check(os.path.exists(path + ".2"), "%s: the shim made the second "
+            "rotation" % name)
+    lines_ = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
+    tmtest.check_seq(lines_, {name: seq}, what="the output (%s)" % name)
+    t.ok("%s: a rotation between the start-up open and the listing: every "
+         "line once, in order" % name)
+
+
 def test(t):
     seed = int(os.environ.get("TMTEST_SEED") or time.time_ns() % 2**32)
     print("# seed %d (replay with TMTEST_SEED=%d)" % (seed, seed), flush=True)
@@ -444,6 +491,7 @@ def test(t):
         while_stopped(t, "create", 3, dateformat=".%Y-%m-%d.%H%M%S")
         empty_copytruncate_kill(t)
         copytruncate_at_listing(t)
+        rename_before_listing(t)
     runs = [(name, KILLS) for name in names]
     if not only:  # logrotate's schemes while tailmux runs on, too
         runs = [(name, 0) for name in names
