@@ -939,7 +939,10 @@ tail_copy_query(struct watch_find *q, uint64_t ino, uint64_t offset,
 	q->skip_ino = ino;
 	q->fp_len = fp_len;
 	q->fp_hash = fp_hash;
-	q->min_size = offset;
+	/* Any size: lines written between copytruncate's copy and its
+	 * truncation were read at the path and are in no copy, so the copy
+	 * may hold fewer bytes than were read (lineage_plan() takes it so). */
+	q->min_size = 0;
 	return 1;
 }
 
@@ -1456,6 +1459,19 @@ tail_find_done(struct pool_job *job)
 	if (old == NULL || t->freeing) { /* gone, or the loop is */
 		if (j->fd != -1)
 			close(j->fd);
+	} else if (j->fd != -1 && (uint64_t)j->st.st_size <= old->offset) {
+		/* Nothing past what was read: known from now on as read to
+		 * its end, so that no plan takes it for contents never seen. */
+		log_info("%s: its copy %s holds nothing past offset %" PRIu64
+		         " (the lines written between the copy and the "
+		         "truncation were read here)",
+		         old->f->path, j->name, old->offset);
+		tail_remember(t, old->f->path, (uint64_t)j->st.st_dev,
+		              (uint64_t)j->st.st_ino, (uint64_t)j->st.st_size,
+		              old->fp_len, old->fp_hash, old->seen_at);
+		close(j->fd);
+		tail_release(t, old);
+		event_active(t->reap_ev, 0, 0);
 	} else if (j->fd != -1) {
 		log_info("%s: reading the lines it held past offset %" PRIu64
 		         " from its copy %s",

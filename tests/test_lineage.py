@@ -468,6 +468,55 @@ def rename_before_listing(t):
          "line once, in order" % name)
 
 
+def copytruncate_window(t):
+    """copytruncate's window: lines written between its copy and its
+    truncation are read at the path and are in no copy, so the copy holds
+    fewer bytes than were read.  It is the truncated contents' copy all
+    the same, with nothing left to read: the checkpoint names it as read
+    to its end (so that no later plan takes it for contents never seen),
+    and after a kill -9 and a restart every line is out once."""
+    name = "window-copytruncate"
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("%s.out" % name)
+    state = t.path("%s.state" % name)
+    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+                   name="%s.ini" % name, output="%s.out" % name,
+                   checkpoint_interval="100ms")
+    tmtest.append(path, tmtest.seq_lines(name, 1, 50))
+    d = t.start(cfg)
+    tmtest.caught_up(out, tmtest.size(path), "%s: the first lines" % name,
+                     daemon=d)
+    shutil.copyfile(path, path + ".1")
+    tmtest.append(path, tmtest.seq_lines(name, 51, 60))  # the window
+    tmtest.caught_up(out, tmtest.size(path), "%s: the window" % name,
+                     daemon=d)
+    os.truncate(path, 0)
+    ino = os.stat(path + ".1").st_ino
+    d.wait_log("holds nothing past offset")
+
+    def named_done():
+        try:
+            with open(state) as f:
+                return any(line.startswith("done ") and
+                           line.split()[2] == str(ino) for line in f)
+        except OSError:
+            return False
+    tmtest.wait_for(named_done, "the checkpoint to name the copy as read "
+                    "to its end", daemon=d)
+    d.kill()
+    tmtest.append(path, tmtest.seq_lines(name, 61, 80))
+    d = t.start(cfg)
+    want = len(tmtest.seq_lines(name, 1, 80))
+    tmtest.caught_up(out, want, "%s: every line" % name, daemon=d)
+    d.stop()
+    lines = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
+    tmtest.check_seq(lines, {name: 80}, what="the output (%s)" % name)
+    t.ok("%s: a copy shorter than what was read is known as read to its "
+         "end; every line once, in order" % name)
+
+
 def test(t):
     seed = int(os.environ.get("TMTEST_SEED") or time.time_ns() % 2**32)
     print("# seed %d (replay with TMTEST_SEED=%d)" % (seed, seed), flush=True)
@@ -492,6 +541,7 @@ def test(t):
         empty_copytruncate_kill(t)
         copytruncate_at_listing(t)
         rename_before_listing(t)
+        copytruncate_window(t)
     runs = [(name, KILLS) for name in names]
     if not only:  # logrotate's schemes while tailmux runs on, too
         runs = [(name, 0) for name in names
