@@ -745,26 +745,28 @@ lineage_inherit(struct lineage_sorted *s, size_t n,
 	free(set);
 }
 
-/* 1 if one of the n reads, of a file never seen, may be blank generation
- * g gone under another name: a gzip compressed since g was first seen
- * (its fingerprint cannot tell). */
-static int
+/* The read, of a file never seen, that may be blank generation g gone
+ * under another name: a gzip compressed since g was first seen (its
+ * fingerprint cannot tell), the oldest by its name of those; -1 if none. */
+static ssize_t
 lineage_blank_read(const struct lineage_gen *g, const struct lineage_sorted *s,
                    size_t n, const struct lineage_file *files,
                    const struct lineage_info *info)
 {
 	const struct lineage_file *f;
+	ssize_t best = -1;
 
 	if (!lineage_gen_blank(g))
-		return 0;
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		f = &files[s[i].read.file];
 		if (s[i].read.gen == -1 &&
 		    lineage_file_gz(f, &info[s[i].read.file]) &&
-		    (g->birth == 0 || f->birth == 0 || f->birth >= g->birth))
-			return 1;
+		    (g->birth == 0 || f->birth == 0 || f->birth >= g->birth) &&
+		    (best == -1 || lineage_name_age_cmp(&s[i], &s[best]) < 0))
+			best = (ssize_t)i;
 	}
-	return 0;
+	return best;
 }
 
 /* Adds a read of file i to s[*n]. */
@@ -859,12 +861,21 @@ lineage_plan(const char *base, const struct lineage_rules *r,
 		                       out->current, newest, cur_known_inode))
 			lineage_add_read(s, &n, i, -1, 0, gens, files, info);
 	/* A blank generation is not lost when its gzip may be read as a
-	 * file never seen. */
+	 * file never seen; that gzip's contents then began when the
+	 * generation did, which orders it (its own birth is when it was
+	 * compressed). */
 	k = 0;
-	for (size_t i = 0; i < out->nlost; i++)
-		if (!lineage_blank_read(&gens[out->lost[i].gen], s, n, files,
-		                        info))
+	for (size_t i = 0; i < out->nlost; i++) {
+		const struct lineage_gen *g = &gens[out->lost[i].gen];
+		ssize_t br = lineage_blank_read(g, s, n, files, info);
+
+		if (br == -1) {
 			out->lost[k++] = out->lost[i];
+		} else if (!s[br].known && g->birth != 0) {
+			s[br].when = g->birth;
+			s[br].known = 1;
+		}
+	}
 	out->nlost = k;
 
 	lineage_inherit(s, n, files);

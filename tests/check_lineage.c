@@ -1154,6 +1154,27 @@ START_TEST(test_blank_gzipped)
 }
 END_TEST
 
+/* The same, with a NAME-DATE.backup born between the blank generation and
+ * app.log.1 (logrotate's create set aside a file the writer had made at
+ * the path): the gzip, whose own birth is when it was compressed, began
+ * when the blank generation did, and comes before the backup. */
+START_TEST(test_blank_gzipped_backup)
+{
+	struct scene s = {0};
+	struct lineage_gen *a = gen(&s, 'A', 10, T(100), 0);
+
+	a->fp_len = 0;
+	a->fp_hash = state_hash("", 0);
+	file(&s, "app.log-2026120309.backup", 13, T(120), 'D', BIG);
+	gzfile(&s, "app.log.2.gz", 30, T(201), 'A');
+	file(&s, "app.log.1", 11, T(150), 'B', BIG);
+	path(&s, 12, T(200), 'C');
+	ck_assert_str_eq(plan(&s), "app.log.2.gz@0/new "
+	                           "app.log-2026120309.backup@0/new "
+	                           "app.log.1@0/new | app.log@0/new");
+}
+END_TEST
+
 /* The same, and its inode, freed once it was gzipped, taken by the file
  * the next rotation created (now app.log.1, or at the path): that file,
  * born after the generation was seen, is not it.  All are read whole,
@@ -1306,6 +1327,7 @@ main(void)
 	tcase_add_test(tc, test_same_head);
 	tcase_add_test(tc, test_done_at_path);
 	tcase_add_test(tc, test_blank_gzipped);
+	tcase_add_test(tc, test_blank_gzipped_backup);
 	tcase_add_test(tc, test_blank_inode_reuse);
 	tcase_add_test(tc, test_blank_same_file);
 	tcase_add_test(tc, test_blank_done_never_again);
