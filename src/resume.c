@@ -166,6 +166,9 @@ resume_plan(const struct follow *f, const struct state *loaded,
 	char *olddir, *cause = NULL;
 	size_t nbeside, ngens, ndone;
 	uint64_t began, newest = 0;
+	unsigned char cur_head[STATE_FP_MAX];
+	uint32_t cur_head_len = 0;
+	struct stat cur_now;
 	ssize_t nl, n;
 	int moved;
 
@@ -189,6 +192,17 @@ resume_plan(const struct follow *f, const struct state *loaded,
 	keep.rules = &rules;
 	keep.gens = gens;
 	keep.ngens = ngens;
+	/* The file at the path is looked at before its directory is listed:
+	 * a copytruncate that truncated it by then has made its copy whole,
+	 * so the listing finds the copy complete.  Looked at after the copy
+	 * (half written, say), the file could be seen truncated while its
+	 * copy was not yet its copy. */
+	if (cur_fd != -1) {
+		if (fstat(cur_fd, &cur_now) == -1)
+			cur_now = *cur;
+		n = pread(cur_fd, cur_head, sizeof cur_head, 0);
+		cur_head_len = n > 0 ? (uint32_t)n : 0;
+	}
 	olddir = resume_olddir(f);
 	nl = resume_list(f, olddir, &keep, &l, &nbeside);
 	if (nl == -1) {
@@ -226,6 +240,13 @@ resume_plan(const struct follow *f, const struct state *loaded,
 			l[i].head_len = n > 0 ? (uint32_t)n : 0;
 			free(cause);
 			cause = NULL;
+		}
+		if (files[i].is_path && cur_fd != -1) {
+			/* As it was before the listing (see above). */
+			l[i].st = cur_now;
+			files[i].size = (uint64_t)cur_now.st_size;
+			memcpy(l[i].head, cur_head, cur_head_len);
+			l[i].head_len = cur_head_len;
 		}
 		files[i].head = l[i].head;
 		files[i].head_len = l[i].head_len;

@@ -179,22 +179,24 @@ watch_find(const char *dir, const struct watch_find *q, struct stat *st,
 	return found;
 }
 
-ssize_t
-watch_list(const char *dir,
-           int (*keep)(void *arg, const char *name, uint64_t ino), void *arg,
-           struct watch_listed **out)
+/* How many times watch_list() lists a directory whose files were renamed,
+ * created or removed while it was being listed, before it takes the last
+ * listing as it is. */
+#define WATCH_LIST_TRIES 5
+
+/* One pass of watch_list(): opens what `keep' wants of the directory open
+ * on dp, from its start. */
+static size_t
+watch_list_once(DIR *dp, int (*keep)(void *, const char *, uint64_t), void *arg,
+                struct watch_listed **out)
 {
 	struct watch_listed *l = NULL, *e;
 	struct dirent *de;
 	size_t n = 0;
 	ssize_t r;
-	DIR *dp;
 	int fd;
 
-	*out = NULL;
-	dp = opendir(dir);
-	if (dp == NULL)
-		return -1;
+	rewinddir(dp);
 	while ((de = readdir(dp)) != NULL) {
 		if ((de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
 		    !keep(arg, de->d_name, (uint64_t)de->d_ino))
@@ -218,6 +220,60 @@ watch_list(const char *dir,
 		r = pread(fd, e->head, sizeof e->head, 0);
 		e->head_len = r > 0 ? (uint32_t)r : 0;
 		n++;
+	}
+	*out = l;
+	return n;
+}
+
+/* 1 if every name `keep' wants of the directory open on dp is, now, the
+ * file the listing l[0..n) opened under it, and the listing has no other:
+ * no file was renamed, created or removed while it was taken. */
+static int
+watch_list_still(DIR *dp, int (*keep)(void *, const char *, uint64_t),
+                 void *arg, const struct watch_listed *l, size_t n)
+{
+	struct dirent *de;
+	struct stat st;
+	size_t seen = 0, i;
+
+	rewinddir(dp);
+	while ((de = readdir(dp)) != NULL) {
+		if ((de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
+		    !keep(arg, de->d_name, (uint64_t)de->d_ino))
+			continue;
+		if (fstatat(dirfd(dp), de->d_name, &st, 0) == -1 ||
+		    !S_ISREG(st.st_mode))
+			return 0;
+		for (i = 0; i < n; i++)
+			if (strcmp(l[i].name, de->d_name) == 0)
+				break;
+		if (i == n || l[i].st.st_dev != st.st_dev ||
+		    l[i].st.st_ino != st.st_ino)
+			return 0;
+		seen++;
+	}
+	return seen == n;
+}
+
+ssize_t
+watch_list(const char *dir,
+           int (*keep)(void *arg, const char *name, uint64_t ino), void *arg,
+           struct watch_listed **out)
+{
+	struct watch_listed *l;
+	size_t n;
+	DIR *dp;
+
+	*out = NULL;
+	dp = opendir(dir);
+	if (dp == NULL)
+		return -1;
+	for (int try = 1;; try++) {
+		n = watch_list_once(dp, keep, arg, &l);
+		if (try == WATCH_LIST_TRIES ||
+		    watch_list_still(dp, keep, arg, l, n))
+			break;
+		watch_list_free(l, n);
 	}
 	closedir(dp);
 	*out = l;

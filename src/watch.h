@@ -143,7 +143,11 @@ struct watch_listed {
 };
 
 /* Lists the regular files of `dir' that keep(arg, name, ino) wants, each
- * opened, with its identity, birth time and first bytes.  Blocking.
+ * opened, with its identity, birth time and first bytes.  A listing during
+ * which a wanted name came to name another file, or a file was created or
+ * removed (a rotation under way), is taken again (a few times at most), so
+ * that a file renamed meanwhile is neither missed nor listed twice.
+ * Blocking.
  * Returns how many are in *out (watch_list_free() frees them), or -1 with
  * errno when the directory cannot be read. */
 ssize_t watch_list(const char *dir,
