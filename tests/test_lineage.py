@@ -35,7 +35,10 @@ Also, deterministically: two and three logrotate runs (create, and
 copytruncate) while tailmux is stopped, and three with `dateext' and a
 dateformat of its own (given to tailmux as the input's dateformat); and a
 copytruncate of a file tailmux knew only while it was empty, followed by
-a kill -9 before any line of it was read.
+a kill -9 before any line of it was read; and copytruncates at the worst
+moments of the start-up listing (an LD_PRELOAD shim): right after it, and
+in it, between its look at a copy still being written and its look at the
+path, by then truncated.
 Every line that is in one of the files at the end (gzips decompressed)
 must be in the output exactly once and in order: a writer that creates
 app.log itself can lose a few lines to logrotate's own window (the file
@@ -421,6 +424,80 @@ def copytruncate_at_listing(t):
          "read: every line once, in order" % name)
 
 
+def copy_listed_first(dir_, base):
+    """Creates `base' and a file with a rotated name of it in the empty
+    directory `dir_', in whichever order makes a listing (readdir(3),
+    which tailmux's follows) come to that file before `base'; returns its
+    name, or None when no order of the two does."""
+    names = ["%s.%d" % (base, i) for i in range(1, 10)]
+    for copies_first in (True, False):
+        order = names + [base] if copies_first else [base] + names
+        for name in order:
+            open(os.path.join(dir_, name), "wb").close()
+        listed = os.listdir(dir_)
+        before = [n for n in listed[:listed.index(base)] if n in names]
+        for name in order:
+            if not before or name not in (base, before[0]):
+                os.unlink(os.path.join(dir_, name))
+        if before:
+            return before[0]
+    return None
+
+
+def copytruncate_mid_listing(t):
+    """A copytruncate under way while tailmux starts: its listing comes to
+    the copy while it is still being written (empty), then, the copy done
+    and the path truncated (an LD_PRELOAD shim does both right before the
+    listing opens the path), to the path.  The lines past the checkpoint's
+    offset are in the copy alone; read from it, every line once, in
+    order."""
+    name = "midlisting-copytruncate"
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    copy = copy_listed_first(dir_, "app.log")
+    if copy is None:
+        tmtest.fail("%s: no name of a copy comes before app.log in a "
+                    "listing of %s" % (name, dir_))
+    copy = os.path.join(dir_, copy)
+    out = t.path("%s.out" % name)
+    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+                   name="%s.ini" % name, output="%s.out" % name)
+    env = t.shim("listing_hook")
+    seq = 0
+
+    def lines(n):
+        nonlocal seq
+        seq += n
+        return tmtest.seq_lines(name, seq - n + 1, seq)
+
+    tmtest.append(path, lines(50))
+    d = t.start(cfg)
+    tmtest.caught_up(out, tmtest.size(path), "%s: the first lines" % name,
+                     daemon=d)
+    d.stop()
+    tmtest.append(path, lines(40))   # only in the copy, once it is made
+    # The directory changes while tailmux is down, so that its start
+    # lists it.
+    open(os.path.join(dir_, "other"), "wb").close()
+    os.unlink(os.path.join(dir_, "other"))
+    third = t.write("%s.third" % name, lines(30).decode())
+    env["TMHOOK_AT"] = "openat:app.log"
+    env["TMHOOK_CMD"] = "cat %s > %s && : > %s && cat %s >> %s" % (
+        path, copy, path, third, path)
+    d = t.start(cfg, env=env)
+    want = len(tmtest.seq_lines(name, 1, seq))
+    tmtest.caught_up(out, want, "%s: every line" % name, daemon=d)
+    d.stop()
+    t.check(tmtest.size(copy) > 0, "%s: the shim made the copytruncate"
+            % name)
+    lines_ = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
+    tmtest.check_seq(lines_, {name: seq}, what="the output (%s)" % name)
+    t.ok("%s: a copytruncate under way as tailmux lists the directory at "
+         "its start (%s listed before app.log, empty): every line once, in "
+         "order" % (name, os.path.basename(copy)))
+
+
 def rename_before_listing(t):
     """A rotation (rename + create) while tailmux is down, so that its
     start lists the directory; then another one at the worst moment, after
@@ -540,6 +617,7 @@ def test(t):
         while_stopped(t, "create", 3, dateformat=".%Y-%m-%d.%H%M%S")
         empty_copytruncate_kill(t)
         copytruncate_at_listing(t)
+        copytruncate_mid_listing(t)
         rename_before_listing(t)
         copytruncate_window(t)
     runs = [(name, KILLS) for name in names]

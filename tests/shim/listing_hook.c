@@ -7,12 +7,18 @@
  *
  *   TMHOOK_DIR  the directory, as the program names it to opendir()
  *   TMHOOK_CMD  the command, run with system(3)
- *   TMHOOK_AT   "opendir" to run it before the listing; else after */
+ *   TMHOOK_AT   "opendir" to run it before the listing; "openat:NAME" to
+ *               run it in the listing, right before the program opens
+ *               the file NAME of it (openat(2) with that relative name);
+ *               else after the listing */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 static DIR *hook_dp;
 static int hook_done;
@@ -59,4 +65,57 @@ closedir(DIR *dp)
 			abort();
 	}
 	return r;
+}
+
+/* Runs the command before the first openat() of NAME, "openat:NAME". */
+static void
+hook_openat(const char *name)
+{
+	const char *cmd = getenv("TMHOOK_CMD");
+	const char *at = getenv("TMHOOK_AT");
+
+	if (hook_done || cmd == NULL || at == NULL ||
+	    strncmp(at, "openat:", 7) != 0 || strcmp(at + 7, name) != 0)
+		return;
+	hook_done = 1;
+	if (system(cmd) != 0)
+		abort();
+}
+
+int
+openat(int dfd, const char *name, int flags, ...)
+{
+	static int (*real)(int, const char *, int, ...);
+	mode_t mode = 0;
+	va_list ap;
+
+	if (real == NULL)
+		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT,
+		                                                   "openat");
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	hook_openat(name);
+	return real(dfd, name, flags, mode);
+}
+
+int
+openat64(int dfd, const char *name, int flags, ...)
+{
+	static int (*real)(int, const char *, int, ...);
+	mode_t mode = 0;
+	va_list ap;
+
+	if (real == NULL)
+		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT,
+		                                                   "openat64");
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	hook_openat(name);
+	return real(dfd, name, flags, mode);
 }
