@@ -32,6 +32,7 @@ struct checkpoint {
 
 	struct event *save_ev; /* the next timed save; NULL with once */
 	int dirty;             /* something changed since the last save */
+	int soon;              /* save_ev is set for checkpoint_soon() */
 	int busy;              /* a save is in the pool */
 	int failed;            /* errno of the last failed save, or 0 */
 
@@ -156,6 +157,7 @@ checkpoint_save_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	c->soon = 0;
 	if (!c->dirty)
 		return;
 	if (c->busy || c->cbs.held(c->cbs.arg)) {
@@ -177,6 +179,22 @@ checkpoint_dirty(struct checkpoint *c)
 	c->dirty = 1;
 	if (!evtimer_pending(c->save_ev, NULL))
 		clock_timer(c->save_ev, c->cfg->checkpoint_interval);
+}
+
+void
+checkpoint_soon(struct checkpoint *c)
+{
+	uint64_t ms = CHECKPOINT_SOON_MS;
+
+	if (c == NULL || c->save_ev == NULL)
+		return;
+	c->dirty = 1;
+	if (c->soon)
+		return;
+	c->soon = 1;
+	if (c->cfg->checkpoint_interval < ms)
+		ms = c->cfg->checkpoint_interval;
+	clock_timer(c->save_ev, ms); /* sooner than a timed save set */
 }
 
 int

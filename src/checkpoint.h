@@ -50,6 +50,14 @@ void checkpoint_set_config(struct checkpoint *c, const struct config *cfg);
  * checkpoint_interval. */
 void checkpoint_dirty(struct checkpoint *c);
 
+/* How soon checkpoint_soon() saves, in ms (checkpoint_interval if less). */
+#define CHECKPOINT_SOON_MS 100
+
+/* Something changed that a restart would be slow to redo (a rotated file
+ * read to its end): save within CHECKPOINT_SOON_MS, whatever
+ * checkpoint_interval says. */
+void checkpoint_soon(struct checkpoint *c);
+
 /* Renders the checkpoint now and saves it from a worker, syncing
  * `sync_fd' (which it takes; -1: none) first; `barrier' is handed back to
  * the saved callback.  Only while no save is in the pool. */

@@ -375,6 +375,16 @@ daemon_tail_changed(void *arg)
 	daemon_mark_dirty(arg);
 }
 
+/* Tail callback: a rotated file was read to its end. */
+static void
+daemon_tail_settled(void *arg)
+{
+	struct daemon *d = arg;
+
+	status_kick(d->status);
+	checkpoint_soon(d->ckpt);
+}
+
 /* Tail callback: a read, a copy search or a reap is done. */
 static void
 daemon_tail_done(void *arg)
@@ -624,7 +634,8 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	struct status_cbs scbs = {daemon_status_sample, d};
 	struct barrier_cbs bcbs = {daemon_switched, daemon_barrier_retried, d};
 	struct rotated_cbs rcbs = {daemon_rotated_done, daemon_rotated_held, d};
-	struct tail_cbs tcbs = {daemon_tail_changed, daemon_tail_done, d};
+	struct tail_cbs tcbs = {daemon_tail_changed, daemon_tail_settled,
+	                        daemon_tail_done, d};
 	struct checkpoint_cbs ccbs = {daemon_render,    daemon_saved,
 	                              daemon_ckpt_done, daemon_ckpt_held,
 	                              daemon_submit,    d};

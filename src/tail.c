@@ -1238,6 +1238,7 @@ tail_maybe_close(struct tail *t, struct watch *w)
 		tail_remember(t, w->f->path, w->dev, w->ino, w->offset,
 		              w->fp_len, w->fp_hash, w->seen_at);
 	tail_watch_remove(t, w);
+	t->cbs.settled(t->cbs.arg);
 }
 
 /* Notices a directory replaced under its path (removed and made again, or

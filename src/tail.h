@@ -56,6 +56,10 @@ struct tail_cbs {
 	/* What the checkpoint holds changed: save it within
 	 * checkpoint_interval. */
 	void (*changed)(void *arg);
+	/* A rotated file was read to its end and closed: save soon, so that
+	 * a restart does not read it again (after a kill -9 in a catch-up
+	 * longer than checkpoint_interval, every restart would). */
+	void (*settled)(void *arg);
 	/* A read, a copy search or a reap is done: the pool may be idle, a
 	 * configuration unused, a stop able to finish. */
 	void (*done)(void *arg);

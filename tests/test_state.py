@@ -281,6 +281,42 @@ def oldest_first(t):
     check_output(t, out, inp, "two rotated files at a restart, oldest first")
 
 
+def settled(t):
+    """checkpoint_interval = 1h: a rotated file read to its end and closed
+    is in the checkpoint (a "done" line with its inode) soon all the same,
+    and a kill -9 then does not read it again."""
+    inp, cfg, out, state = setup(t, "settled", checkpoint_interval="1h")
+    inp.write(500)
+    d = t.start(cfg)
+    caught_up(d, out, inp, "settled: the first file")
+    old = inp.path + ".1"
+    os.rename(inp.path, old)
+    ino = os.stat(old).st_ino
+    inp.write(10)                     # a new file at the path
+    caught_up(d, out, inp, "settled: the new file")
+
+    def done_saved():
+        try:
+            with open(state) as f:
+                return any(line.split(" ")[:3] == ["done", str(os.stat(
+                    old).st_dev), str(ino)] for line in f)
+        except FileNotFoundError:
+            return False
+    t0 = time.monotonic()
+    tmtest.wait_for(done_saved, "a checkpoint naming %s as read to its end"
+                    % old, daemon=d)
+    t.ok("settled: the rotated file closed is in the checkpoint after "
+         "%.2f s, with checkpoint_interval = 1h" % (time.monotonic() - t0))
+    d.send(signal.SIGKILL)
+    d.wait_exit()
+    d = t.start(cfg)
+    inp.write(10)
+    caught_up(d, out, inp, "settled: after kill -9")
+    d.stop()
+    check_output(t, out, inp, "settled: kill -9 after the rotated file "
+                 "was closed")
+
+
 def test(t):
     failed = []
     for name, fn in (("garbage", garbage), ("truncated", truncated),
@@ -288,7 +324,8 @@ def test(t):
                      ("resume", resume), ("cut", cut),
                      ("kill -9 before the first checkpoint",
                       first_checkpoint),
-                     ("two rotated files at a restart", oldest_first)):
+                     ("two rotated files at a restart", oldest_first),
+                     ("a rotated file closed, saved soon", settled)):
         try:
             fn(t)
         except tmtest.Fail as e:
