@@ -149,6 +149,42 @@ resume_dir_changed(const struct state *loaded, const struct follow *f)
 	return mtime + 1000000000u >= loaded->saved_at;
 }
 
+/* How many times resume_plan() lists a directory while the file at the
+ * path changes under it, before it takes the last listing as it is. */
+#define RESUME_LIST_TRIES 5
+
+/* The file at the path as one look at it saw it. */
+struct resume_look {
+	struct stat st;
+	unsigned char head[STATE_FP_MAX];
+	uint32_t head_len;
+};
+
+/* Looks at the file open on cur_fd (-1: none; `cur' is what its open
+ * saw). */
+static void
+resume_look(int cur_fd, const struct stat *cur, struct resume_look *lk)
+{
+	ssize_t n;
+
+	lk->head_len = 0;
+	if (cur_fd == -1)
+		return;
+	if (fstat(cur_fd, &lk->st) == -1)
+		lk->st = *cur;
+	n = pread(cur_fd, lk->head, sizeof lk->head, 0);
+	lk->head_len = n > 0 ? (uint32_t)n : 0;
+}
+
+/* 1 if two looks at the file at the path saw the same contents, the later
+ * perhaps with more bytes. */
+static int
+resume_look_same(const struct resume_look *a, const struct resume_look *b)
+{
+	return b->st.st_size >= a->st.st_size && b->head_len >= a->head_len &&
+	       memcmp(a->head, b->head, a->head_len) == 0;
+}
+
 void
 resume_plan(const struct follow *f, const struct state *loaded,
             const struct state *closed, int cur_fd, const struct stat *cur,
@@ -166,9 +202,7 @@ resume_plan(const struct follow *f, const struct state *loaded,
 	char *olddir, *cause = NULL;
 	size_t nbeside, ngens, ndone;
 	uint64_t began, newest = 0;
-	unsigned char cur_head[STATE_FP_MAX];
-	uint32_t cur_head_len = 0;
-	struct stat cur_now;
+	struct resume_look before, after;
 	ssize_t nl, n;
 	int moved;
 
@@ -192,19 +226,26 @@ resume_plan(const struct follow *f, const struct state *loaded,
 	keep.rules = &rules;
 	keep.gens = gens;
 	keep.ngens = ngens;
-	/* The file at the path is looked at before its directory is listed:
-	 * a copytruncate that truncated it by then has made its copy whole,
-	 * so the listing finds the copy complete.  Looked at after the copy
-	 * (half written, say), the file could be seen truncated while its
-	 * copy was not yet its copy. */
-	if (cur_fd != -1) {
-		if (fstat(cur_fd, &cur_now) == -1)
-			cur_now = *cur;
-		n = pread(cur_fd, cur_head, sizeof cur_head, 0);
-		cur_head_len = n > 0 ? (uint32_t)n : 0;
-	}
+	/* The file at the path is looked at before its directory is listed
+	 * and again after: a rotation under way meanwhile (a copytruncate's
+	 * copy seen half written, or whole while the path was seen before its
+	 * truncation) would show the path and its copies as no one moment
+	 * had them, and the listing is taken again.  Seen the same way twice
+	 * (it may have grown), the path was not truncated while it was
+	 * listed: a copy of its contents made by then holds no more than it
+	 * does after. */
 	olddir = resume_olddir(f);
-	nl = resume_list(f, olddir, &keep, &l, &nbeside);
+	for (int try = 1;; try++) {
+		resume_look(cur_fd, cur, &before);
+		nl = resume_list(f, olddir, &keep, &l, &nbeside);
+		if (nl == -1)
+			break;
+		resume_look(cur_fd, cur, &after);
+		if (try == RESUME_LIST_TRIES ||
+		    resume_look_same(&before, &after))
+			break;
+		watch_list_free(l, (size_t)nl);
+	}
 	if (nl == -1) {
 		free(olddir);
 		free(gens);
@@ -242,11 +283,11 @@ resume_plan(const struct follow *f, const struct state *loaded,
 			cause = NULL;
 		}
 		if (files[i].is_path && cur_fd != -1) {
-			/* As it was before the listing (see above). */
-			l[i].st = cur_now;
-			files[i].size = (uint64_t)cur_now.st_size;
-			memcpy(l[i].head, cur_head, cur_head_len);
-			l[i].head_len = cur_head_len;
+			/* As it was after the listing (see above). */
+			l[i].st = after.st;
+			files[i].size = (uint64_t)after.st.st_size;
+			memcpy(l[i].head, after.head, after.head_len);
+			l[i].head_len = after.head_len;
 		}
 		files[i].head = l[i].head;
 		files[i].head_len = l[i].head_len;

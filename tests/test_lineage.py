@@ -36,9 +36,10 @@ copytruncate) while tailmux is stopped, and three with `dateext' and a
 dateformat of its own (given to tailmux as the input's dateformat); and a
 copytruncate of a file tailmux knew only while it was empty, followed by
 a kill -9 before any line of it was read; and copytruncates at the worst
-moments of the start-up listing (an LD_PRELOAD shim): right after it, and
-in it, between its look at a copy still being written and its look at the
-path, by then truncated.
+moments of the start-up listing (an LD_PRELOAD shim): right after it; in
+it, between its look at a copy still being written and its look at the
+path, by then truncated; and right before it, after tailmux looked at the
+path.
 Every line that is in one of the files at the end (gzips decompressed)
 must be in the output exactly once and in order: a writer that creates
 app.log itself can lose a few lines to logrotate's own window (the file
@@ -498,6 +499,59 @@ def copytruncate_mid_listing(t):
          "order" % (name, os.path.basename(copy)))
 
 
+def copytruncate_around_listing(t):
+    """A copytruncate (more lines written first) as tailmux's start-up
+    listing begins (the shim runs it as the directory is opened), after
+    tailmux looked at the path: the contents the path held then, never
+    seen before, are in the copy, whole, and the path holds others.  Read
+    once each, in order."""
+    name = "aroundlisting-copytruncate"
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("%s.out" % name)
+    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+                   name="%s.ini" % name, output="%s.out" % name)
+    env = t.shim("listing_hook")
+    seq = 0
+
+    def lines(n):
+        nonlocal seq
+        seq += n
+        return tmtest.seq_lines(name, seq - n + 1, seq)
+
+    tmtest.append(path, lines(50))
+    d = t.start(cfg)
+    tmtest.caught_up(out, tmtest.size(path), "%s: the first lines" % name,
+                     daemon=d)
+    d.stop()
+    shutil.copyfile(path, path + ".1")  # read whole before the stop
+    os.truncate(path, 0)
+    tmtest.append(path, lines(40))   # never seen: no checkpoint names it
+    more = t.write("%s.more" % name, lines(20).decode())
+    third = t.write("%s.third" % name, lines(30).decode())
+    env["TMHOOK_DIR"] = dir_
+    env["TMHOOK_AT"] = "opendir"
+    env["TMHOOK_CMD"] = ("cat %s >> %s && cp %s %s.2 && : > %s && "
+                         "cat %s >> %s" % (more, path, path, path, path,
+                                           third, path))
+    d = t.start(cfg, env=env)
+    # Lines appended now come out after any read of the copy's.
+    tmtest.append(path, lines(5))
+    want = len(tmtest.seq_lines(name, 1, seq))
+    tmtest.caught_up(out, want, "%s: every line" % name, daemon=d)
+    d.stop()
+    t.check(os.path.exists(path + ".2"), "%s: the shim made the "
+            "copytruncate" % name)
+    lines_ = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
+    tmtest.check_seq(lines_, {name: seq}, what="the output (%s)" % name)
+    if tmtest.size(out) != want:
+        tmtest.fail("%s: the output holds %d bytes, expected %d"
+                    % (name, tmtest.size(out), want))
+    t.ok("%s: a copytruncate between tailmux's look at the path and its "
+         "listing: every line once, in order" % name)
+
+
 def rename_before_listing(t):
     """A rotation (rename + create) while tailmux is down, so that its
     start lists the directory; then another one at the worst moment, after
@@ -618,6 +672,7 @@ def test(t):
         empty_copytruncate_kill(t)
         copytruncate_at_listing(t)
         copytruncate_mid_listing(t)
+        copytruncate_around_listing(t)
         rename_before_listing(t)
         copytruncate_window(t)
     runs = [(name, KILLS) for name in names]
