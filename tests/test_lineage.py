@@ -378,6 +378,62 @@ def empty_copytruncate_kill(t):
          "read, then a kill -9: each once, in order" % name)
 
 
+class Hooked:
+    """One scenario of the listing shim: app.log in a directory of its
+    own, tailmux's config for it (rotate_wait = 300ms), the environment
+    that preloads the shim, and the numbered lines made so far."""
+
+    def __init__(self, t, name):
+        self.t = t
+        self.name = name
+        self.dir = t.path(name)
+        os.makedirs(self.dir)
+        self.path = os.path.join(self.dir, "app.log")
+        self.out = t.path("%s.out" % name)
+        self.cfg = t.config([(name, self.path, {"rotate_wait": "300ms"})],
+                            name="%s.ini" % name, output="%s.out" % name)
+        self.env = t.shim("listing_hook")
+        self.seq = 0
+
+    def lines(self, n):
+        """The next n numbered lines."""
+        self.seq += n
+        return tmtest.seq_lines(self.name, self.seq - n + 1, self.seq)
+
+    def first_run(self):
+        """Starts tailmux on 50 lines and waits until it has them; returns
+        the daemon."""
+        tmtest.append(self.path, self.lines(50))
+        d = self.t.start(self.cfg)
+        tmtest.caught_up(self.out, tmtest.size(self.path),
+                         "%s: the first lines" % self.name, daemon=d)
+        return d
+
+    def hooked_start(self, at, cmd):
+        """Starts tailmux with the shim running `cmd' `at' (TMHOOK_AT;
+        None: after the listing); returns the daemon."""
+        self.env["TMHOOK_DIR"] = self.dir
+        if at is not None:
+            self.env["TMHOOK_AT"] = at
+        self.env["TMHOOK_CMD"] = cmd
+        return self.t.start(self.cfg, env=self.env)
+
+    def finish(self, d):
+        """Waits until the output holds every line made, stops tailmux;
+        returns how many bytes that is."""
+        want = len(tmtest.seq_lines(self.name, 1, self.seq))
+        tmtest.caught_up(self.out, want, "%s: every line" % self.name,
+                         daemon=d)
+        d.stop()
+        return want
+
+    def check_output(self):
+        lines_ = tmtest.split_lines(tmtest.read(self.out),
+                                    "the output (%s)" % self.name)
+        tmtest.check_seq(lines_, {self.name: self.seq},
+                         what="the output (%s)" % self.name)
+
+
 def copytruncate_at_listing(t):
     """A copytruncate while tailmux is down, so that its start lists the
     directory; then another one at the worst moment, right after that
@@ -385,44 +441,22 @@ def copytruncate_at_listing(t):
     LD_PRELOAD shim runs it as the listing's directory is closed): the
     contents the listing saw at the path are only in their copy by the time
     they are read.  Every line once, in order."""
-    name = "listing-copytruncate"
-    dir_ = t.path(name)
-    os.makedirs(dir_)
-    path = os.path.join(dir_, "app.log")
-    out = t.path("%s.out" % name)
-    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
-                   name="%s.ini" % name, output="%s.out" % name)
-    env = t.shim("listing_hook")
-    seq = 0
-
-    def lines(n):
-        nonlocal seq
-        seq += n
-        return tmtest.seq_lines(name, seq - n + 1, seq)
-
-    tmtest.append(path, lines(50))
-    d = t.start(cfg)
-    tmtest.caught_up(out, tmtest.size(path), "%s: the first lines" % name,
-                     daemon=d)
-    tmtest.append(path, lines(30))  # perhaps not read before the stop
+    h = Hooked(t, "listing-copytruncate")
+    path = h.path
+    d = h.first_run()
+    tmtest.append(path, h.lines(30))  # perhaps not read before the stop
     d.stop()
     shutil.copyfile(path, path + ".1")
     os.truncate(path, 0)
-    tmtest.append(path, lines(40))
-    third = t.write("%s.third" % name, lines(40).decode())
-    env["TMHOOK_DIR"] = dir_
-    env["TMHOOK_CMD"] = "cp %s %s.2 && : > %s && cat %s >> %s" % (
-        path, path, path, third, path)
-    d = t.start(cfg, env=env)
-    want = len(tmtest.seq_lines(name, 1, seq))
-    tmtest.caught_up(out, want, "%s: every line" % name, daemon=d)
-    d.stop()
+    tmtest.append(path, h.lines(40))
+    third = t.write("%s.third" % h.name, h.lines(40).decode())
+    h.finish(h.hooked_start(None, "cp %s %s.2 && : > %s && cat %s >> %s" % (
+        path, path, path, third, path)))
     t.check(os.path.exists(path + ".2"), "%s: the shim made the second "
-            "copytruncate" % name)
-    lines_ = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
-    tmtest.check_seq(lines_, {name: seq}, what="the output (%s)" % name)
+            "copytruncate" % h.name)
+    h.check_output()
     t.ok("%s: a copytruncate between the start-up listing and the first "
-         "read: every line once, in order" % name)
+         "read: every line once, in order" % h.name)
 
 
 def copy_listed_first(dir_, base):
@@ -452,51 +486,29 @@ def copytruncate_mid_listing(t):
     listing opens the path), to the path.  The lines past the checkpoint's
     offset are in the copy alone; read from it, every line once, in
     order."""
-    name = "midlisting-copytruncate"
-    dir_ = t.path(name)
-    os.makedirs(dir_)
-    path = os.path.join(dir_, "app.log")
-    copy = copy_listed_first(dir_, "app.log")
+    h = Hooked(t, "midlisting-copytruncate")
+    path = h.path
+    copy = copy_listed_first(h.dir, "app.log")
     if copy is None:
         tmtest.fail("%s: no name of a copy comes before app.log in a "
-                    "listing of %s" % (name, dir_))
-    copy = os.path.join(dir_, copy)
-    out = t.path("%s.out" % name)
-    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
-                   name="%s.ini" % name, output="%s.out" % name)
-    env = t.shim("listing_hook")
-    seq = 0
-
-    def lines(n):
-        nonlocal seq
-        seq += n
-        return tmtest.seq_lines(name, seq - n + 1, seq)
-
-    tmtest.append(path, lines(50))
-    d = t.start(cfg)
-    tmtest.caught_up(out, tmtest.size(path), "%s: the first lines" % name,
-                     daemon=d)
-    d.stop()
-    tmtest.append(path, lines(40))   # only in the copy, once it is made
+                    "listing of %s" % (h.name, h.dir))
+    copy = os.path.join(h.dir, copy)
+    h.first_run().stop()
+    tmtest.append(path, h.lines(40))   # only in the copy, once it is made
     # The directory changes while tailmux is down, so that its start
     # lists it.
-    open(os.path.join(dir_, "other"), "wb").close()
-    os.unlink(os.path.join(dir_, "other"))
-    third = t.write("%s.third" % name, lines(30).decode())
-    env["TMHOOK_AT"] = "openat:app.log"
-    env["TMHOOK_CMD"] = "cat %s > %s && : > %s && cat %s >> %s" % (
-        path, copy, path, third, path)
-    d = t.start(cfg, env=env)
-    want = len(tmtest.seq_lines(name, 1, seq))
-    tmtest.caught_up(out, want, "%s: every line" % name, daemon=d)
-    d.stop()
+    open(os.path.join(h.dir, "other"), "wb").close()
+    os.unlink(os.path.join(h.dir, "other"))
+    third = t.write("%s.third" % h.name, h.lines(30).decode())
+    h.finish(h.hooked_start("openat:app.log",
+                            "cat %s > %s && : > %s && cat %s >> %s"
+                            % (path, copy, path, third, path)))
     t.check(tmtest.size(copy) > 0, "%s: the shim made the copytruncate"
-            % name)
-    lines_ = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
-    tmtest.check_seq(lines_, {name: seq}, what="the output (%s)" % name)
+            % h.name)
+    h.check_output()
     t.ok("%s: a copytruncate under way as tailmux lists the directory at "
          "its start (%s listed before app.log, empty): every line once, in "
-         "order" % (name, os.path.basename(copy)))
+         "order" % (h.name, os.path.basename(copy)))
 
 
 def copytruncate_around_listing(t):
@@ -505,51 +517,28 @@ def copytruncate_around_listing(t):
     tailmux looked at the path: the contents the path held then, never
     seen before, are in the copy, whole, and the path holds others.  Read
     once each, in order."""
-    name = "aroundlisting-copytruncate"
-    dir_ = t.path(name)
-    os.makedirs(dir_)
-    path = os.path.join(dir_, "app.log")
-    out = t.path("%s.out" % name)
-    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
-                   name="%s.ini" % name, output="%s.out" % name)
-    env = t.shim("listing_hook")
-    seq = 0
-
-    def lines(n):
-        nonlocal seq
-        seq += n
-        return tmtest.seq_lines(name, seq - n + 1, seq)
-
-    tmtest.append(path, lines(50))
-    d = t.start(cfg)
-    tmtest.caught_up(out, tmtest.size(path), "%s: the first lines" % name,
-                     daemon=d)
-    d.stop()
+    h = Hooked(t, "aroundlisting-copytruncate")
+    path = h.path
+    h.first_run().stop()
     shutil.copyfile(path, path + ".1")  # read whole before the stop
     os.truncate(path, 0)
-    tmtest.append(path, lines(40))   # never seen: no checkpoint names it
-    more = t.write("%s.more" % name, lines(20).decode())
-    third = t.write("%s.third" % name, lines(30).decode())
-    env["TMHOOK_DIR"] = dir_
-    env["TMHOOK_AT"] = "opendir"
-    env["TMHOOK_CMD"] = ("cat %s >> %s && cp %s %s.2 && : > %s && "
-                         "cat %s >> %s" % (more, path, path, path, path,
-                                           third, path))
-    d = t.start(cfg, env=env)
+    tmtest.append(path, h.lines(40))   # never seen: no checkpoint names it
+    more = t.write("%s.more" % h.name, h.lines(20).decode())
+    third = t.write("%s.third" % h.name, h.lines(30).decode())
+    d = h.hooked_start("opendir", "cat %s >> %s && cp %s %s.2 && : > %s && "
+                       "cat %s >> %s" % (more, path, path, path, path, third,
+                                         path))
     # Lines appended now come out after any read of the copy's.
-    tmtest.append(path, lines(5))
-    want = len(tmtest.seq_lines(name, 1, seq))
-    tmtest.caught_up(out, want, "%s: every line" % name, daemon=d)
-    d.stop()
+    tmtest.append(path, h.lines(5))
+    want = h.finish(d)
     t.check(os.path.exists(path + ".2"), "%s: the shim made the "
-            "copytruncate" % name)
-    lines_ = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
-    tmtest.check_seq(lines_, {name: seq}, what="the output (%s)" % name)
-    if tmtest.size(out) != want:
+            "copytruncate" % h.name)
+    h.check_output()
+    if tmtest.size(h.out) != want:
         tmtest.fail("%s: the output holds %d bytes, expected %d"
-                    % (name, tmtest.size(out), want))
+                    % (h.name, tmtest.size(h.out), want))
     t.ok("%s: a copytruncate between tailmux's look at the path and its "
-         "listing: every line once, in order" % name)
+         "listing: every line once, in order" % h.name)
 
 
 def rename_before_listing(t):

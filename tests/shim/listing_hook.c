@@ -82,23 +82,37 @@ hook_openat(const char *name)
 		abort();
 }
 
+/* openat(2) through `real' (found as `sym'), after hook_openat(). */
+static int
+hook_open(int (**real)(int, const char *, int, ...), const char *sym, int dfd,
+          const char *name, int flags, mode_t mode)
+{
+	if (*real == NULL)
+		*real =
+		    (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, sym);
+	hook_openat(name);
+	return (*real)(dfd, name, flags, mode);
+}
+
+/* The mode argument of an open that creates (else 0). */
+#define HOOK_MODE(flags, mode)                                                 \
+	do {                                                                   \
+		va_list ap;                                                    \
+		if ((flags) & (O_CREAT | O_TMPFILE)) {                         \
+			va_start(ap, flags);                                   \
+			(mode) = va_arg(ap, mode_t);                           \
+			va_end(ap);                                            \
+		}                                                              \
+	} while (0)
+
 int
 openat(int dfd, const char *name, int flags, ...)
 {
 	static int (*real)(int, const char *, int, ...);
 	mode_t mode = 0;
-	va_list ap;
 
-	if (real == NULL)
-		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT,
-		                                                   "openat");
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	hook_openat(name);
-	return real(dfd, name, flags, mode);
+	HOOK_MODE(flags, mode);
+	return hook_open(&real, "openat", dfd, name, flags, mode);
 }
 
 int
@@ -106,16 +120,7 @@ openat64(int dfd, const char *name, int flags, ...)
 {
 	static int (*real)(int, const char *, int, ...);
 	mode_t mode = 0;
-	va_list ap;
 
-	if (real == NULL)
-		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT,
-		                                                   "openat64");
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	hook_openat(name);
-	return real(dfd, name, flags, mode);
+	HOOK_MODE(flags, mode);
+	return hook_open(&real, "openat64", dfd, name, flags, mode);
 }
