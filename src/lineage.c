@@ -745,6 +745,39 @@ lineage_inherit(struct lineage_sorted *s, size_t n,
 	free(set);
 }
 
+/* Bounds the birth each gzip read inherited (lineage_inherit()) by what
+ * its mtime tells, when it is its uncompressed file's (earlier than the
+ * gzip's own birth): its contents began no later than they were last
+ * written; and after the birth of every ".backup" born before that last
+ * write, the writer having made the ".backup" at the path only once it
+ * had stopped writing the files before it.  A tie with such a ".backup"
+ * sorts the ".backup" first (lineage_sorted_cmp()). */
+static void
+lineage_bound_gz(struct lineage_sorted *s, size_t n,
+                 const struct lineage_file *files,
+                 const struct lineage_info *info)
+{
+	const struct lineage_file *f;
+	uint64_t after;
+
+	for (size_t i = 0; i < n; i++) {
+		f = &files[s[i].read.file];
+		if (s[i].known || !lineage_file_gz(f, &info[s[i].read.file]) ||
+		    f->mtime == 0 || f->birth == 0 || f->mtime >= f->birth)
+			continue;
+		after = 0;
+		for (size_t j = 0; j < n; j++) {
+			if (s[j].backup && s[j].known && s[j].when < f->mtime &&
+			    s[j].when > after)
+				after = s[j].when;
+		}
+		if (s[i].when > f->mtime - 1)
+			s[i].when = f->mtime - 1;
+		if (s[i].when < after)
+			s[i].when = after;
+	}
+}
+
 /* The read, of a file never seen, that may be blank generation g gone
  * under another name: a gzip compressed since g was first seen (its
  * fingerprint cannot tell), the oldest by its name of those; -1 if none. */
@@ -879,6 +912,7 @@ lineage_plan(const char *base, const struct lineage_rules *r,
 	out->nlost = k;
 
 	lineage_inherit(s, n, files);
+	lineage_bound_gz(s, n, files, info);
 	qsort(s, n, sizeof *s, lineage_sorted_cmp);
 	out->reads = xcalloc(n + 1, sizeof *out->reads);
 	for (size_t i = 0; i < n; i++) {

@@ -58,6 +58,12 @@ struct lineage_file {
 	uint64_t dev;
 	uint64_t ino;
 	uint64_t birth;            /* ns: as lineage_gen's; 0 unknown */
+	uint64_t mtime;            /* ns: its last write; for a gzip that
+	                              logrotate or gzip(1) made, the
+	                              uncompressed file's, which they keep
+	                              (one later than its birth, a
+	                              compressor's own, tells nothing); 0
+	                              unknown */
 	uint64_t size;             /* bytes (decompressed for a gzip), or
 	                              LINEAGE_SIZE_UNKNOWN */
 	const unsigned char *head; /* its first bytes (decompressed) */
@@ -162,7 +168,11 @@ int lineage_is_rotated_name(const char *base, const char *name,
  * - they are ordered by birth time, the generation's where it is known; a
  *   gzip never seen (born when it was compressed) goes right after the
  *   file its name says is older, or if none, right before the one it says
- *   is newer; ties go by the names (a NAME DATE ".backup" is older,
+ *   is newer; but never later than its last write (the gzip's mtime,
+ *   when it is the uncompressed file's), and never before a ".backup"
+ *   born before that last write (the writer made the ".backup" at the
+ *   path after it last wrote the files before it, so one born earlier is
+ *   older); ties go by the names (a NAME DATE ".backup" is older,
  *   being set aside before logrotate created the next file; a higher
  *   number is older, an earlier date is older), then the names themselves;
  * - a file not complete yet (partial, or ".gz.tmp") is a read that waits;

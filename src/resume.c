@@ -258,6 +258,9 @@ resume_plan(const struct follow *f, const struct state *loaded,
 		files[i].dev = (uint64_t)l[i].st.st_dev;
 		files[i].ino = (uint64_t)l[i].st.st_ino;
 		files[i].birth = l[i].birth;
+		files[i].mtime =
+		    (uint64_t)l[i].st.st_mtim.tv_sec * 1000000000u +
+		    (uint64_t)l[i].st.st_mtim.tv_nsec;
 		files[i].size = (uint64_t)l[i].st.st_size;
 		/* The file at the path is the one open on cur_fd, under
 		 * whatever name it has now: rotated away between the open and

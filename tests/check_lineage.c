@@ -699,6 +699,65 @@ START_TEST(test_delaycompress_order)
 }
 END_TEST
 
+/* compress, the writer back at the path before logrotate created the next
+ * file (set aside as a ".backup"), then one more rotation: C, which began
+ * after the ".backup", was compressed as app.log.1.gz without being seen.
+ * Its gzip keeps C's mtime, later than the ".backup"'s birth: C is read
+ * after it, not right after A, whose name is next to its own. */
+START_TEST(test_compress_backup_order)
+{
+	struct scene s = {0};
+	struct scene t;
+
+	gen(&s, 'A', 10, T(100), 100);
+	gzfile(&s, "app.log.2.gz", 30, T(204), 'A')->mtime = T(199);
+	file(&s, "app.log-2026120313.backup", 12, T(202), 'B', BIG);
+	gzfile(&s, "app.log.1.gz", 31, T(302), 'C')->mtime = T(299);
+	path(&s, 14, T(301), 'D');
+	ck_assert_str_eq(plan(&s), "app.log.2.gz@100/g0 "
+	                           "app.log-2026120313.backup@0/new "
+	                           "app.log.1.gz@0/new | app.log@0/new");
+	/* One more generation never seen, W, before the ".backup": its last
+	 * write came before the ".backup" was born. */
+	memset(&t, 0, sizeof t);
+	gen(&t, 'A', 10, T(100), 100);
+	gzfile(&t, "app.log.3.gz", 30, T(152), 'A')->mtime = T(149);
+	gzfile(&t, "app.log.2.gz", 31, T(204), 'W')->mtime = T(199);
+	file(&t, "app.log-2026120313.backup", 12, T(202), 'B', BIG);
+	gzfile(&t, "app.log.1.gz", 32, T(302), 'C')->mtime = T(299);
+	path(&t, 14, T(301), 'D');
+	ck_assert_str_eq(plan(&t), "app.log.3.gz@100/g0 app.log.2.gz@0/new "
+	                           "app.log-2026120313.backup@0/new "
+	                           "app.log.1.gz@0/new | app.log@0/new");
+}
+END_TEST
+
+/* compress + delaycompress: W, never seen, was compressed after C took the
+ * path, and the only generation known, A, is done: W's name places it
+ * right before C.  A ".backup" the writer made between the two goes after
+ * W all the same, W's last write having come before it. */
+START_TEST(test_delaycompress_backup_order)
+{
+	struct scene s = {0};
+
+	done_gen(&s, 'A', 10, T(100), 100);
+	gzfile(&s, "app.log.3.gz", 30, T(204), 'A')->mtime = T(150);
+	gzfile(&s, "app.log.2.gz", 31, T(302), 'W')->mtime = T(199);
+	file(&s, "app.log-2026120313.backup", 12, T(202), 'B', BIG);
+	file(&s, "app.log.1", 13, T(203), 'C', BIG);
+	path(&s, 14, T(301), 'D');
+	ck_assert_str_eq(plan(&s), "app.log.2.gz@0/new "
+	                           "app.log-2026120313.backup@0/new "
+	                           "app.log.1@0/new | app.log@0/new");
+	/* A compressor that did not keep the mtime (later than the gzip's
+	 * birth) tells nothing: W goes by its name alone. */
+	s.files[1].mtime = T(303);
+	ck_assert_str_eq(plan(&s), "app.log-2026120313.backup@0/new "
+	                           "app.log.2.gz@0/new "
+	                           "app.log.1@0/new | app.log@0/new");
+}
+END_TEST
+
 /* An old generation compressed after A was born, whose done entry the
  * checkpoint no longer holds: its number says it is older than A, so it
  * is not read again. */
@@ -1332,6 +1391,8 @@ main(void)
 	tcase_add_test(tc, test_blank_same_file);
 	tcase_add_test(tc, test_blank_done_never_again);
 	tcase_add_test(tc, test_blank_older_than_known);
+	tcase_add_test(tc, test_compress_backup_order);
+	tcase_add_test(tc, test_delaycompress_backup_order);
 	suite_add_tcase(s, tc);
 	return tmcheck_run(s);
 }
