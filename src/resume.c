@@ -2,10 +2,12 @@
  * resume.h. */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "follow.h"
@@ -153,6 +155,11 @@ resume_dir_changed(const struct state *loaded, const struct follow *f)
  * path changes under it, before it takes the last listing as it is. */
 #define RESUME_LIST_TRIES 5
 
+/* How long a start-up plan waits, at most, for a gzip being written, and
+ * how often it looks again meanwhile (ms). */
+#define RESUME_WAIT_MS 10000u
+#define RESUME_WAIT_STEP_MS 100u
+
 /* The file at the path as one look at it saw it. */
 struct resume_look {
 	struct stat st;
@@ -185,6 +192,86 @@ resume_look_same(const struct resume_look *a, const struct resume_look *b)
 	       memcmp(a->head, b->head, a->head_len) == 0;
 }
 
+/* The listing l[0..nl) (nbeside of them in the path's directory, the rest
+ * in its olddir) as the lineage core takes it; the file open on cur_fd
+ * (-1: none) as `after' saw it. */
+static struct lineage_file *
+resume_files(const struct follow *f, const struct lineage_rules *rules,
+             struct watch_listed *l, ssize_t nl, size_t nbeside, int cur_fd,
+             const struct stat *cur, const struct resume_look *after)
+{
+	struct lineage_file *files;
+	char *cause = NULL;
+	ssize_t n;
+
+	files = xcalloc((size_t)nl + 1, sizeof *files);
+	for (ssize_t i = 0; i < nl; i++) {
+		files[i].name = l[i].name;
+		files[i].in_olddir = (size_t)i >= nbeside;
+		files[i].dev = (uint64_t)l[i].st.st_dev;
+		files[i].ino = (uint64_t)l[i].st.st_ino;
+		files[i].birth = l[i].birth;
+		files[i].mtime =
+		    (uint64_t)l[i].st.st_mtim.tv_sec * 1000000000u +
+		    (uint64_t)l[i].st.st_mtim.tv_nsec;
+		files[i].size = (uint64_t)l[i].st.st_size;
+		/* The file at the path is the one open on cur_fd, under
+		 * whatever name it has now: rotated away between the open and
+		 * this listing, it is still the one read as the current file
+		 * (the loop sees it moved on later), not a generation of its
+		 * own, and the file at the path now is left for that. */
+		if (cur_fd != -1)
+			files[i].is_path = l[i].st.st_dev == cur->st_dev &&
+			                   l[i].st.st_ino == cur->st_ino;
+		else
+			files[i].is_path = !files[i].in_olddir &&
+			                   strcmp(l[i].name, f->base) == 0;
+		files[i].gz =
+		    !files[i].is_path &&
+		    lineage_name(f->base, l[i].name, rules) >= LINEAGE_NAME_GZ;
+		if (files[i].gz) {
+			/* Known by the start of what it holds. */
+			files[i].size = LINEAGE_SIZE_UNKNOWN;
+			n = gunzip_head(l[i].fd, l[i].head, sizeof l[i].head,
+			                &cause);
+			l[i].head_len = n > 0 ? (uint32_t)n : 0;
+			free(cause);
+			cause = NULL;
+		}
+		if (files[i].is_path && cur_fd != -1) {
+			/* As it was after the listing (see above). */
+			l[i].st = after->st;
+			files[i].size = (uint64_t)after->st.st_size;
+			memcpy(l[i].head, after->head, after->head_len);
+			l[i].head_len = after->head_len;
+		}
+		files[i].head = l[i].head;
+		files[i].head_len = l[i].head_len;
+	}
+	return files;
+}
+
+/* The index of the first read of plan p that waits (a gzip still being
+ * written), or -1. */
+static ssize_t
+resume_waits(const struct lineage_plan *p)
+{
+	for (size_t i = 0; i < p->nreads; i++)
+		if (p->reads[i].wait)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Sleeps for `ms' milliseconds (at start-up: nothing else is to be done). */
+static void
+resume_sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 void
 resume_plan(const struct follow *f, const struct state *loaded,
             const struct state *closed, int cur_fd, const struct stat *cur,
@@ -199,11 +286,11 @@ resume_plan(const struct follow *f, const struct state *loaded,
 	struct resume_keep keep;
 	struct resume_read *rr;
 	struct watch_listed *e;
-	char *olddir, *cause = NULL;
+	char *olddir;
 	size_t nbeside, ngens, ndone;
 	uint64_t began, newest = 0;
 	struct resume_look before, after;
-	ssize_t nl, n;
+	ssize_t nl, w;
 	int moved;
 
 	memset(out, 0, sizeof *out);
@@ -235,67 +322,45 @@ resume_plan(const struct follow *f, const struct state *loaded,
 	 * listed: a copy of its contents made by then holds no more than it
 	 * does after. */
 	olddir = resume_olddir(f);
-	for (int try = 1;; try++) {
-		resume_look(cur_fd, cur, &before);
-		nl = resume_list(f, olddir, &keep, &l, &nbeside);
-		if (nl == -1)
+	/* At start-up a gzip still being written is waited for (a while),
+	 * and the plan made again once it is complete: read half, its lines
+	 * and those of the files after it would be lost or out of order. */
+	for (unsigned waited = 0;; waited += RESUME_WAIT_STEP_MS) {
+		for (int try = 1;; try++) {
+			resume_look(cur_fd, cur, &before);
+			nl = resume_list(f, olddir, &keep, &l, &nbeside);
+			if (nl == -1)
+				break;
+			resume_look(cur_fd, cur, &after);
+			if (try == RESUME_LIST_TRIES ||
+			    resume_look_same(&before, &after))
+				break;
+			watch_list_free(l, (size_t)nl);
+		}
+		if (nl == -1) {
+			free(olddir);
+			free(gens);
+			return;
+		}
+		files = resume_files(f, &rules, l, nl, nbeside, cur_fd, cur,
+		                     &after);
+		lineage_plan(f->base, &rules, gens, ngens, files, (size_t)nl,
+		             &plan);
+		w = resume_waits(&plan);
+		if (when != RESUME_STARTUP || w == -1 ||
+		    waited >= RESUME_WAIT_MS)
 			break;
-		resume_look(cur_fd, cur, &after);
-		if (try == RESUME_LIST_TRIES ||
-		    resume_look_same(&before, &after))
-			break;
+		if (waited == 0)
+			log_info("%s: %s is a gzip still being written; "
+			         "waiting for it (up to %u s) before reading "
+			         "it and the files after it",
+			         f->path, files[plan.reads[w].file].name,
+			         RESUME_WAIT_MS / 1000);
+		lineage_plan_clear(&plan);
+		free(files);
 		watch_list_free(l, (size_t)nl);
+		resume_sleep_ms(RESUME_WAIT_STEP_MS);
 	}
-	if (nl == -1) {
-		free(olddir);
-		free(gens);
-		return;
-	}
-	files = xcalloc((size_t)nl + 1, sizeof *files);
-	for (ssize_t i = 0; i < nl; i++) {
-		files[i].name = l[i].name;
-		files[i].in_olddir = (size_t)i >= nbeside;
-		files[i].dev = (uint64_t)l[i].st.st_dev;
-		files[i].ino = (uint64_t)l[i].st.st_ino;
-		files[i].birth = l[i].birth;
-		files[i].mtime =
-		    (uint64_t)l[i].st.st_mtim.tv_sec * 1000000000u +
-		    (uint64_t)l[i].st.st_mtim.tv_nsec;
-		files[i].size = (uint64_t)l[i].st.st_size;
-		/* The file at the path is the one open on cur_fd, under
-		 * whatever name it has now: rotated away between the open and
-		 * this listing, it is still the one read as the current file
-		 * (the loop sees it moved on later), not a generation of its
-		 * own, and the file at the path now is left for that. */
-		if (cur_fd != -1)
-			files[i].is_path = l[i].st.st_dev == cur->st_dev &&
-			                   l[i].st.st_ino == cur->st_ino;
-		else
-			files[i].is_path = !files[i].in_olddir &&
-			                   strcmp(l[i].name, f->base) == 0;
-		files[i].gz =
-		    !files[i].is_path &&
-		    lineage_name(f->base, l[i].name, &rules) >= LINEAGE_NAME_GZ;
-		if (files[i].gz) {
-			/* Known by the start of what it holds. */
-			files[i].size = LINEAGE_SIZE_UNKNOWN;
-			n = gunzip_head(l[i].fd, l[i].head, sizeof l[i].head,
-			                &cause);
-			l[i].head_len = n > 0 ? (uint32_t)n : 0;
-			free(cause);
-			cause = NULL;
-		}
-		if (files[i].is_path && cur_fd != -1) {
-			/* As it was after the listing (see above). */
-			l[i].st = after.st;
-			files[i].size = (uint64_t)after.st.st_size;
-			memcpy(l[i].head, after.head, after.head_len);
-			l[i].head_len = after.head_len;
-		}
-		files[i].head = l[i].head;
-		files[i].head_len = l[i].head_len;
-	}
-	lineage_plan(f->base, &rules, gens, ngens, files, (size_t)nl, &plan);
 	if (plan.current != -1 && cur_fd != -1 &&
 	    l[plan.current].st.st_dev == cur->st_dev &&
 	    l[plan.current].st.st_ino == cur->st_ino) {

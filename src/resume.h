@@ -78,7 +78,9 @@ enum resume_when {
  * start-up; the path's open files at run time) and the files read to their
  * end `closed'.  At start-up, logs each known file that is gone, and the
  * plan is empty when the path did not move on and its directory did not
- * change since the checkpoint was saved; at run time a known file not
+ * change since the checkpoint was saved, and a gzip still being written
+ * (its plain file gone) is waited for, up to 10 s, blocking, and the plan
+ * made again once it is complete; at run time a known file not
  * listed is still read through its descriptor, and the directory is
  * always listed. */
 void resume_plan(const struct follow *f, const struct state *known,

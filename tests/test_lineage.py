@@ -39,7 +39,7 @@ a kill -9 before any line of it was read; and copytruncates at the worst
 moments of the start-up listing (an LD_PRELOAD shim): right after it; in
 it, between its look at a copy still being written and its look at the
 path, by then truncated; and right before it, after tailmux looked at the
-path.
+path; and a gzip still being written (".gz.tmp") when tailmux starts.
 Every line that is in one of the files at the end (gzips decompressed)
 must be in the output exactly once and in order: a writer that creates
 app.log itself can lose a few lines to logrotate's own window (the file
@@ -541,6 +541,48 @@ def copytruncate_around_listing(t):
          "listing: every line once, in order" % h.name)
 
 
+def gzip_being_written(t):
+    """A generation tailmux was reading renamed while it was down, and
+    being compressed when it starts: only its gzip, half written under a
+    ".gz.tmp" name, is there (the compressor removed the file it read).
+    tailmux waits for it rather than read it half or skip it; completed
+    and renamed to ".gz" after tailmux said it waits, it is read from
+    where the checkpoint left it, before the file at the path."""
+    name = "gz-being-written"
+    dir_ = t.path(name)
+    os.makedirs(dir_)
+    path = os.path.join(dir_, "app.log")
+    out = t.path("%s.out" % name)
+    cfg = t.config([(name, path, {"rotate_wait": "300ms"})],
+                   name="%s.ini" % name, output="%s.out" % name)
+    tmtest.append(path, tmtest.seq_lines(name, 1, 50))
+    d = t.start(cfg)
+    tmtest.caught_up(out, tmtest.size(path), "%s: the first lines" % name,
+                     daemon=d)
+    d.stop()
+    tmtest.append(path, tmtest.seq_lines(name, 51, 90))  # never read
+    zipped = gzip.compress(tmtest.read(path))
+    os.unlink(path)
+    tmp = path + ".1.gz.tmp"
+    with open(tmp, "wb") as f:
+        f.write(zipped[:len(zipped) // 2])
+    tmtest.append(path, tmtest.seq_lines(name, 91, 120))
+    d = t.start(cfg, ready=False)
+    d.wait_log("is a gzip still being written")
+    with open(tmp, "ab") as f:
+        f.write(zipped[len(zipped) // 2:])
+    os.rename(tmp, path + ".1.gz")
+    d.wait_ready()
+    want = len(tmtest.seq_lines(name, 1, 120))
+    tmtest.caught_up(out, want, "%s: every line" % name, daemon=d)
+    d.stop()
+    lines = tmtest.split_lines(tmtest.read(out), "the output (%s)" % name)
+    tmtest.check_seq(lines, {name: 120}, what="the output (%s)" % name)
+    t.ok("%s: a gzip still being written at start-up is waited for, then "
+         "read from the checkpoint's offset before the file at the path: "
+         "every line once, in order" % name)
+
+
 def rename_before_listing(t):
     """A rotation (rename + create) while tailmux is down, so that its
     start lists the directory; then another one at the worst moment, after
@@ -659,6 +701,7 @@ def test(t):
                 while_stopped(t, scheme, n)
         while_stopped(t, "create", 3, dateformat=".%Y-%m-%d.%H%M%S")
         empty_copytruncate_kill(t)
+        gzip_being_written(t)
         copytruncate_at_listing(t)
         copytruncate_mid_listing(t)
         copytruncate_around_listing(t)
