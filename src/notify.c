@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 
+#include "hmap.h"
 #include "log.h"
 #include "notify.h"
 #include "xmalloc.h"
@@ -23,17 +24,37 @@ struct notify_reg {
 	struct notify_reg **prev; /* what points at it there */
 	struct notify_reg *dead;  /* ended while events were handed out */
 	struct notify_wd *wd;
+	char *name;    /* the one entry of the directory it is for, or NULL */
+	uint32_t mask; /* the events it gets (and IN_IGNORED, overflows) */
 	notify_fn fn;
 	void *arg;
 	void *owner;
 };
 
-/* One kernel watch and the registrations sharing it. */
+/* How many renames of an entry a registration is for are remembered on a
+ * kernel watch, until the IN_MOVED_TO of the same cookie comes. */
+#define NOTIFY_MOVES 16
+
+/* The most registrations one entry of a directory has (each owner has
+ * one at most). */
+#define NOTIFY_SAME_NAME 8
+
+/* One kernel watch and the registrations sharing it: those for every
+ * entry in a list, those for one entry in a list of their own and by the
+ * entry's name, so that an event costs the same however many entries of
+ * one directory are watched. */
 struct notify_wd {
 	struct notify_wd *next; /* in its hash bucket */
 	int wd;
-	int dead; /* the kernel dropped it (IN_IGNORED) */
-	struct notify_reg *regs;
+	int dead;                 /* the kernel dropped it (IN_IGNORED) */
+	struct notify_reg *regs;  /* for every entry (or a file's own) */
+	struct notify_reg *named; /* for one entry each */
+	struct hmap *by_name;     /* the named ones, by name */
+	struct {
+		uint32_t cookie;
+		struct notify_reg *reg;
+	} moves[NOTIFY_MOVES]; /* renames of named entries, newest last */
+	unsigned nmoves;
 };
 
 /* Events are read at once when they were last read at least this many
@@ -168,6 +189,109 @@ notify_drain(struct notify *n)
 		notify_grow(n);
 }
 
+/* Calls r for an event, if it is live and wants it. */
+static void
+notify_call(struct notify_reg *r, uint32_t mask, uint32_t cookie,
+            const char *name)
+{
+	if (r->fn == NULL)
+		return; /* ended by a callback */
+	if ((mask & (r->mask | IN_IGNORED | IN_Q_OVERFLOW | IN_UNMOUNT)) == 0)
+		return;
+	r->fn(r->arg, r->owner, mask, cookie, name);
+}
+
+/* Calls every registration of the list. */
+static void
+notify_call_all(struct notify_reg *list, uint32_t mask, uint32_t cookie,
+                const char *name)
+{
+	struct notify_reg *r, *next;
+
+	for (r = list; r != NULL; r = next) {
+		next = r->next;
+		notify_call(r, mask, cookie, name);
+	}
+}
+
+/* Events were lost: every registration of w is told to look again. */
+static void
+notify_overflow(struct notify_wd *w)
+{
+	uint32_t mask = IN_Q_OVERFLOW | IN_MODIFY | IN_ATTRIB;
+
+	notify_call_all(w->regs, mask, 0, NULL);
+	notify_call_all(w->named, mask, 0, NULL);
+}
+
+/* Remembers that the entry r is for was renamed with `cookie'. */
+static void
+notify_move_add(struct notify_wd *w, uint32_t cookie, struct notify_reg *r)
+{
+	if (cookie == 0)
+		return;
+	if (w->nmoves == NOTIFY_MOVES) {
+		memmove(&w->moves[0], &w->moves[1],
+		        (NOTIFY_MOVES - 1) * sizeof w->moves[0]);
+		w->nmoves--;
+	}
+	w->moves[w->nmoves].cookie = cookie;
+	w->moves[w->nmoves++].reg = r;
+}
+
+/* The registration whose entry was renamed with `cookie' (taken off the
+ * list), or NULL. */
+static struct notify_reg *
+notify_move_take(struct notify_wd *w, uint32_t cookie)
+{
+	struct notify_reg *r;
+
+	for (unsigned i = 0; i < w->nmoves && cookie != 0; i++) {
+		if (w->moves[i].cookie != cookie)
+			continue;
+		r = w->moves[i].reg;
+		memmove(&w->moves[i], &w->moves[i + 1],
+		        (w->nmoves - i - 1) * sizeof w->moves[0]);
+		w->nmoves--;
+		return r;
+	}
+	return NULL;
+}
+
+/* Hands one event of kernel watch w out: to every registration for all
+ * its entries, and to those for the entry it names (the one an
+ * IN_MOVED_TO comes from too: its new name); one without a name (the
+ * watched file or directory itself) to all. */
+static void
+notify_deliver(struct notify_wd *w, const struct inotify_event *ev)
+{
+	const char *name = ev->len ? ev->name : NULL;
+	struct notify_reg *r, *from = NULL, *to[NOTIFY_SAME_NAME];
+	void *pos = NULL;
+	size_t n = 0;
+
+	notify_call_all(w->regs, ev->mask, ev->cookie, name);
+	if (name == NULL) {
+		notify_call_all(w->named, ev->mask, ev->cookie, NULL);
+		return;
+	}
+	if (ev->mask & IN_MOVED_TO)
+		from = notify_move_take(w, ev->cookie);
+	if (from != NULL && strcmp(from->name, name) != 0)
+		notify_call(from, ev->mask, ev->cookie, name);
+	if (w->by_name == NULL)
+		return;
+	/* Taken first: a callback may add registrations to the table. */
+	while ((r = hmap_next(w->by_name, hmap_hash_str(name), &pos)) != NULL)
+		if (strcmp(r->name, name) == 0 && n < NOTIFY_SAME_NAME)
+			to[n++] = r;
+	for (size_t i = 0; i < n; i++) {
+		if ((ev->mask & IN_MOVED_FROM) && to[i]->fn != NULL)
+			notify_move_add(w, ev->cookie, to[i]);
+		notify_call(to[i], ev->mask, ev->cookie, name);
+	}
+}
+
 /* Reads the events and calls the live registrations of each. */
 static void
 notify_hand_out(struct notify *n)
@@ -177,7 +301,6 @@ notify_hand_out(struct notify *n)
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	struct notify_wd *w;
-	struct notify_reg *r, *next;
 	ssize_t len;
 
 	for (;;) {
@@ -193,16 +316,7 @@ notify_hand_out(struct notify *n)
 				          "every file");
 				for (size_t i = 0; i < n->nbuckets; i++)
 					for (w = n->buckets[i]; w; w = w->next)
-						for (r = w->regs; r; r = next) {
-							next = r->next;
-							if (r->fn == NULL)
-								continue;
-							r->fn(r->arg, r->owner,
-							      IN_Q_OVERFLOW |
-							          IN_MODIFY |
-							          IN_ATTRIB,
-							      0, NULL);
-						}
+						notify_overflow(w);
 				continue;
 			}
 			w = *notify_slot(n, ev->wd);
@@ -210,13 +324,7 @@ notify_hand_out(struct notify *n)
 				continue;
 			if (ev->mask & IN_IGNORED)
 				w->dead = 1;
-			for (r = w->regs; r != NULL; r = next) {
-				next = r->next;
-				if (r->fn == NULL)
-					continue; /* ended by a callback */
-				r->fn(r->arg, r->owner, ev->mask, ev->cookie,
-				      ev->len ? ev->name : NULL);
-			}
+			notify_deliver(w, ev);
 		}
 	}
 }
@@ -250,12 +358,14 @@ notify_create(struct event_base *base)
 	return n;
 }
 
-struct notify_reg *
-notify_add(struct notify *n, const char *path, uint32_t mask, notify_fn fn,
-           void *arg, void *owner)
+/* Registers (fn, arg, owner) for `mask' on the kernel watch of `path',
+ * for the entry `name' of it only, or for all (NULL). */
+static struct notify_reg *
+notify_register(struct notify *n, const char *path, const char *name,
+                uint32_t mask, notify_fn fn, void *arg, void *owner)
 {
 	struct notify_wd **slot, *w;
-	struct notify_reg *r;
+	struct notify_reg *r, **list;
 	int wd;
 
 	if (n->fd == -1) {
@@ -277,15 +387,38 @@ notify_add(struct notify *n, const char *path, uint32_t mask, notify_fn fn,
 	}
 	r = xcalloc(1, sizeof *r);
 	r->wd = w;
+	r->mask = mask;
 	r->fn = fn;
 	r->arg = arg;
 	r->owner = owner;
-	r->next = w->regs;
-	if (w->regs != NULL)
-		w->regs->prev = &r->next;
-	r->prev = &w->regs;
-	w->regs = r;
+	list = &w->regs;
+	if (name != NULL) {
+		r->name = xstrdup(name);
+		if (w->by_name == NULL)
+			w->by_name = hmap_create();
+		hmap_put(w->by_name, hmap_hash_str(name), r);
+		list = &w->named;
+	}
+	r->next = *list;
+	if (*list != NULL)
+		(*list)->prev = &r->next;
+	r->prev = list;
+	*list = r;
 	return r;
+}
+
+struct notify_reg *
+notify_add(struct notify *n, const char *path, uint32_t mask, notify_fn fn,
+           void *arg, void *owner)
+{
+	return notify_register(n, path, NULL, mask, fn, arg, owner);
+}
+
+struct notify_reg *
+notify_add_entry(struct notify *n, const char *dir, const char *name,
+                 uint32_t mask, notify_fn fn, void *arg, void *owner)
+{
+	return notify_register(n, dir, name, mask, fn, arg, owner);
 }
 
 void
@@ -307,19 +440,28 @@ static void
 notify_unlink(struct notify *n, struct notify_reg *reg)
 {
 	struct notify_wd *w, **slot;
+	unsigned k = 0;
 
 	w = reg->wd;
 	*reg->prev = reg->next;
 	if (reg->next != NULL)
 		reg->next->prev = reg->prev;
+	if (reg->name != NULL)
+		hmap_del(w->by_name, hmap_hash_str(reg->name), reg);
+	for (unsigned i = 0; i < w->nmoves; i++)
+		if (w->moves[i].reg != reg)
+			w->moves[k++] = w->moves[i];
+	w->nmoves = k;
+	free(reg->name);
 	free(reg);
-	if (w->regs != NULL)
+	if (w->regs != NULL || w->named != NULL)
 		return;
 	if (!w->dead)
 		inotify_rm_watch(n->fd, w->wd);
 	slot = notify_slot(n, w->wd);
 	*slot = w->next;
 	n->nwds--;
+	hmap_free(w->by_name);
 	free(w);
 }
 

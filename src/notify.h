@@ -30,10 +30,20 @@ typedef void (*notify_fn)(void *arg, void *owner, uint32_t mask,
 struct notify *notify_create(struct event_base *base);
 
 /* Watches `path' for `mask' on behalf of `owner': `fn' gets each event
- * with `arg' and `owner'.  Returns the registration, or NULL with errno
+ * of `mask' (and IN_IGNORED, IN_UNMOUNT, overflows) with `arg' and
+ * `owner'.  Returns the registration, or NULL with errno
  * (ENOENT, EACCES, ENOSPC when out of watches, ...). */
 struct notify_reg *notify_add(struct notify *n, const char *path, uint32_t mask,
                               notify_fn fn, void *arg, void *owner);
+
+/* Watches the directory `dir' for `mask' on behalf of `owner', for its
+ * entry `name' alone: `fn' gets the events that name it (and an
+ * IN_MOVED_TO of it under its new name, by its cookie), and those of the
+ * directory itself, at a cost that does not grow with the number of
+ * entries watched in the directory.  Returns as notify_add(). */
+struct notify_reg *notify_add_entry(struct notify *n, const char *dir,
+                                    const char *name, uint32_t mask,
+                                    notify_fn fn, void *arg, void *owner);
 
 /* Ends a registration (NULL is fine).  From inside a notify_fn too: the
  * registration then gets no more events, and is freed once the events read

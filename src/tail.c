@@ -579,7 +579,9 @@ tail_poll_cb(evutil_socket_t fd, short what, void *arg)
 	tail_poll_update(t);
 }
 
-/* Watches the directory of `f' for its name to appear or be replaced. */
+/* Watches the directory of `f' for its name to appear, be replaced, or its
+ * file to be written (the path's current file then needs no watch of its
+ * own: see tail_watch_cur()). */
 static void
 tail_watch_dir(struct tail *t, struct follow *f)
 {
@@ -587,8 +589,9 @@ tail_watch_dir(struct tail *t, struct follow *f)
 
 	if (t->once || f->dir_reg != NULL)
 		return;
-	f->dir_reg = notify_add(t->notify, f->dir, NOTIFY_DIR_MASK,
-	                        tail_follow_event, t, f);
+	f->dir_reg = notify_add_entry(t->notify, f->dir, f->base,
+	                              NOTIFY_DIR_MASK | IN_MODIFY,
+	                              tail_follow_event, t, f);
 	if (f->dir_reg != NULL && stat(f->dir, &st) == 0) {
 		f->dir_dev = (uint64_t)st.st_dev;
 		f->dir_ino = (uint64_t)st.st_ino;
@@ -623,6 +626,44 @@ tail_watch_notify(struct tail *t, struct watch *w, const char *path)
 	log_warn("cannot watch %s with inotify; checking it every "
 	         "poll_interval",
 	         path);
+}
+
+/* Starts inotify on `w', the file at f's path: the watch of its directory
+ * tells of its writes by its name, and it needs no watch of its own (so
+ * 10,000 files in one directory take one inotify watch), unless the
+ * directory is not watched or the path is a symbolic link (its file's
+ * writes name the link's target, elsewhere). */
+static void
+tail_watch_cur(struct tail *t, struct follow *f, struct watch *w)
+{
+	struct stat st;
+
+	tail_watch_dir(t, f);
+	if (f->dir_reg != NULL && lstat(f->path, &st) == 0 &&
+	    !S_ISLNK(st.st_mode))
+		return;
+	tail_watch_notify(t, w, f->path);
+}
+
+/* Starts inotify on `w' by its descriptor, when it has no watch of its
+ * own: no longer at its path (rotated, its name unknown or gone), its
+ * directory's watch no longer tells of it. */
+static void
+tail_watch_own(struct tail *t, struct watch *w)
+{
+	char path[64];
+
+	if (t->once || w->file_reg != NULL || w->polled)
+		return;
+	if (w->fd == -1) {
+		w->polled = 1;
+		tail_poll_update(t);
+		return;
+	}
+	snprintf(path, sizeof path, "/proc/self/fd/%d", w->fd);
+	tail_watch_notify(t, w, path);
+	if (w->polled)
+		tail_poll_update(t);
 }
 
 /* True if `w' may be closed for the descriptor budget: the current file
@@ -1107,8 +1148,7 @@ tail_follow_open(struct tail *t, struct follow *f, enum tail_open how)
 		tail_slot_add(t, w);
 		f->cur = w;
 		f->seen = 1;
-		tail_watch_notify(t, w, f->path);
-		tail_watch_dir(t, f);
+		tail_watch_cur(t, f, w);
 		/* Rotated between the open and the watches (which follow the
 		 * path's name, not the file): no event will say so.  Its read
 		 * looks at the path again once at its end. */
@@ -1291,6 +1331,9 @@ tail_check_path(struct tail *t, struct watch *w)
 		return;
 	}
 	f->cur = NULL;
+	/* Watched by its descriptor from now on: for late lines, which its
+	 * drain read below (after the watch is set) or the watch catch. */
+	tail_watch_own(t, w);
 	/* What is left in the old file was written before anything in the
 	 * new one: read it to its end first. */
 	tail_drain_begin(t, w);
@@ -1944,16 +1987,28 @@ tail_follow_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
 
 	if (mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
 		/* The directory itself went: the poll watches for a new one
-		 * (registrations cannot change in here). */
+		 * (the directory's registration cannot end in here); the
+		 * current file, which it watched, gets a watch of its own,
+		 * and is looked at. */
 		f->dir_lost = 1;
+		if (f->cur != NULL) {
+			tail_watch_own(t, f->cur);
+			f->cur->moved = 1;
+			tail_wake(t, f->cur);
+		}
 		tail_poll_update(t);
 		return;
 	}
-	/* Events were lost: a path with no file may have one now (one with
+	/* Events were lost: a path with no file may have one now; one with
 	 * a file is looked at through it, which may then find the path
-	 * moved on). */
-	if ((mask & IN_Q_OVERFLOW) && f->cur == NULL) {
-		tail_follow_open(t, f, TAIL_APPEARED);
+	 * moved on. */
+	if (mask & IN_Q_OVERFLOW) {
+		if (f->cur == NULL)
+			tail_follow_open(t, f, TAIL_APPEARED);
+		else if (f->cur->file_reg == NULL) {
+			f->cur->moved = 1;
+			tail_wake(t, f->cur);
+		}
 		return;
 	}
 	if (name != NULL && (mask & IN_MOVED_TO) && cookie != 0 &&
@@ -1964,6 +2019,14 @@ tail_follow_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
 	/* Otherwise only events of the path's own name matter. */
 	if (name == NULL || strcmp(name, f->base) != 0)
 		return;
+	/* Written to: the file at the path (if tailmux's current file is
+	 * not, its read finds that at its end, and events of the rename or
+	 * removal come anyway). */
+	if ((mask & ~(uint32_t)IN_MODIFY) == 0 && f->cur != NULL) {
+		if (f->cur->file_reg == NULL)
+			tail_wake(t, f->cur);
+		return;
+	}
 	if (mask & IN_MOVED_FROM)
 		f->move_cookie = cookie;
 	if (f->cur == NULL) {

@@ -11,7 +11,10 @@ to 20,000 (what this machine allows; systemd gives 524,288):
     change, and nothing polls;
   * SIGTERM exits 0 with a checkpoint that names every file;
   * after a line more in each file while it is down, a restart reads
-    exactly those lines.
+    exactly those lines;
+  * the files take no inotify watch of their own (their directory's watch
+    tells of their writes): tailmux holds a few watches, not 10,000, and
+    a line more in each file while it runs is read exactly once.
 
 Fails with the soft limit left at 1024 (about 1,000 lines arrive, the
 checkpoint cannot be saved, a core spins), and with a rescan that looks at
@@ -56,6 +59,22 @@ def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def inotify_watches(pid):
+    """The inotify watches process `pid' holds (the "inotify wd:" lines of
+    its inotify descriptors' /proc/PID/fdinfo)."""
+    n = 0
+    fddir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fddir):
+        try:
+            if os.readlink(os.path.join(fddir, fd)) != "anon_inode:inotify":
+                continue
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                n += sum(1 for line in f if line.startswith("inotify wd:"))
+        except OSError:
+            pass
+    return n
 
 
 def test(t):
@@ -130,9 +149,21 @@ def test(t):
         expected += len(data)
     d = t.start(cfg, argv=limit)
     tmtest.caught_up(out, expected, "the lines added while it was down", d)
-    d.stop()
     t.exact(out, expected, written)
     t.ok("a restart after more lines in every file reads them exactly once")
+
+    # Watched through their directory, not one by one.
+    watches = inotify_watches(d.proc.pid)
+    t.check(watches <= 4, "%d files take %d inotify watches (at most 4)"
+            % (NFILES, watches), "%d watches" % watches)
+    for fid in fids:
+        data = tmtest.seq_lines(fid, 3, 3)
+        tmtest.append(os.path.join(logs, fid + ".log"), data)
+        written[fid] = 3
+        expected += len(data)
+    tmtest.caught_up(out, expected, "a line more in every file", d)
+    d.stop()
+    t.exact(out, expected, written)
 
 
 if __name__ == "__main__":

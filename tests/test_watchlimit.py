@@ -2,14 +2,16 @@
 """The inotify watch limit reached (fs.inotify.max_user_watches).
 
 An LD_PRELOAD shim (tests/inotify_enospc.c, compiled here) makes
-inotify_add_watch() fail with ENOSPC for every file, as when directories
-took the last watches; directories are still watched.  With 50 files
-under one glob:
+inotify_add_watch() fail with ENOSPC, with 50 files under one glob, twice:
 
-  * the limit is said once, naming the sysctl to raise, not once a file;
-  * the files fall back to the stat poll: lines appended while running,
-    a rotation (rename and a new file) and a file created later are all
-    read, exactly once.
+  * for files only, as when directories took the last watches: the files
+    at their paths need none (their directory's watch tells of their
+    writes), and files rotated away fall back to the stat poll;
+  * for directories too: every file falls back to the stat poll.
+
+Each time the limit is said once, naming the sysctl to raise, not once a
+file; lines appended while running, a rotation (rename and a new file)
+and a file created later are all read, exactly once.
 
 Skipped (77) only where the shim cannot be built (no C compiler) or cannot
 be preloaded into this build of tailmux (AddressSanitizer refusing it).
@@ -62,7 +64,15 @@ def preload_env(t, so):
 
 def test(t):
     env = preload_env(t, build_shim(t))
-    logs = t.path("logs")
+    limited(t, env, "files")
+    env = dict(env, TMSHIM_ENOSPC="all")
+    limited(t, env, "all")
+
+
+def limited(t, env, what):
+    """One run with inotify_add_watch() failing for `what' ("files", or
+    "all": directories too)."""
+    logs = t.path("logs-" + what)
     os.makedirs(logs)
     fids = ["w%02d" % i for i in range(NFILES)]
     path = {fid: os.path.join(logs, fid + ".log") for fid in fids}
@@ -78,9 +88,10 @@ def test(t):
 
     for fid in fids:
         add(fid)
-    out = t.path("out.log")
-    cfg = t.config([("g", "logs/*.log", {"start": "head"})],
-                   poll_interval="100ms")
+    out = t.path("out-%s.log" % what)
+    cfg = t.config([("g", "logs-%s/*.log" % what, {"start": "head"})],
+                   poll_interval="100ms", name="%s.ini" % what,
+                   output="out-%s.log" % what)
     d = t.start(cfg, env=env)
     tmtest.caught_up(out, expected[0], "every file's first line", d)
 
@@ -101,8 +112,8 @@ def test(t):
 
     err = d.stderr()
     said = err.count("fs.inotify.max_user_watches")
-    t.check(said == 1, "the watch limit is said once, with the sysctl to "
-            "raise", "said %d times\n%s" % (said, d.stderr_tail()))
+    t.check(said == 1, "%s: the watch limit is said once, with the sysctl "
+            "to raise" % what, "said %d times\n%s" % (said, d.stderr_tail()))
 
 
 if __name__ == "__main__":
