@@ -589,9 +589,15 @@ tail_watch_dir(struct tail *t, struct follow *f)
 
 	if (t->once || f->dir_reg != NULL)
 		return;
-	f->dir_reg = notify_add_entry(t->notify, f->dir, f->base,
-	                              NOTIFY_DIR_MASK | IN_MODIFY,
-	                              tail_follow_event, t, f);
+	/* A glob's files (often many in one directory) are told of by the
+	 * directory's watch: none takes a watch of its own.  A path named in
+	 * the configuration has one, so that the writes to other files of
+	 * its directory (/var/log, say) do not wake the loop. */
+	f->dir_writes = f->from_glob;
+	f->dir_reg =
+	    notify_add_entry(t->notify, f->dir, f->base,
+	                     NOTIFY_DIR_MASK | (f->dir_writes ? IN_MODIFY : 0u),
+	                     tail_follow_event, t, f);
 	if (f->dir_reg != NULL && stat(f->dir, &st) == 0) {
 		f->dir_dev = (uint64_t)st.st_dev;
 		f->dir_ino = (uint64_t)st.st_ino;
@@ -628,18 +634,18 @@ tail_watch_notify(struct tail *t, struct watch *w, const char *path)
 	         path);
 }
 
-/* Starts inotify on `w', the file at f's path: the watch of its directory
- * tells of its writes by its name, and it needs no watch of its own (so
- * 10,000 files in one directory take one inotify watch), unless the
- * directory is not watched or the path is a symbolic link (its file's
- * writes name the link's target, elsewhere). */
+/* Starts inotify on `w', the file at f's path.  For a glob's path the
+ * watch of its directory tells of its writes by its name, and it needs no
+ * watch of its own (so 10,000 files in one directory take one inotify
+ * watch), unless the directory is not watched or the path is a symbolic
+ * link (its file's writes name the link's target, elsewhere). */
 static void
 tail_watch_cur(struct tail *t, struct follow *f, struct watch *w)
 {
 	struct stat st;
 
 	tail_watch_dir(t, f);
-	if (f->dir_reg != NULL && lstat(f->path, &st) == 0 &&
+	if (f->dir_reg != NULL && f->dir_writes && lstat(f->path, &st) == 0 &&
 	    !S_ISLNK(st.st_mode))
 		return;
 	tail_watch_notify(t, w, f->path);

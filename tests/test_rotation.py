@@ -249,8 +249,11 @@ def verify(t, d, out, w, what, stop=True):
          % (what, w.seq, w.rotations))
 
 
-def scenario(t, name, scheme, every, total, late=0, link=False, **keys):
-    """One tailmux on one rotating file."""
+def scenario(t, name, scheme, every, total, late=0, link=False, glob=False,
+             **keys):
+    """One tailmux on one rotating file; with `glob', named by a glob that
+    matches it alone (its writes then come through its directory's
+    inotify watch: it has no watch of its own)."""
     d_ = t.path(name)
     os.makedirs(d_)
     path = os.path.join(d_, "app.log")
@@ -264,8 +267,8 @@ def scenario(t, name, scheme, every, total, late=0, link=False, **keys):
     else:
         open(path, "wb").close()
     keys.setdefault("checkpoint_interval", "100ms")
-    cfg = t.config([(name, path, {"rotate_wait": keys.pop("rotate_wait",
-                                                            "3s")})],
+    cfg = t.config([(name, os.path.join(d_, "app.lo[g]") if glob else path,
+                     {"rotate_wait": keys.pop("rotate_wait", "3s")})],
                    name="%s.ini" % name, output="%s.out" % name, **keys)
     d = t.start(cfg)
     w = Writer(name, path, scheme, every, total=total, late=late,
@@ -583,6 +586,9 @@ def test(t):
         12000)
     run("delete+recreate", scenario, "delete", "delete", 2500, 12000,
         late=10)
+    for scheme in ("rename", "copytruncate", "delete"):
+        run("%s, by a glob" % scheme, scenario, "glob-" + scheme, scheme,
+            2500, 12000, late=5, glob=True)
     run("symlink swap", scenario, "symlink", "symlink", 2500, 12000, late=5,
         link=True)
     # ~300 lines at 6,000/s: a rotation every ~50 ms, 20 per poll_interval.
@@ -597,7 +603,7 @@ def test(t):
     run("an inotify queue overflow", queue_overflow)
     run("two copytruncates while tailmux was stopped", stopped_copytruncate)
     if failed:
-        tmtest.fail("%d of 12 scenarios failed: %s"
+        tmtest.fail("%d of 15 scenarios failed: %s"
                     % (len(failed), ", ".join(failed)))
 
 
