@@ -1,8 +1,11 @@
 /* globs.h -- the glob patterns of the inputs, and the new files they
- * match.  A pattern whose directory part holds no wildcard has that
- * directory watched, so that a new match is followed at once; every
- * pattern is expanded again each rescan_interval (the shortest of the
- * inputs'), for the others and as a safety net.  Loop thread only. */
+ * match.  Each directory a pattern's files may be in (its directory part,
+ * or each directory that part matches when it has wildcards) is watched,
+ * so that a new match is followed at once.  Each rescan_interval (the
+ * shortest of the inputs') a pattern's directory part is expanded again,
+ * for new directories, and a directory that changed since it was last
+ * listed is listed again, as a safety net: an idle rescan costs a stat
+ * per directory, never a look at every file.  Loop thread only. */
 #ifndef TAILMUX_GLOBS_H
 #define TAILMUX_GLOBS_H
 

@@ -19,6 +19,12 @@ max_files caps what one input follows.
     and rotate_wait = 100ms: app.log is renamed to app.log.1 and a new
     app.log made; one numbering runs through both, and no line of app.log.1
     appears twice, neither while running nor after a restart.
+  * a pattern with a wildcard in its directory part, apps/*/*.log, with
+    rescan_interval = 1h: apps/a and apps/b hold files at start-up (and a
+    .txt the pattern does not match); a new file in apps/a is followed at
+    once, through apps/a's inotify watch; a new directory apps/c with a
+    file is found once tailmux restarts with rescan_interval = 300ms, at
+    the next rescan; every line once and in order.
 """
 import os
 import sys
@@ -103,6 +109,50 @@ def test(t):
                              "d": n["d"], "e": n["e"], "r": n["r"]})
     t.ok("every line once and in order; skip-*, f.log never; rotated "
          "files matched again are not read twice")
+    wildcard_dirs(t)
+
+
+def wildcard_dirs(t):
+    """A wildcard in the pattern's directory part (see the top)."""
+    out = t.path("apps.out")
+    n = {}
+    expected = [0]
+
+    def write(fid, count, name):
+        first = n.get(fid, 0) + 1
+        data = tmtest.seq_lines(fid, first, first + count - 1)
+        os.makedirs(os.path.dirname(t.path(name)), exist_ok=True)
+        tmtest.append(t.path(name), data)
+        n[fid] = first + count - 1
+        expected[0] += len(data)
+
+    def config(rescan):
+        return t.config([("apps", "apps/*/*.log",
+                          {"start": "head", "rescan_interval": rescan})],
+                        name="apps-%s.ini" % rescan, output="apps.out",
+                        state_file="apps.state")
+
+    write("aa", 20, "apps/a/one.log")
+    write("bb", 20, "apps/b/one.log")
+    tmtest.append(t.path("apps/a/notes.txt"), tmtest.seq_lines("x", 1, 5))
+    d = t.start(config("1h"))
+    tmtest.caught_up(out, expected[0], "apps/*/*.log at start-up", d)
+    write("an", 20, "apps/a/new.log")
+    tmtest.caught_up(out, expected[0], "a new file in apps/a", d)
+    t.ok("apps/*/*.log: a new file in a matched directory is followed at "
+         "once, with no rescan")
+    d.stop()
+    d = t.start(config("300ms"))
+    write("cc", 20, "apps/c/one.log")
+    tmtest.caught_up(out, expected[0], "a new directory apps/c", d)
+    write("aa", 5, "apps/a/one.log")
+    write("cc", 5, "apps/c/one.log")
+    tmtest.caught_up(out, expected[0], "more lines", d)
+    d.stop()
+    lines = tmtest.split_lines(tmtest.read(out))
+    tmtest.check_seq(lines, n)
+    t.ok("apps/*/*.log: a new directory is found at a rescan; every line "
+         "once and in order, notes.txt never")
 
 
 if __name__ == "__main__":
