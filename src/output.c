@@ -23,6 +23,8 @@
 /* Write at once when this much is waiting, rather than when idle. */
 #define OUTPUT_FLUSH_AT (1024 * 1024)
 #define OUTPUT_IOV 64
+/* Room a waiting chunk may keep past its bytes before it is shrunk. */
+#define OUTPUT_SLACK 256
 #define OUTPUT_RETRY_MIN_MS 100
 #define OUTPUT_RETRY_MAX_MS 30000
 
@@ -330,6 +332,14 @@ output_append(struct output *out, struct buf *b, const struct output_mark *mark)
 	if (b->len == 0) {
 		buf_free(b);
 		return;
+	}
+	/* A few lines in a much bigger buffer (a line read into the 4 KiB
+	 * a read starts with) are kept at their size: 100,000 files giving a
+	 * line each at once would otherwise hold 400 MiB, waiting for one
+	 * write, of the 7 MiB max_pending counts. */
+	if (b->cap - b->len > b->len + OUTPUT_SLACK) {
+		b->data = xrealloc(b->data, b->len);
+		b->cap = b->len;
 	}
 	c = xmalloc(sizeof *c);
 	c->next = NULL;
