@@ -637,8 +637,10 @@ tail_watch_notify(struct tail *t, struct watch *w, const char *path)
 /* Starts inotify on `w', the file at f's path.  For a glob's path the
  * watch of its directory tells of its writes by its name, and it needs no
  * watch of its own (so 10,000 files in one directory take one inotify
- * watch), unless the directory is not watched or the path is a symbolic
- * link (its file's writes name the link's target, elsewhere). */
+ * watch), unless the directory is not watched, the path is a symbolic
+ * link (its file's writes name the link's target, elsewhere) or its file
+ * has other links (written through another, it is named in another
+ * directory). */
 static void
 tail_watch_cur(struct tail *t, struct follow *f, struct watch *w)
 {
@@ -646,7 +648,7 @@ tail_watch_cur(struct tail *t, struct follow *f, struct watch *w)
 
 	tail_watch_dir(t, f);
 	if (f->dir_reg != NULL && f->dir_writes && lstat(f->path, &st) == 0 &&
-	    !S_ISLNK(st.st_mode))
+	    !S_ISLNK(st.st_mode) && st.st_nlink == 1)
 		return;
 	tail_watch_notify(t, w, f->path);
 }

@@ -25,6 +25,11 @@ max_files caps what one input follows.
     once, through apps/a's inotify watch; a new directory apps/c with a
     file is found once tailmux restarts with rescan_interval = 300ms, at
     the next rescan; every line once and in order.
+  * files a glob finds that are written through another name: a hard
+    link (links/h.log, written as data/h.log) and a symbolic link
+    (links/s.log -> data/s.log), with rescan_interval = 1h: lines
+    appended through the other name are read at once (their directory's
+    watch cannot tell of them: each takes a watch of its own).
 """
 import os
 import sys
@@ -110,6 +115,7 @@ def test(t):
     t.ok("every line once and in order; skip-*, f.log never; rotated "
          "files matched again are not read twice")
     wildcard_dirs(t)
+    linked_files(t)
 
 
 def wildcard_dirs(t):
@@ -153,6 +159,42 @@ def wildcard_dirs(t):
     tmtest.check_seq(lines, n)
     t.ok("apps/*/*.log: a new directory is found at a rescan; every line "
          "once and in order, notes.txt never")
+
+
+def linked_files(t):
+    """Files found by a glob, written through another name (see the
+    top)."""
+    out = t.path("links.out")
+    os.makedirs(t.path("links"))
+    os.makedirs(t.path("data"))
+    n = {}
+    expected = [0]
+
+    def write(fid, name):
+        n[fid] = n.get(fid, 0) + 1
+        data = tmtest.seq_lines(fid, n[fid], n[fid])
+        tmtest.append(t.path(name), data)
+        expected[0] += len(data)
+
+    write("h", "data/h.log")
+    write("s", "data/s.log")
+    os.link(t.path("data/h.log"), t.path("links/h.log"))
+    os.symlink(t.path("data/s.log"), t.path("links/s.log"))
+    d = t.start(t.config([("links", "links/*.log",
+                           {"start": "head", "rescan_interval": "1h"})],
+                         name="links.ini", output="links.out",
+                         state_file="links.state"))
+    tmtest.caught_up(out, expected[0], "the linked files at start-up", d)
+    for _ in range(3):
+        write("h", "data/h.log")
+        write("s", "data/s.log")
+        tmtest.caught_up(out, expected[0], "lines written through the "
+                         "other names", d)
+    d.stop()
+    lines = tmtest.split_lines(tmtest.read(out))
+    tmtest.check_seq(lines, n)
+    t.ok("a hard link and a symbolic link a glob finds, written through "
+         "their other names: every line once and in order")
 
 
 if __name__ == "__main__":
