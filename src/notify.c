@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -65,6 +66,9 @@ struct notify_wd {
  * steady stream waits half a millisecond at most (the loop's timers are
  * precise: see daemon.c). */
 #define NOTIFY_TICK_US 500
+
+/* The most one event takes in a read. */
+#define NOTIFY_EVENT_MAX (sizeof(struct inotify_event) + NAME_MAX + 1)
 
 struct notify {
 	int fd;
@@ -326,6 +330,10 @@ notify_hand_out(struct notify *n)
 				w->dead = 1;
 			notify_deliver(w, ev);
 		}
+		/* Room was left for another event: the kernel had no more
+		 * (the descriptor wakes the loop again when it has). */
+		if ((size_t)len <= sizeof buf - NOTIFY_EVENT_MAX)
+			return;
 	}
 }
 
