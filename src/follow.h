@@ -32,8 +32,6 @@ struct follow {
 	unsigned dir_writes : 1; /* dir_reg tells of the writes to the file at
 	                            the path (a glob's: see tail.c) */
 	unsigned nwatches;       /* open files of this path, current or not */
-	uint32_t move_cookie;    /* the last rename of the path's file, whose
-	                            new name is still to come, or 0 */
 	int reported;            /* errno already logged for the path, or 0 */
 };
 

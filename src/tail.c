@@ -1993,6 +1993,7 @@ tail_follow_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
 	struct tail *t = arg;
 	struct follow *f = owner;
 
+	(void)cookie; /* notify pairs a rename's halves */
 	if (mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
 		/* The directory itself went: the poll watches for a new one
 		 * (the directory's registration cannot end in here); the
@@ -2019,14 +2020,16 @@ tail_follow_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
 		}
 		return;
 	}
-	if (name != NULL && (mask & IN_MOVED_TO) && cookie != 0 &&
-	    cookie == f->move_cookie) {
-		f->move_cookie = 0;
-		tail_follow_moved(t, f, name);
-	}
-	/* Otherwise only events of the path's own name matter. */
-	if (name == NULL || strcmp(name, f->base) != 0)
+	if (name == NULL)
 		return;
+	/* The path's file renamed: the registration, for the path's name
+	 * alone, gets the second half of the rename under the new name (by
+	 * its cookie). */
+	if (strcmp(name, f->base) != 0) {
+		if (mask & IN_MOVED_TO)
+			tail_follow_moved(t, f, name);
+		return;
+	}
 	/* Written to: the file at the path (if tailmux's current file is
 	 * not, its read finds that at its end, and events of the rename or
 	 * removal come anyway). */
@@ -2035,8 +2038,6 @@ tail_follow_event(void *arg, void *owner, uint32_t mask, uint32_t cookie,
 			tail_wake(t, f->cur);
 		return;
 	}
-	if (mask & IN_MOVED_FROM)
-		f->move_cookie = cookie;
 	if (f->cur == NULL) {
 		tail_follow_open(t, f, TAIL_APPEARED);
 		return;
