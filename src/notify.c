@@ -58,14 +58,17 @@ struct notify_wd {
 	unsigned nmoves;
 };
 
-/* Events are read at once when they were last read at least this many
- * microseconds ago, and else at the end of that time: a file written line
- * by line at a high rate makes an event per line, and while they are left
- * unread the kernel merges them into one, so that one read takes several
- * lines.  A line written to a quiet file waits for no timer; one of a
- * steady stream waits half a millisecond at most (the loop's timers are
- * precise: see daemon.c). */
-#define NOTIFY_TICK_US 500
+/* Events are read as soon as the descriptor wakes the loop, unless they
+ * were read less than NOTIFY_TICK_US ago: a file written line by line
+ * makes an event per line, and under such a stream the descriptor is left
+ * aside and read once a tick instead, while each read finds some, so that
+ * the loop wakes once a tick whatever the rate and takes all of that
+ * tick's lines in one read per file.  The first read that finds none
+ * gives the descriptor back to the loop.  A line written to a quiet file
+ * waits for no timer, and costs one wake of the loop; one of a steady
+ * stream waits a tick at most (the loop's timers are precise: see
+ * daemon.c). */
+#define NOTIFY_TICK_US 150
 
 /* The most one event takes in a read. */
 #define NOTIFY_EVENT_MAX (sizeof(struct inotify_event) + NAME_MAX + 1)
@@ -73,9 +76,9 @@ struct notify_wd {
 struct notify {
 	int fd;
 	struct event *ev;
-	struct event *tick_ev; /* re-enables ev at the end of the tick */
-	struct timespec last;  /* when events were last read */
-	int paused;
+	struct event *tick_ev;   /* reads again at the end of the tick */
+	int ticking;             /* ev is aside: tick_ev reads */
+	struct timespec last;    /* when events were last read */
 	int init_errno;          /* inotify could not start (fd -1): why */
 	int handing;             /* events are being handed out */
 	struct notify_reg *dead; /* registrations ended meanwhile */
@@ -112,6 +115,8 @@ notify_grow(struct notify *n)
 	n->nbuckets = nb;
 }
 
+static int notify_drain(struct notify *n);
+
 /* Microseconds from a to b. */
 static long long
 notify_us(const struct timespec *a, const struct timespec *b)
@@ -120,70 +125,67 @@ notify_us(const struct timespec *a, const struct timespec *b)
 	       (b->tv_nsec - a->tv_nsec) / 1000;
 }
 
-/* Stops reading events until the current tick is over. */
-static int
-notify_throttle(struct notify *n)
+/* Reads the events, and the next ones at the end of a tick if some were
+ * read and the stream is steady (`steady'), or as soon as there are some
+ * if not. */
+static void
+notify_read(struct notify *n, int steady)
 {
-	struct timeval tv = {0, 0};
-	struct timespec now;
-	long long since;
+	static const struct timeval tick = {0, NOTIFY_TICK_US};
+	int read;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	since = notify_us(&n->last, &now);
-	if (since >= NOTIFY_TICK_US || since < 0) {
-		n->last = now;
-		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &n->last);
+	read = notify_drain(n);
+	if (read && steady && !n->ticking) {
+		event_del(n->ev);
+		n->ticking = 1;
+	} else if (!read && n->ticking) {
+		if (event_add(n->ev, NULL) == -1)
+			fatalx("cannot add the inotify event");
+		n->ticking = 0;
 	}
-	tv.tv_usec = (suseconds_t)(NOTIFY_TICK_US - since);
-	event_del(n->ev);
-	evtimer_add(n->tick_ev, &tv);
-	n->paused = 1;
-	return 1;
+	if (n->ticking)
+		evtimer_add(n->tick_ev, &tick);
 }
-
-static void notify_drain(struct notify *n);
 
 static void
 notify_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct notify *n = arg;
-
 	(void)fd;
 	(void)what;
-	n->paused = 0;
-	if (event_add(n->ev, NULL) == -1)
-		fatalx("cannot add the inotify event");
-	clock_gettime(CLOCK_MONOTONIC, &n->last);
-	notify_drain(n);
+	notify_read(arg, 1);
 }
 
-/* The inotify descriptor is readable: read it now, or at the end of the
- * tick if it was read less than a tick ago. */
+/* The inotify descriptor is readable, and not aside. */
 static void
 notify_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct notify *n = arg;
+	struct timespec now;
+	long long since;
 
 	(void)fd;
 	(void)what;
-	if (!n->paused && !notify_throttle(n))
-		notify_drain(n);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	since = notify_us(&n->last, &now);
+	notify_read(n, since >= 0 && since < NOTIFY_TICK_US);
 }
 
-static void notify_hand_out(struct notify *n);
+static int notify_hand_out(struct notify *n);
 static void notify_unlink(struct notify *n, struct notify_reg *reg);
 
-/* Hands each event read to the registrations of its watch.  A callback
- * may end registrations, its own or others: they get no more events, and
- * are freed once every event read is handed out, so that the lists walked
- * here stay whole. */
-static void
+/* Hands each event read to the registrations of its watch; returns
+ * whether there were any.  A callback may end registrations, its own or
+ * others: they get no more events, and are freed once every event read is
+ * handed out, so that the lists walked here stay whole. */
+static int
 notify_drain(struct notify *n)
 {
 	struct notify_reg *r;
+	int read;
 
 	n->handing = 1;
-	notify_hand_out(n);
+	read = notify_hand_out(n);
 	n->handing = 0;
 	while ((r = n->dead) != NULL) {
 		n->dead = r->dead;
@@ -191,6 +193,7 @@ notify_drain(struct notify *n)
 	}
 	if (n->nwds > n->nbuckets)
 		notify_grow(n);
+	return read;
 }
 
 /* Calls r for an event, if it is live and wants it. */
@@ -296,8 +299,9 @@ notify_deliver(struct notify_wd *w, const struct inotify_event *ev)
 	}
 }
 
-/* Reads the events and calls the live registrations of each. */
-static void
+/* Reads the events and calls the live registrations of each; returns
+ * whether there were any. */
+static int
 notify_hand_out(struct notify *n)
 {
 	int fd = n->fd;
@@ -306,13 +310,15 @@ notify_hand_out(struct notify *n)
 	const struct inotify_event *ev;
 	struct notify_wd *w;
 	ssize_t len;
+	int read_some = 0;
 
 	for (;;) {
 		len = read(fd, buf, sizeof buf);
 		if (len == -1 && errno == EINTR)
 			continue;
 		if (len <= 0)
-			return;
+			return read_some;
+		read_some = 1;
 		for (char *p = buf; p < buf + len; p += sizeof *ev + ev->len) {
 			ev = (const struct inotify_event *)p;
 			if (ev->mask & IN_Q_OVERFLOW) {
@@ -333,7 +339,7 @@ notify_hand_out(struct notify *n)
 		/* Room was left for another event: the kernel had no more
 		 * (the descriptor wakes the loop again when it has). */
 		if ((size_t)len <= sizeof buf - NOTIFY_EVENT_MAX)
-			return;
+			return read_some;
 	}
 }
 

@@ -38,8 +38,11 @@ struct output_chunk {
 struct output {
 	char *path;
 	int fd;
-	struct event
-	    *flush_ev; /* lowest priority: runs when the loop is idle */
+	/* Activated by an append, it runs after the callbacks already due
+	 * in this pass of the loop (a tick's reads, the jobs the workers
+	 * finished) and in the same pass: one write for all their lines,
+	 * with no turn of the loop of its own. */
+	struct event *flush_ev;
 	struct event *retry_ev;
 	int retry_ms;
 	int failing; /* errno of the failure being retried, 0 if none */
@@ -119,7 +122,6 @@ output_open(struct event_base *base, const char *path,
 	out->retry_ev = evtimer_new(base, output_flush_cb, out);
 	if (out->flush_ev == NULL || out->retry_ev == NULL)
 		fatalx("cannot create the output's events");
-	event_priority_set(out->flush_ev, 2); /* below the default, 1 */
 	return out;
 }
 

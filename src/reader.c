@@ -160,12 +160,36 @@ reader_fingerprint(const char *head, size_t len, uint64_t *hash)
 	return (uint32_t)len;
 }
 
+/* A hash of `len' bytes eight at a time: for telling whether a file's head
+ * is what it was, not for keeping (the checkpoint has FNV-1a). */
+static uint64_t
+reader_quick_hash(const char *p, size_t len)
+{
+	uint64_t h = len, v;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&v, p + i, 8);
+		h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	v = 0;
+	memcpy(&v, p + i, len - i);
+	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
 /* Hashes the file's leading bytes (for gz, the stream's) into res (see
- * struct reader_result).  Worker thread. */
+ * struct reader_result).  A head the size of a known fingerprint with a
+ * quick hash is checked by that alone.  Worker thread (or loop thread,
+ * `nowait'). */
 static void
 reader_head(const struct reader_req *req, struct reader_result *res)
 {
 	char head[STATE_FP_MAX];
+	const struct state_quick *q = &req->quick;
+	size_t len;
+	uint64_t h;
 	ssize_t n;
 
 	if (req->gz != NULL)
@@ -177,10 +201,29 @@ reader_head(const struct reader_req *req, struct reader_result *res)
 		res->err = errno;
 		return;
 	}
-	res->fp_len = reader_fingerprint(head, (size_t)n, &res->fp_hash);
+	if (req->gz == NULL && req->fp_len > 0 && (size_t)n == req->fp_len &&
+	    q->fp_len == req->fp_len && q->fp_hash == req->fp_hash) {
+		res->fp_changed = reader_quick_hash(head, (size_t)n) != q->hash;
+		if (!res->fp_changed) {
+			res->fp_len = req->fp_len;
+			res->fp_hash = req->fp_hash;
+			res->quick = *q;
+			return;
+		}
+	}
+	/* One pass: the hash of the known fingerprint's bytes, carried on
+	 * over the rest of the head. */
+	len = (size_t)n < req->fp_len ? (size_t)n : req->fp_len;
+	h = state_hash_more(STATE_HASH_INIT, head, len);
 	res->fp_changed =
-	    req->fp_len > 0 && ((size_t)n < req->fp_len ||
-	                        state_hash(head, req->fp_len) != req->fp_hash);
+	    req->fp_len > 0 && ((size_t)n < req->fp_len || h != req->fp_hash);
+	res->fp_len = (uint32_t)n;
+	res->fp_hash = state_hash_more(h, head + len, (size_t)n - len);
+	if (req->gz == NULL) {
+		res->quick.fp_len = res->fp_len;
+		res->quick.fp_hash = res->fp_hash;
+		res->quick.hash = reader_quick_hash(head, (size_t)n);
+	}
 }
 
 void
@@ -231,6 +274,10 @@ reader_run(const struct reader_req *req, struct reader_result *res)
 		    want * 2 > req->max_line + 1 ? req->max_line + 1 : want * 2;
 		buf_reserve(&in, want + 1 - in.len);
 	}
+	if (res->err == 0 && req->nowait != 0 && end == READER_EOF &&
+	    req->offset + in.len < (uint64_t)res->st.st_size)
+		res->err = EAGAIN; /* RWF_NOWAIT stopped at a page not in the
+		                      cache: a worker reads it all */
 	if (res->err != 0) {
 		buf_free(&in);
 	} else if (req->format == FORMAT_RAW && in.len <= req->max_line &&

@@ -39,6 +39,7 @@ struct reader_req {
 	int final;       /* at end of file, emit a last partial line too */
 	uint32_t fp_len; /* the file's known fingerprint (0: none yet) */
 	uint64_t fp_hash;
+	struct state_quick quick; /* a faster check of it, if it has one */
 	enum format format;
 	const char *tag;
 	const char *path;
@@ -73,6 +74,7 @@ struct reader_result {
 	                         truncated (and perhaps refilled) */
 	uint32_t fp_len;      /* the fingerprint after the read */
 	uint64_t fp_hash;
+	struct state_quick quick; /* for it (plain files) */
 	struct reader_stats stats;
 };
 

@@ -104,16 +104,21 @@ static const char *const state_kind_word[] = {"file", "done", "copy"};
 #define STATE_MAX_SIZE (64 * 1024 * 1024)
 
 uint64_t
-state_hash(const void *data, size_t len)
+state_hash_more(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (size_t i = 0; i < len; i++) {
 		h ^= p[i];
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+uint64_t
+state_hash(const void *data, size_t len)
+{
+	return state_hash_more(STATE_HASH_INIT, data, len);
 }
 
 struct state_file *

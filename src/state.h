@@ -99,7 +99,22 @@ int state_read(const char *path, struct state *st, char **cause);
  * Returns 0, or -1 with errno and a message in *cause. */
 int state_write(const char *path, const void *data, size_t len, char **cause);
 
+/* A quick hash of the bytes a fingerprint (fp_len, fp_hash) covers, so
+ * that the reader's read of a live file checks its head without FNV-1a's byte
+ * at a time.  Only good for the fingerprint it names: a caller that keeps one
+ * with a fingerprint that later changes need not clear it. */
+struct state_quick {
+	uint32_t fp_len;
+	uint64_t fp_hash;
+	uint64_t hash;
+};
+
 /* FNV-1a, 64 bits: the fingerprint hash and the state file's checksum. */
 uint64_t state_hash(const void *data, size_t len);
+
+/* The hash of what state_hash() hashed to h followed by `data': a
+ * prefix's hash carried on over the rest, in one pass. */
+#define STATE_HASH_INIT 0xcbf29ce484222325ULL
+uint64_t state_hash_more(uint64_t h, const void *data, size_t len);
 
 #endif

@@ -1449,6 +1449,7 @@ tail_dispatch_cb(evutil_socket_t fd, short what, void *arg)
 		j->req.path = j->path;
 		j->req.fp_len = w->fp_len;
 		j->req.fp_hash = w->fp_hash;
+		j->req.quick = w->quick;
 		j->req.gz = w->gz;
 		w->busy = 1;
 		w->dirty = 0;
@@ -1721,6 +1722,7 @@ tail_job_apply(struct tail *t, struct watch *w, struct tail_job *j)
 			w->fp_len = res->fp_len;
 			w->fp_hash = res->fp_hash;
 		}
+		w->quick = res->quick;
 		output_append(t->out, &res->out, &mark);
 	}
 	eof = res->eof;

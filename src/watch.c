@@ -17,12 +17,27 @@
 #include "watch.h"
 #include "xmalloc.h"
 
+/* Opens `name' (relative to dfd) to read it.  Without updating its access
+ * time where the kernel lets us (the file is ours, or we have CAP_FOWNER):
+ * under relatime each read of a file written since its last read would
+ * otherwise write its inode, a third of the cost of reading a line. */
+static int
+watch_openat(int dfd, const char *name)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, fd;
+
+	fd = openat(dfd, name, flags | O_NOATIME);
+	if (fd == -1 && errno == EPERM)
+		fd = openat(dfd, name, flags);
+	return fd;
+}
+
 enum watch_open_result
 watch_open(const char *path, int *fdp, struct stat *st)
 {
 	int fd, saved;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = watch_openat(AT_FDCWD, path);
 	if (fd == -1)
 		return errno == ENOENT || errno == ENOTDIR ? WATCH_MISSING
 		                                           : WATCH_FAILED;
@@ -147,8 +162,7 @@ watch_find(const char *dir, const struct watch_find *q, struct stat *st,
 			continue;
 		if (de->d_ino == q->skip_ino)
 			continue;
-		fd = openat(dfd, de->d_name,
-		            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		fd = watch_openat(dfd, de->d_name);
 		if (fd == -1)
 			continue;
 		if (fstat(fd, &cand) == -1 || !S_ISREG(cand.st_mode) ||
@@ -201,8 +215,7 @@ watch_list_once(DIR *dp, int (*keep)(void *, const char *, uint64_t), void *arg,
 		if ((de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
 		    !keep(arg, de->d_name, (uint64_t)de->d_ino))
 			continue;
-		fd = openat(dirfd(dp), de->d_name,
-		            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		fd = watch_openat(dirfd(dp), de->d_name);
 		if (fd == -1)
 			continue;
 		l = xreallocarray(l, n + 1, sizeof *l);

@@ -36,6 +36,7 @@ struct watch {
 	uint64_t committed; /* lines before this are written to the output */
 	uint32_t fp_len;    /* fingerprint: see state.h */
 	uint64_t fp_hash;
+	struct state_quick quick; /* the last read's, for the next */
 	uint64_t seen_at; /* when its contents began: the file's birth, or
 	                     for contents a truncation started, when that
 	                     was seen (watch_now()); a copy of them made

@@ -56,7 +56,7 @@ append(const char *dir, const char *name)
 }
 
 /* Runs the loop until the events made so far are handed out (the notify
- * reads at once, or half a millisecond later). */
+ * reads at once, or a tick later). */
 static void
 settle(struct event_base *base)
 {
@@ -180,6 +180,51 @@ START_TEST(test_end_in_callback)
 }
 END_TEST
 
+/* A write to a quiet file is handed out in the loop's first turn, with no
+ * timer; a steady stream is read once a tick, and every write of it is
+ * told, the last ones too, after which a write is again handed out at
+ * once. */
+START_TEST(test_ticks)
+{
+	char dir[TMCHECK_DIR_MAX];
+	struct event_base *base = event_base_new();
+	struct notify *n = notify_create(base);
+	struct notify_reg *r;
+	struct got g = {0};
+	unsigned before;
+
+	tmcheck_mkdtemp(dir, "check_notify");
+	append(dir, "a.log");
+	r = notify_add_entry(n, dir, "a.log", IN_MODIFY, record, NULL, &g);
+	ck_assert_ptr_nonnull(r);
+	append(dir, "a.log");
+	ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+	ck_assert_uint_eq(g.modify, 1);
+
+	/* A stream: a write per turn of the loop, faster than the tick. */
+	for (int i = 0; i < 2000; i++) {
+		append(dir, "a.log");
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	}
+	/* Its last write, made after every read so far, is told. */
+	before = g.modify;
+	append(dir, "a.log");
+	settle(base);
+	ck_assert_uint_gt(g.modify, before);
+	ck_assert_uint_le(g.modify, 2002);
+
+	/* Quiet again: at once. */
+	before = g.modify;
+	append(dir, "a.log");
+	ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+	ck_assert_uint_eq(g.modify, before + 1);
+	notify_rm(n, r);
+	notify_free(n);
+	event_base_free(base);
+	tmcheck_rmtree(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -188,6 +233,7 @@ main(void)
 
 	tcase_add_test(tc, test_entries);
 	tcase_add_test(tc, test_end_in_callback);
+	tcase_add_test(tc, test_ticks);
 	suite_add_tcase(s, tc);
 	return tmcheck_run(s);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* The lines reader_split() gave, each with its length. */
@@ -953,6 +954,125 @@ START_TEST(test_gz_as_plain)
 }
 END_TEST
 
+/* A read on the loop thread (nowait) that meets a page not in the page
+ * cache reads nothing, for a worker to read it all: it is not taken for
+ * the end of the file. */
+START_TEST(test_run_nowait_uncached)
+{
+	/* Pages are dropped whole folios at a time: the file's first 2 MiB
+	 * may be one, its tail past them is in small ones. */
+	enum { PAGE = 4096, BIG = 2 << 20, SIZE = BIG + 8 * PAGE };
+	char *text = malloc(SIZE);
+	struct reader_req req;
+	struct reader_result res;
+	unsigned char vec[SIZE / PAGE];
+	void *map;
+	int fd;
+
+	ck_assert_ptr_nonnull(text);
+	for (size_t i = 0; i < SIZE; i++)
+		text[i] = i % 64 == 63 ? '\n' : 'x';
+	fd = file_with(text, SIZE);
+	free(text);
+	ck_assert_int_eq(fdatasync(fd), 0);
+	ck_assert_int_eq(
+	    posix_fadvise(fd, BIG, SIZE - BIG, POSIX_FADV_DONTNEED), 0);
+	map = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(map, MAP_FAILED);
+	ck_assert_int_eq(mincore(map, SIZE, vec), 0);
+	munmap(map, SIZE);
+	if ((vec[BIG / PAGE - 1] & 1) == 0 || (vec[BIG / PAGE] & 1) != 0) {
+		/* A file system that keeps its pages (tmpfs), or dropped
+		 * the one before too: nothing to tell here. */
+		close(fd);
+		return;
+	}
+	req = req_for(fd, BIG - PAGE, FORMAT_RAW);
+	req.nowait = 64 * 1024;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, EAGAIN);
+	ck_assert_uint_eq(res.out.len, 0);
+	ck_assert_uint_eq(res.next_offset, BIG - PAGE);
+	buf_free(&res.out);
+
+	/* A worker's read takes it all. */
+	req.nowait = 0;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_assert_uint_eq(res.out.len, SIZE - (BIG - PAGE));
+	ck_assert_int_ne(res.eof, 0);
+	buf_free(&res.out);
+	close(fd);
+}
+END_TEST
+
+/* A file's head is told from its quick hash when it has one for the
+ * fingerprint asked about, and from FNV-1a when not; a quick hash that
+ * does not match is never taken for a truncation by itself. */
+START_TEST(test_run_quick_head)
+{
+	char text[2 * STATE_FP_MAX], other[2 * STATE_FP_MAX];
+	struct reader_req req;
+	struct reader_result res;
+	struct state_quick quick;
+	int fd;
+
+	for (size_t i = 0; i < sizeof text; i++) {
+		text[i] = i % 50 == 49 ? '\n' : (char)('a' + i % 26);
+		other[i] = i % 50 == 49 ? '\n' : (char)('A' + i % 26);
+	}
+	fd = file_with(text, sizeof text);
+	req = req_for(fd, 0, FORMAT_RAW);
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_assert_uint_eq(res.fp_len, STATE_FP_MAX);
+	ck_assert_uint_eq(res.quick.fp_len, res.fp_len);
+	ck_assert_uint_eq(res.quick.fp_hash, res.fp_hash);
+	quick = res.quick;
+	buf_free(&res.out);
+
+	/* The head as it was: unchanged, by the quick hash. */
+	req.fp_len = res.fp_len;
+	req.fp_hash = res.fp_hash;
+	req.quick = quick;
+	req.offset = 500;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.fp_changed, 0);
+	ck_assert_uint_eq(res.fp_len, req.fp_len);
+	ck_assert_uint_eq(res.fp_hash, req.fp_hash);
+	ck_assert_uint_eq(res.quick.hash, quick.hash);
+	buf_free(&res.out);
+
+	/* A quick hash that is wrong for the bytes: FNV-1a decides, and the
+	 * file is the same. */
+	req.quick.hash = quick.hash + 1;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.fp_changed, 0);
+	ck_assert_uint_eq(res.quick.hash, quick.hash);
+	buf_free(&res.out);
+
+	/* Truncated and refilled past the offset with other lines. */
+	close(fd);
+	fd = file_with(other, sizeof other);
+	req.fd = fd;
+	req.quick = quick;
+	reader_run(&req, &res);
+	ck_assert_int_ne(res.fp_changed, 0);
+	ck_assert_uint_eq(res.fp_hash, state_hash(other, STATE_FP_MAX));
+	ck_assert_uint_ne(res.quick.hash, quick.hash);
+	buf_free(&res.out);
+
+	/* A quick hash kept for another fingerprint is not used: here one of
+	 * the new head, asked about the old fingerprint. */
+	quick = res.quick;
+	req.quick = quick;
+	reader_run(&req, &res);
+	ck_assert_int_ne(res.fp_changed, 0);
+	buf_free(&res.out);
+	close(fd);
+}
+END_TEST
+
 /* From a checkpointed offset, with a new decompressor (as at start-up):
  * the lines from there. */
 START_TEST(test_gz_from_offset)
@@ -1207,6 +1327,8 @@ reader_suite(void)
 	tcase_add_test(tc, test_run_long_line);
 	tcase_add_test(tc, test_run_pieces);
 	tcase_add_test(tc, test_run_bad_fd);
+	tcase_add_test(tc, test_run_quick_head);
+	tcase_add_test(tc, test_run_nowait_uncached);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("gzip");
