@@ -85,15 +85,15 @@ reader_would_wait(int err)
 }
 
 /* Reads at `off' into the free space of `in', up to `want' bytes in all;
- * returns 0 or an errno.  Worker thread (or loop thread, `nowait'). */
+ * returns 0 or an errno.  Worker thread. */
 static int
 reader_pread(int fd, struct buf *in, size_t want, uint64_t off,
-             enum reader_end *end, int nowait)
+             enum reader_end *end)
 {
 	ssize_t n;
 
 	n = reader_pread1(fd, in->data + in->len, want - in->len, off + in->len,
-	                  nowait);
+	                  0);
 	if (n == -1)
 		return errno;
 	in->len += (size_t)n;
@@ -147,8 +147,7 @@ reader_fill(const struct reader_req *req, struct buf *in, size_t want,
 {
 	if (req->gz != NULL)
 		return reader_gunzip(req, in, want, end);
-	return reader_pread(req->fd, in, want, req->offset, end,
-	                    req->nowait != 0);
+	return reader_pread(req->fd, in, want, req->offset, end);
 }
 
 uint32_t
@@ -226,58 +225,101 @@ reader_head(const struct reader_req *req, struct reader_result *res)
 	}
 }
 
-void
-reader_run(const struct reader_req *req, struct reader_result *res)
-{
-	struct buf in = {0};
-	size_t want = req->chunk, consumed = 0;
-	struct reader_render render;
-	struct format_ctx ctx;
-	struct timespec now;
-	enum reader_end end = READER_MORE;
-	const char *nl;
+/* Page cache granularity: a read with RWF_NOWAIT stops short only where a
+ * page not in the cache starts, a multiple of every page size. */
+#define READER_PAGE 4096
 
-	memset(res, 0, sizeof *res);
-	res->next_offset = req->offset;
-	/* Ask for what the file holds past the offset (and a little more, so
-	 * that a short read tells the end): a live file has grown by a few
-	 * lines, and a small buffer is cheap to allocate and fill.  A gzip
-	 * file's size says nothing about its stream's. */
-	if (fstat(req->fd, &res->st) == -1) {
-		res->err = errno;
-		return;
+/* The read on the loop thread (req->nowait): one preadv2 with RWF_NOWAIT
+ * of up to nowait bytes into req->scratch, copied into `in'.  No fstat
+ * when the read ends off a page boundary: it then ended at the end of the
+ * file.  Returns 0 (with res->st.st_size the file's size), EAGAIN where a
+ * worker must read (more than nowait bytes, a page not in the cache, a
+ * file shorter than the offset, a gzip), or another errno. */
+static int
+reader_fill_now(const struct reader_req *req, struct reader_result *res,
+                struct buf *in)
+{
+	uint64_t end;
+	ssize_t n;
+
+	if (req->gz != NULL)
+		return EAGAIN; /* its size says nothing about its stream's */
+	n = reader_pread1(req->fd, req->scratch, req->nowait, req->offset, 1);
+	if (n == -1)
+		return errno;
+	if ((size_t)n == req->nowait)
+		return EAGAIN; /* more than the loop should take on */
+	end = req->offset + (uint64_t)n;
+	if (n == 0 || end % READER_PAGE == 0) {
+		if (fstat(req->fd, &res->st) == -1)
+			return errno;
+		if ((uint64_t)res->st.st_size != end)
+			return EAGAIN; /* shorter, or not all in the cache (or
+			                  grown since: a worker reads it too) */
 	}
-	if (req->nowait != 0 &&
-	    (req->gz != NULL || (uint64_t)res->st.st_size < req->offset ||
-	     (uint64_t)res->st.st_size - req->offset > req->nowait)) {
-		res->err = EAGAIN; /* more than the loop should take on */
-		return;
-	}
+	res->st.st_size = (off_t)end;
+	buf_reserve(in, (size_t)n + 1);
+	memcpy(in->data, req->scratch, (size_t)n);
+	in->len = (size_t)n;
+	return 0;
+}
+
+/* A worker's read: fills `in' from req->offset until it holds something
+ * whole to hand back (a line, a max_line piece, or the end of the file or
+ * of what there is of it), starting from what fstat says the file holds
+ * past the offset (and a little more, so that a short read tells the
+ * end): a live file has grown by a few lines, and a small buffer is cheap
+ * to allocate and fill.  A gzip file's size says nothing about its
+ * stream's.  Returns 0 or an errno; *end says how the last fill ended. */
+static int
+reader_fill_all(const struct reader_req *req, struct reader_result *res,
+                struct buf *in, enum reader_end *end)
+{
+	size_t want = req->chunk;
+	int err;
+
+	if (fstat(req->fd, &res->st) == -1)
+		return errno;
 	if (req->gz == NULL && (uint64_t)res->st.st_size >= req->offset &&
 	    (uint64_t)res->st.st_size - req->offset + READER_SLACK < want)
 		want = (size_t)((uint64_t)res->st.st_size - req->offset) +
 		       READER_SLACK;
-	buf_reserve(&in, want + 1);
+	buf_reserve(in, want + 1);
 	for (;;) {
-		res->err = reader_fill(req, &in, want, &end);
-		if (res->err != 0)
-			break;
+		err = reader_fill(req, in, want, end);
+		if (err != 0)
+			return err;
+		if (*end != READER_MORE || in->len > req->max_line ||
+		    (in->len > 0 && memrchr(in->data, '\n', in->len) != NULL))
+			return 0;
+		want =
+		    want * 2 > req->max_line + 1 ? req->max_line + 1 : want * 2;
+		buf_reserve(in, want + 1 - in->len);
+	}
+}
+
+void
+reader_run(const struct reader_req *req, struct reader_result *res)
+{
+	struct buf in = {0};
+	size_t consumed = 0;
+	struct reader_render render;
+	struct format_ctx ctx;
+	struct timespec now;
+	enum reader_end end = READER_EOF;
+	const char *nl = NULL;
+
+	memset(res, 0, sizeof *res);
+	res->next_offset = req->offset;
+	if (req->nowait != 0)
+		res->err = reader_fill_now(req, res, &in);
+	else
+		res->err = reader_fill_all(req, res, &in, &end);
+	if (res->err == 0) {
 		res->eof = end == READER_EOF;
 		res->partial = end == READER_WAIT;
 		nl = in.len ? memrchr(in.data, '\n', in.len) : NULL;
-		/* Stop once there is something whole to hand back: a line, a
-		 * max_line piece, or the end of the file (or of what there is
-		 * of it). */
-		if (nl != NULL || end != READER_MORE || in.len > req->max_line)
-			break;
-		want =
-		    want * 2 > req->max_line + 1 ? req->max_line + 1 : want * 2;
-		buf_reserve(&in, want + 1 - in.len);
 	}
-	if (res->err == 0 && req->nowait != 0 && end == READER_EOF &&
-	    req->offset + in.len < (uint64_t)res->st.st_size)
-		res->err = EAGAIN; /* RWF_NOWAIT stopped at a page not in the
-		                      cache: a worker reads it all */
 	if (res->err != 0) {
 		buf_free(&in);
 	} else if (req->format == FORMAT_RAW && in.len <= req->max_line &&

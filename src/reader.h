@@ -53,6 +53,8 @@ struct reader_req {
 	                      past the offset, all of them in the page cache
 	                      (preadv2's RWF_NOWAIT); any other fails with
 	                      EAGAIN, and nothing of it was read */
+	char *scratch;     /* with nowait: the caller's buffer of nowait
+	                      bytes, read into first */
 };
 
 /* What one read found. */
@@ -68,7 +70,9 @@ struct reader_result {
 	                         EBADMSG when the data is damaged, and
 	                         gunzip_error(req->gz) says how */
 	struct stat st;       /* fstat() of the file before the read (for gz,
-	                         of the compressed file) */
+	                         of the compressed file); with nowait only
+	                         st_size, the file's size as the read found
+	                         it */
 	int fp_changed;       /* after the read, the file's leading bytes no
 	                         longer match req's fingerprint: it was
 	                         truncated (and perhaps refilled) */

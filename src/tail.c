@@ -77,8 +77,9 @@ struct tail {
 	TAILQ_HEAD(, watch) ready; /* watches waiting for a free job slot */
 	size_t inflight;
 	size_t max_inflight;
-	int paused;        /* the pool is being remade: no read starts */
-	int shelving;      /* files were closed for the budget (said) */
+	char *scratch; /* TAIL_NOWAIT_MAX bytes: a read on the loop thread */
+	int paused;    /* the pool is being remade: no read starts */
+	int shelving;  /* files were closed for the budget (said) */
 	int watches_short; /* inotify ran out of watches (said) */
 	int stopping;      /* no read starts */
 	int freeing;       /* the loop is going: jobs back are only freed */
@@ -1389,6 +1390,7 @@ tail_read_now(struct tail *t, struct watch *w, struct tail_job *j)
 	if (t->once || w->gz != NULL || w->no_nowait)
 		return 0;
 	j->req.nowait = TAIL_NOWAIT_MAX;
+	j->req.scratch = t->scratch;
 	reader_run(&j->req, &j->res);
 	j->req.nowait = 0;
 	if (!reader_would_wait(j->res.err))
@@ -2204,6 +2206,7 @@ tail_create(struct event_base *base, const struct config *cfg,
 
 	t->cfg = cfg;
 	t->once = once;
+	t->scratch = xmalloc(TAIL_NOWAIT_MAX);
 	t->out = out;
 	t->notify = notify;
 	t->pool = pool;
@@ -2331,6 +2334,7 @@ tail_free(struct tail *t)
 		watch_free(w);
 	}
 	free(t->slots);
+	free(t->scratch);
 	free(t->free_slots);
 	hmap_free(t->by_id);
 	hmap_free(t->by_path);

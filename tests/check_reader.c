@@ -954,6 +954,64 @@ START_TEST(test_gz_as_plain)
 }
 END_TEST
 
+/* A read on the loop thread (nowait): the lines the file holds past the
+ * offset, in one read, ending at the end of the file wherever it is; a
+ * worker's read where the file holds more than nowait bytes past the
+ * offset, or fewer than the offset. */
+START_TEST(test_run_nowait)
+{
+	static char scratch[8192], text[3 * 4096];
+	struct reader_req req;
+	struct reader_result res;
+	int fd;
+
+	for (size_t i = 0; i < sizeof text; i++)
+		text[i] = i % 64 == 63 ? '\n' : 'x';
+	/* Ends off a page boundary, on one, and at the offset. */
+	for (size_t size = 4000; size <= 4096; size += 96) {
+		fd = file_with(text, size);
+		req = req_for(fd, 640, FORMAT_RAW);
+		req.nowait = sizeof scratch;
+		req.scratch = scratch;
+		reader_run(&req, &res);
+		ck_assert_int_eq(res.err, 0);
+		ck_assert_int_ne(res.eof, 0);
+		ck_assert_int_eq(res.st.st_size, (off_t)size);
+		ck_buf_eq(&res.out, text + 640, size / 64 * 64 - 640);
+		ck_assert_uint_eq(res.next_offset, size / 64 * 64);
+		buf_free(&res.out);
+		req.offset = size;
+		reader_run(&req, &res);
+		ck_assert_int_eq(res.err, 0);
+		ck_assert_int_ne(res.eof, 0);
+		ck_assert_uint_eq(res.out.len, 0);
+		ck_assert_uint_eq(res.next_offset, size);
+		buf_free(&res.out);
+		/* Shorter than the offset: truncated. */
+		req.offset = size + 64;
+		reader_run(&req, &res);
+		ck_assert_int_eq(res.err, EAGAIN);
+		buf_free(&res.out);
+		close(fd);
+	}
+	/* More than nowait bytes past the offset. */
+	fd = file_with(text, sizeof text);
+	req = req_for(fd, 64, FORMAT_RAW);
+	req.nowait = sizeof scratch;
+	req.scratch = scratch;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, EAGAIN);
+	ck_assert_uint_eq(res.out.len, 0);
+	buf_free(&res.out);
+	req.offset = sizeof text - sizeof scratch + 64;
+	reader_run(&req, &res);
+	ck_assert_int_eq(res.err, 0);
+	ck_assert_uint_eq(res.next_offset, sizeof text);
+	buf_free(&res.out);
+	close(fd);
+}
+END_TEST
+
 /* A read on the loop thread (nowait) that meets a page not in the page
  * cache reads nothing, for a worker to read it all: it is not taken for
  * the end of the file. */
@@ -962,6 +1020,7 @@ START_TEST(test_run_nowait_uncached)
 	/* Pages are dropped whole folios at a time: the file's first 2 MiB
 	 * may be one, its tail past them is in small ones. */
 	enum { PAGE = 4096, BIG = 2 << 20, SIZE = BIG + 8 * PAGE };
+	static char scratch[64 * 1024];
 	char *text = malloc(SIZE);
 	struct reader_req req;
 	struct reader_result res;
@@ -988,7 +1047,8 @@ START_TEST(test_run_nowait_uncached)
 		return;
 	}
 	req = req_for(fd, BIG - PAGE, FORMAT_RAW);
-	req.nowait = 64 * 1024;
+	req.nowait = sizeof scratch;
+	req.scratch = scratch;
 	reader_run(&req, &res);
 	ck_assert_int_eq(res.err, EAGAIN);
 	ck_assert_uint_eq(res.out.len, 0);
@@ -1328,6 +1388,7 @@ reader_suite(void)
 	tcase_add_test(tc, test_run_pieces);
 	tcase_add_test(tc, test_run_bad_fd);
 	tcase_add_test(tc, test_run_quick_head);
+	tcase_add_test(tc, test_run_nowait);
 	tcase_add_test(tc, test_run_nowait_uncached);
 	suite_add_tcase(s, tc);
 
