@@ -7,7 +7,10 @@
  * One thread per FILE appends to it (O_APPEND) RATE / nfiles lines a
  * second for SECONDS, one write(2) per line.  Line k of a thread is due
  * at START_NS + k * interval (CLOCK_MONOTONIC; the threads are staggered
- * by interval / nfiles so that the lines are spread evenly in time); the
+ * by interval / nfiles so that the lines are spread evenly in time; when
+ * the interval is 1 ms or more, plus a pseudo-random offset under 1 ms,
+ * so that the lines do not keep one phase against a probe polling every
+ * 1 ms); the
  * thread sleeps until then with clock_nanosleep(TIMER_ABSTIME), with a
  * timer slack of 1 ns, and, if it woke late, writes the lines that are
  * due one after the other.  Each line is WIDTH bytes with its newline:
@@ -94,6 +97,26 @@ writer_format(struct writer *w, char *buf, uint64_t seq, uint64_t now)
 	buf[w->width - 1] = '\n';
 }
 
+/*
+ * An offset for line `seq' in [0, 1 ms), spread evenly and the same from run
+ * to run, when lines are 1 ms or more apart; else 0.  Lines due on a whole
+ * number of milliseconds from the start would otherwise keep one phase
+ * against a probe polling every 1 ms, and every latency would be that
+ * phase's.
+ */
+static uint64_t
+writer_jitter(const struct writer *w, uint64_t seq)
+{
+	uint64_t x = seq * 0x9e3779b97f4a7c15ULL + w->start;
+
+	if (w->interval < 1000000)
+		return 0;
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 32;
+	return x % 1000000;
+}
+
 static void *
 writer_run(void *arg)
 {
@@ -112,7 +135,7 @@ writer_run(void *arg)
 		return NULL;
 	}
 	for (seq = 0; seq < w->lines; seq++) {
-		due = w->start + seq * w->interval;
+		due = w->start + seq * w->interval + writer_jitter(w, seq);
 		now = writer_now();
 		if (now < due) {
 			writer_sleep_until(due);
