@@ -648,7 +648,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->workers = cfg->workers;
 
 	d->base = daemon_base_new();
-	if (d->base == NULL || event_base_priority_init(d->base, 3) == -1) {
+	if (d->base == NULL) {
 		log_errx("cannot create the event loop");
 		return -1;
 	}

@@ -125,16 +125,16 @@ notify_us(const struct timespec *a, const struct timespec *b)
 	       (b->tv_nsec - a->tv_nsec) / 1000;
 }
 
-/* Reads the events, and the next ones at the end of a tick if some were
- * read and the stream is steady (`steady'), or as soon as there are some
- * if not. */
+/* Reads the events (at `now'), and the next ones at the end of a tick if
+ * some were read and the stream is steady (`steady'), or as soon as there
+ * are some if not. */
 static void
-notify_read(struct notify *n, int steady)
+notify_read(struct notify *n, const struct timespec *now, int steady)
 {
 	static const struct timeval tick = {0, NOTIFY_TICK_US};
 	int read;
 
-	clock_gettime(CLOCK_MONOTONIC, &n->last);
+	n->last = *now;
 	read = notify_drain(n);
 	if (read && steady && !n->ticking) {
 		event_del(n->ev);
@@ -151,9 +151,12 @@ notify_read(struct notify *n, int steady)
 static void
 notify_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct timespec now;
+
 	(void)fd;
 	(void)what;
-	notify_read(arg, 1);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	notify_read(arg, &now, 1);
 }
 
 /* The inotify descriptor is readable, and not aside. */
@@ -168,7 +171,7 @@ notify_read_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	since = notify_us(&n->last, &now);
-	notify_read(n, since >= 0 && since < NOTIFY_TICK_US);
+	notify_read(n, &now, since >= 0 && since < NOTIFY_TICK_US);
 }
 
 static int notify_hand_out(struct notify *n);

@@ -291,7 +291,6 @@ world_init(struct world *w)
 	w->cfg.workers = 2;
 	w->base = event_base_new();
 	ck_assert_ptr_nonnull(w->base);
-	ck_assert_int_eq(event_base_priority_init(w->base, 3), 0);
 	w->deadline = evtimer_new(w->base, deadline_cb, w);
 	ck_assert_ptr_nonnull(w->deadline);
 	w->pool = pool_create(w->base, 2);
