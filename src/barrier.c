@@ -2,23 +2,36 @@
  *
  * A barrier holds the output at a line boundary, switches files, and saves
  * a checkpoint naming the new file at length 0 (after syncing the old one,
- * unless fsync = never) before a line is written to it.  A crash before
- * that save restarts on the old file, found by identity, cut back to the
- * length the last checkpoint gave it; the lines past it are read again into
- * the new file, once.  A reopen (SIGUSR1, a reload moving the output, the
- * output deleted) first saves a checkpoint naming the old file at its final
- * length: it may have been moved where it cannot be found.  A rotation
- * skips that save (the renamed file stays in its directory), which halves
- * the time the output is held.  Timed saves wait while a barrier is under
- * way (barrier_busy()), and so do gzip and retention: the file a rotation
- * left may be the one the checkpoint on disk still names.
+ * unless fsync = never).  A crash before that save restarts on the old
+ * file, found by identity, cut back to the length the last checkpoint gave
+ * it; the lines past it are read again into the new file, once.
+ *
+ * A reopen (SIGUSR1, a reload moving the output, the output deleted) first
+ * saves a checkpoint naming the old file at its final length, as it may
+ * have been moved where it cannot be found, and writes nothing to the new
+ * file before the second save: the new file is someone else's (logrotate's
+ * `create'), and a restart must not cut it.
+ *
+ * A rotation skips the first save (the renamed file stays in its
+ * directory, under a name of ours) and lets lines flow into the new file
+ * as soon as it is made, while the second save is under way: the output is
+ * held only for the rename and the open, not for the syncs.  A crash
+ * before that save restarts with a checkpoint naming the file the rotation
+ * renamed: checkpoint_cut_back() cuts it back to its length, and the new
+ * file, made by the rotation after that checkpoint, to 0; the lines of
+ * both are read again, once.
+ *
+ * Timed saves wait while a barrier is under way (barrier_busy()), and so
+ * do gzip and retention: the file a rotation left may be the one the
+ * checkpoint on disk still names.
  *
  *   NONE --(asked, at a line boundary)--> OLD: save naming the old file
- *        (a rotation skips the save) --> switch files --> NEW: save naming
- *        the new file --> NONE, lines flow into the new file.
+ *        (a rotation skips the save) --> switch files (a rotation lets
+ *        the output go on) --> NEW: save naming the new file --> NONE,
+ *        lines flow into the new file.
  *   A failure before the switch gives the barrier up (the old file goes
- *   on) and tries again in 5s; a failed NEW save is retried every second,
- *   the output held meanwhile (NEW_RETRY). */
+ *   on) and tries again in 5s; a failed NEW save is retried every second
+ *   (NEW_RETRY), a reopen's output held meanwhile. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -131,7 +144,10 @@ barrier_step(struct barrier *b)
 	if (b->step == BARRIER_NEW_RETRY && !checkpoint_busy(b->ckpt) &&
 	    !evtimer_pending(b->retry_ev, NULL)) {
 		b->step = BARRIER_NEW;
-		checkpoint_save(b->ckpt, 1, barrier_sync_fd(b, b->old_fd));
+		/* After a rotation, the new file has taken lines since. */
+		checkpoint_save(
+		    b->ckpt, 1, barrier_sync_fd(b, b->old_fd),
+		    b->rotate ? barrier_sync_fd(b, output_fd(b->out)) : -1);
 		return;
 	}
 	if (b->step != BARRIER_NONE || (!b->reopen && !b->rotate_wanted))
@@ -161,7 +177,17 @@ barrier_step(struct barrier *b)
 		barrier_saved(b, 0);
 	} else
 		checkpoint_save(b->ckpt, 1,
-		                barrier_sync_fd(b, output_fd(b->out)));
+		                barrier_sync_fd(b, output_fd(b->out)), -1);
+}
+
+/* Lets the output go on into the file just switched to, within its size
+ * limit, and watches that file for its removal. */
+static void
+barrier_release(struct barrier *b)
+{
+	output_set_limit(b->out, b->cfg->rotate_size);
+	output_hold(b->out, 0);
+	barrier_watch(b);
 }
 
 /* Gives the barrier up after a failure: the output goes on in the old
@@ -232,10 +258,15 @@ barrier_switch(struct barrier *b)
 	free(b->rotated);
 	b->rotated = rotated;
 	b->step = BARRIER_NEW;
-	if (b->once)
+	if (b->once) {
 		barrier_saved(b, 0);
-	else
-		checkpoint_save(b->ckpt, 1, barrier_sync_fd(b, b->old_fd));
+		return;
+	}
+	/* Renders the checkpoint naming the new file at length 0 before a
+	 * line goes to it: a rotation's lines may flow from here on. */
+	checkpoint_save(b->ckpt, 1, barrier_sync_fd(b, b->old_fd), -1);
+	if (b->rotate)
+		barrier_release(b);
 }
 
 void
@@ -264,9 +295,10 @@ barrier_saved(struct barrier *b, int err)
 	if (b->old_fd != -1)
 		close(b->old_fd);
 	b->old_fd = -1;
-	output_set_limit(b->out, b->cfg->rotate_size);
-	output_hold(b->out, 0);
-	barrier_watch(b);
+	if (!b->rotate || b->once)
+		barrier_release(b);
+	else
+		output_set_limit(b->out, b->cfg->rotate_size); /* a reload's */
 	rotated = b->rotated;
 	b->rotated = NULL;
 	if (rotated != NULL)

@@ -21,6 +21,7 @@
 #include "output.h"
 #include "path.h"
 #include "pool.h"
+#include "rotate.h"
 #include "state.h"
 #include "watch.h"
 #include "xmalloc.h"
@@ -49,8 +50,8 @@ struct checkpoint_save_job {
 	struct checkpoint *c;
 	char *path;
 	struct buf data;
-	int sync_fd; /* a dup of the output to sync first, or -1 */
-	int barrier; /* handed back to the saved callback */
+	int sync_fd[2]; /* dups of output files to sync first, or -1 */
+	int barrier;    /* handed back to the saved callback */
 	int err;
 	char *cause;
 };
@@ -83,16 +84,18 @@ checkpoint_save_run(struct pool_job *job)
 	struct checkpoint_save_job *j = (struct checkpoint_save_job *)job;
 
 	/* The checkpoint may only name output that is on disk. */
-	if (j->sync_fd != -1) {
-		if (fdatasync(j->sync_fd) == -1) {
+	for (int i = 0; i < 2; i++) {
+		if (j->sync_fd[i] == -1)
+			continue;
+		if (j->err == 0 && fdatasync(j->sync_fd[i]) == -1) {
 			j->err = errno;
 			j->cause = xasprintf("cannot sync the output: %s",
 			                     strerror(errno));
 		}
-		close(j->sync_fd);
-		if (j->err != 0)
-			return;
+		close(j->sync_fd[i]);
 	}
+	if (j->err != 0)
+		return;
 	if (state_write(j->path, j->data.data, j->data.len, &j->cause) == -1)
 		j->err = errno;
 }
@@ -132,7 +135,7 @@ checkpoint_save_done(struct pool_job *job)
 }
 
 void
-checkpoint_save(struct checkpoint *c, int barrier, int sync_fd)
+checkpoint_save(struct checkpoint *c, int barrier, int sync_fd, int sync_fd2)
 {
 	struct checkpoint_save_job *j;
 
@@ -142,7 +145,8 @@ checkpoint_save(struct checkpoint *c, int barrier, int sync_fd)
 	j->c = c;
 	j->path = xstrdup(c->cfg->state_file);
 	j->barrier = barrier;
-	j->sync_fd = sync_fd;
+	j->sync_fd[0] = sync_fd;
+	j->sync_fd[1] = sync_fd2;
 	checkpoint_render(c, &j->data);
 	c->dirty = 0;
 	c->busy = 1;
@@ -168,7 +172,8 @@ checkpoint_save_cb(evutil_socket_t fd, short what, void *arg)
 	                c->cfg->fsync == FSYNC_INTERVAL ||
 	                        c->cfg->fsync == FSYNC_ALWAYS
 	                    ? dup(output_fd(c->out))
-	                    : -1);
+	                    : -1,
+	                -1);
 }
 
 void
@@ -390,6 +395,43 @@ checkpoint_load(const char *path, struct state *st)
 	         st->nfiles);
 }
 
+/* The checkpoint's output was found as `found', not at its path.  When
+ * that is a name our rotation gives the output now open (same path, same
+ * directory), the file at the path was made by that rotation after the
+ * checkpoint was rendered (see barrier.c): all it holds is read again, so
+ * it is cut to 0.  Anything else at the path (an outside rename, a reload
+ * that moved the output) is left alone.  Returns 0, or -1 after logging
+ * why. */
+static int
+checkpoint_cut_rotated(struct output *out, const struct state *st,
+                       const char *found)
+{
+	char *dir = path_dir(st->out_path), *fdir = path_dir(found);
+	size_t stem;
+	int ours;
+	int64_t cut;
+
+	ours = strcmp(st->out_path, output_path(out)) == 0 &&
+	       strcmp(dir, fdir) == 0 &&
+	       rotate_match(path_base(st->out_path), path_base(found), &stem) ==
+	           ROTATE_PLAIN;
+	free(dir);
+	free(fdir);
+	if (!ours)
+		return 0;
+	cut = output_truncate(out, 0);
+	if (cut < 0) {
+		log_warn("cannot cut %s back to empty", output_path(out));
+		return -1;
+	}
+	if (cut > 0)
+		log_notice("%s: cut %" PRId64 " bytes written after the "
+		           "rotation to %s and before a checkpoint named it; "
+		           "their lines are read again",
+		           output_path(out), cut, path_base(found));
+	return 0;
+}
+
 int
 checkpoint_cut_back(struct output *out, const struct state *st)
 {
@@ -398,7 +440,7 @@ checkpoint_cut_back(struct output *out, const struct state *st)
 	struct stat sb;
 	char *name, *dir;
 	int64_t cut;
-	int fd;
+	int fd, r;
 
 	if (st->out_path == NULL)
 		return 0;
@@ -456,6 +498,7 @@ checkpoint_cut_back(struct output *out, const struct state *st)
 		           "checkpoint; their lines are read again",
 		           name, (uint64_t)sb.st_size - st->out_len);
 	}
+	r = checkpoint_cut_rotated(out, st, name);
 	free(name);
-	return 0;
+	return r;
 }

@@ -59,9 +59,10 @@ void checkpoint_dirty(struct checkpoint *c);
 void checkpoint_soon(struct checkpoint *c);
 
 /* Renders the checkpoint now and saves it from a worker, syncing
- * `sync_fd' (which it takes; -1: none) first; `barrier' is handed back to
- * the saved callback.  Only while no save is in the pool. */
-void checkpoint_save(struct checkpoint *c, int barrier, int sync_fd);
+ * `sync_fd' and `sync_fd2' (which it takes; -1: none) first; `barrier' is
+ * handed back to the saved callback.  Only while no save is in the pool. */
+void checkpoint_save(struct checkpoint *c, int barrier, int sync_fd,
+                     int sync_fd2);
 
 /* Saves the checkpoint on the loop thread, blocking (at start-up, at stop,
  * and when a reload moves it).  Returns 0, or -1 after logging why; then

@@ -29,13 +29,15 @@
  *    directory (where rotation renamed it); its rest is read before the file
  *    now at the path.  A file at the path with the same inode but another
  *    fingerprint is a new file that reused the inode: it is read from 0.
- * 5. The output changes files at a barrier (daemon.c): held at a line
- *    boundary, renamed (rotation) or reopened, and nothing is written to
- *    the new file before a checkpoint names it at length 0.  A crash
- *    before that restarts on the old file, found by identity where the
- *    rotation renamed it, cut back to its L; the lines past L go to the new
- *    file.  A reopen after an outside rename first saves a checkpoint
- *    naming the old file at its final length, as it may be out of reach.
+ * 5. The output changes files at a barrier (barrier.c): held at a line
+ *    boundary, renamed (rotation) or reopened, and a checkpoint naming the
+ *    new file at length 0 is rendered before anything is written to it.
+ *    A crash before that save restarts on the old file, found by identity
+ *    where the rotation renamed it, cut back to its L; the new file, which
+ *    a rotation lets take lines meanwhile, is cut back to 0; the lines past
+ *    L go to the new file.  A reopen after an outside rename first saves a
+ *    checkpoint naming the old file at its final length, as it may be out
+ *    of reach, and writes nothing to the new file before the second save.
  *
  * The file is text, checked by a trailing hash, so that a torn or damaged
  * file is detected and reported (and then treated as empty):

@@ -65,7 +65,8 @@ struct world {
 	struct checkpoint *ckpt;
 	struct barrier *barrier;
 
-	int gate; /* keep submitted jobs back from the pool */
+	int gate;         /* keep submitted jobs back from the pool */
+	size_t gate_from; /* or those from this submission on (1: the first) */
 	struct pool_job *gated[16];
 	size_t ngated;
 	size_t nsubmit, inflight;
@@ -137,6 +138,13 @@ static int
 flushed(const struct world *w)
 {
 	return output_pending(w->out) == 0;
+}
+
+/* Everything written and no barrier under way. */
+static int
+settled(const struct world *w)
+{
+	return flushed(w) && !barrier_busy(w->barrier);
 }
 
 /* No job is in the pool or kept back. */
@@ -280,7 +288,7 @@ cb_submit(void *arg, struct pool_job *job)
 
 	w->nsubmit++;
 	w->inflight++;
-	if (w->gate) {
+	if (w->gate || (w->gate_from > 0 && w->nsubmit >= w->gate_from)) {
 		ck_assert_uint_lt(w->ngated, 16);
 		w->gated[w->ngated++] = job;
 		return;
@@ -293,6 +301,7 @@ static void
 release(struct world *w)
 {
 	w->gate = 0;
+	w->gate_from = 0;
 	for (size_t i = 0; i < w->ngated; i++)
 		pool_hand(w, w->gated[i]);
 	w->ngated = 0;
@@ -517,9 +526,11 @@ START_TEST(test_rotate)
 }
 END_TEST
 
-/* Nothing goes to the new file before the checkpoint naming it is saved:
- * a line appended during the barrier waits, then goes there. */
-START_TEST(test_rotate_holds_output)
+/* A rotation holds the output only for the switch: a line appended while
+ * the save naming the new file is under way goes to the new file at once,
+ * past the length 0 that save names; the barrier stays busy (no timed
+ * save, no gzip) until the save is done. */
+START_TEST(test_rotate_flows)
 {
 	struct world w;
 
@@ -529,14 +540,14 @@ START_TEST(test_rotate_holds_output)
 	w.gate = 1;
 	barrier_rotate(w.barrier);
 	append(&w, "late\n");
-	run_for(&w, QUIET_MS);
+	ck_assert_int_eq(run_until(&w, flushed, WAIT_MS), 1);
+	ck_file_eq(w.out_path, "late\n");
 	ck_assert_uint_eq(w.ndone, 0);
 	ck_assert_int_eq(barrier_busy(w.barrier), 1);
-	ck_assert_uint_eq(output_pending(w.out), 5);
-	ck_file_eq(w.out_path, "");
 	release(&w);
 	ck_assert_int_eq(run_until(&w, done_once, WAIT_MS), 1);
-	ck_assert_int_eq(run_until(&w, flushed, WAIT_MS), 1);
+	ck_assert_uint_eq(w.saved[0].out_ino, open_ino(&w));
+	ck_assert_uint_eq(w.saved[0].out_len, 0);
 	ck_file_eq(w.out_path, "late\n");
 	ck_file_eq(w.rotated[0], "one\n");
 	world_free(&w);
@@ -574,7 +585,7 @@ START_TEST(test_rotate_waits_for_save)
 	write_lines(&w, "one\n");
 	ino = open_ino(&w);
 	w.gate = 1;
-	checkpoint_save(w.ckpt, 0, -1);
+	checkpoint_save(w.ckpt, 0, -1, -1);
 	barrier_rotate(w.barrier);
 	ck_assert_int_eq(barrier_busy(w.barrier), 0);
 	run_for(&w, QUIET_MS);
@@ -611,7 +622,7 @@ START_TEST(test_rotate_by_size)
 		strcat(all, line);
 		append(&w, line);
 	}
-	ck_assert_int_eq(run_until(&w, flushed, WAIT_MS), 1);
+	ck_assert_int_eq(run_until(&w, settled, WAIT_MS), 1);
 	/* 12 lines of 20 bytes, 3 a file: 4 files, 3 of them rotated. */
 	ck_assert_uint_eq(w.ndone, 3);
 	for (size_t i = 0; i < w.ndone; i++) {
@@ -725,6 +736,38 @@ START_TEST(test_reopen)
 	write_lines(&w, "three\n");
 	ck_file_eq(w.out_path, "three\n");
 	ck_file_eq(moved, "one\ntwo\n");
+	free(moved);
+	world_free(&w);
+}
+END_TEST
+
+/* A reopen writes nothing to the new file (someone else's: logrotate's
+ * `create') before the checkpoint naming it is saved: a line appended
+ * meanwhile waits, then goes there. */
+START_TEST(test_reopen_holds_output)
+{
+	struct world w;
+	char *moved;
+
+	world_init(&w, NULL);
+	world_start(&w, 0);
+	write_lines(&w, "one\n");
+	moved = xasprintf("%s/moved.log", w.dir);
+	ck_assert_int_eq(rename(w.out_path, moved), 0);
+	w.gate_from = w.nsubmit + 2; /* the save after the switch */
+	barrier_reopen(w.barrier);
+	ck_assert_int_eq(run_until(&w, saved_once, WAIT_MS), 1);
+	append(&w, "late\n");
+	run_for(&w, QUIET_MS);
+	ck_assert_uint_eq(w.ngated, 1);
+	ck_assert_uint_eq(w.ndone, 0);
+	ck_assert_uint_eq(output_pending(w.out), 5);
+	ck_file_eq(w.out_path, "");
+	release(&w);
+	ck_assert_int_eq(run_until(&w, done_once, WAIT_MS), 1);
+	ck_assert_int_eq(run_until(&w, flushed, WAIT_MS), 1);
+	ck_file_eq(w.out_path, "late\n");
+	ck_file_eq(moved, "one\n");
 	free(moved);
 	world_free(&w);
 }
@@ -859,7 +902,9 @@ START_TEST(test_reopen_save_fails)
 END_TEST
 
 /* A failed save naming the new file is retried a second later, not at
- * once, the output held meanwhile; once it succeeds the barrier ends. */
+ * once, the lines going on into the new file meanwhile; the retry names
+ * the new file at its length then, and once it succeeds the barrier
+ * ends. */
 START_TEST(test_new_save_retried)
 {
 	struct world w;
@@ -880,7 +925,7 @@ START_TEST(test_new_save_retried)
 	              "%zu saves in 600ms, not 1 a second", w.nbarrier_saves);
 	ck_assert_int_eq(barrier_busy(w.barrier), 1);
 	ck_assert_uint_eq(w.ndone, 0);
-	ck_file_eq(w.out_path, "");
+	ck_file_eq(w.out_path, "late\n");
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
 	ck_assert_int_eq(run_until(&w, done_once, WAIT_MS), 1);
 	ck_assert_uint_eq(w.nbarrier_saves, 2);
@@ -888,9 +933,8 @@ START_TEST(test_new_save_retried)
 	ck_assert_int_eq(w.saved[w.nsaved - 1].err, 0);
 	ck_assert_uint_ge(w.saved[w.nsaved - 1].at - w.saved[0].at, 900);
 	ck_assert_uint_eq(w.saved[w.nsaved - 1].out_ino, open_ino(&w));
-	ck_assert_uint_eq(w.saved[w.nsaved - 1].out_len, 0);
+	ck_assert_uint_eq(w.saved[w.nsaved - 1].out_len, 5);
 	ck_assert_uint_ge(w.nretried, 1);
-	ck_assert_int_eq(run_until(&w, flushed, WAIT_MS), 1);
 	ck_file_eq(w.out_path, "late\n");
 	ck_file_eq(w.rotated[0], "one\n");
 	free(w.cfg.state_file);
@@ -929,7 +973,8 @@ barrier_suite(void)
 	tc = tcase_create("rotate");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_rotate);
-	tcase_add_test(tc, test_rotate_holds_output);
+	tcase_add_test(tc, test_rotate_flows);
+	tcase_add_test(tc, test_reopen_holds_output);
 	tcase_add_test(tc, test_rotate_empty);
 	tcase_add_test(tc, test_rotate_waits_for_save);
 	tcase_add_test(tc, test_rotate_by_size);

@@ -541,7 +541,7 @@ START_TEST(test_save_barrier)
 	world_start(&w, 0);
 	w.render_value = 8;
 	checkpoint_dirty(w.ckpt);
-	checkpoint_save(w.ckpt, 1, dup(output_fd(w.out)));
+	checkpoint_save(w.ckpt, 1, dup(output_fd(w.out)), -1);
 	ck_assert_int_eq(checkpoint_busy(w.ckpt), 1);
 	ck_assert_uint_eq(w.nsubmit, 1);
 	w.render_value = 9; /* after the render: not in this save */
@@ -872,8 +872,9 @@ START_TEST(test_cut_back_same)
 END_TEST
 
 /* A checkpoint naming an output replaced since: the file it names is found
- * in the directory and cut back there; the new output is left alone; if
- * it is gone, nothing is cut. */
+ * in the directory and cut back there.  Moved to a name not ours
+ * (logrotate's), the new output is left alone; if it is gone, nothing is
+ * cut. */
 START_TEST(test_cut_back_replaced)
 {
 	struct world w;
@@ -881,7 +882,7 @@ START_TEST(test_cut_back_replaced)
 	char *old, *text;
 
 	world_init(&w);
-	old = xasprintf("%s/out.log.20200101-000000.000", w.dir);
+	old = xasprintf("%s/out.log.1", w.dir);
 	reopen_on(&w, "one\ntwo\nthree\n");
 	st.out_path = xstrdup(w.out_path);
 	output_identity(w.out, &st.out_dev, &st.out_ino);
@@ -905,6 +906,50 @@ START_TEST(test_cut_back_replaced)
 	st.out_len = 0;
 	ck_assert_int_eq(checkpoint_cut_back(w.out, &st), 0);
 	ck_assert_uint_eq(file_size(w.out_path), 4);
+	state_clear(&st);
+	free(old);
+	world_free(&w);
+}
+END_TEST
+
+/* A checkpoint naming the file a rotation of ours renamed (a crash before
+ * the save naming the new one): that file is cut back to its length and
+ * the new output, made by the rotation after the checkpoint, to 0.  The
+ * same name beside another output path (a reload moved it) cuts only the
+ * file the checkpoint names. */
+START_TEST(test_cut_back_rotated)
+{
+	struct world w;
+	struct state st = {0};
+	char *old, *text;
+
+	world_init(&w);
+	old = xasprintf("%s/out.log.20200101-000000.000", w.dir);
+	reopen_on(&w, "one\ntwo\nthree\n");
+	st.out_path = xstrdup(w.out_path);
+	output_identity(w.out, &st.out_dev, &st.out_ino);
+	ck_assert_int_eq(rename(w.out_path, old), 0);
+	reopen_on(&w, "new\n");
+
+	st.out_len = 8;
+	ck_assert_int_eq(checkpoint_cut_back(w.out, &st), 0);
+	text = read_text(old);
+	ck_assert_str_eq(text, "one\ntwo\n");
+	free(text);
+	ck_assert_uint_eq(file_size(w.out_path), 0);
+	ck_assert_uint_eq(output_committed(w.out), 0);
+
+	reopen_on(&w, "again\n");
+	free(st.out_path);
+	st.out_path = xasprintf("%s/elsewhere.log", w.dir);
+	ck_assert_int_eq(rename(old, st.out_path), 0);
+	free(old);
+	old = xasprintf("%s/elsewhere.log.20200101-000000.000", w.dir);
+	ck_assert_int_eq(rename(st.out_path, old), 0);
+	st.out_len = 4;
+	ck_assert_int_eq(checkpoint_cut_back(w.out, &st), 0);
+	ck_assert_uint_eq(file_size(old), 4);
+	ck_assert_uint_eq(file_size(w.out_path), 6);
 	state_clear(&st);
 	free(old);
 	world_free(&w);
@@ -942,6 +987,7 @@ checkpoint_suite(void)
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_cut_back_same);
 	tcase_add_test(tc, test_cut_back_replaced);
+	tcase_add_test(tc, test_cut_back_rotated);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -22,6 +22,12 @@ boundary, with gzip and retention, and across kill -9.
   * crash: tailmux is killed with kill -9 eight times at random moments
     while it rotates every 16 KiB and gzips, under load; after the last
     restart no .gz.tmp is left and every line is there exactly once.
+  * crash in the rotation: the lines go on into the new file while the
+    checkpoint naming it is being saved; an LD_PRELOAD shim (tests/shim/
+    listing_hook.c) holds that save's rename of the state file until the
+    new out.log holds lines, then kills tailmux with -9.  Restarted, it
+    cuts the new file back to 0 and the rotated one to its checkpointed
+    length, and every line is there once.
 """
 import gzip
 import os
@@ -285,12 +291,63 @@ def test_crash(t):
          "files, no .gz.tmp left" % len(rotated(sub_t)))
 
 
+HOOK = r'''#!/bin/sh
+# Run before each rename onto the state file: once out.log has been
+# rotated (the save naming the new file), wait until the new file holds
+# lines, note its size, and kill tailmux.  A timed save passes.
+dir="$1"
+for f in "$dir"/out.log.2*; do [ -e "$f" ] || exit 0; done
+i=0
+while [ ! -s "$dir/out.log" ] && [ $i -lt 500 ]; do
+    sleep 0.01
+    i=$((i + 1))
+done
+stat -c %s "$dir/out.log" > "$dir/at-kill.tmp"
+mv "$dir/at-kill.tmp" "$dir/at-kill"
+kill -9 $PPID
+'''
+
+
+def test_crash_in_rotation(t):
+    sub = t.path("mid")
+    os.makedirs(sub, exist_ok=True)
+    hook = t.write("mid-hook.sh", HOOK)
+    os.chmod(hook, 0o755)
+    cfg = t.config([("a", "in-m.log")], out_opts={"rotate_size": "64K"},
+                   name="mid.ini", output="mid/out.log",
+                   checkpoint_interval="50ms", state_file="mid/state")
+    sub_t = type("T", (), {"dir": sub, "path": lambda self, n:
+                           os.path.join(sub, n)})()
+    env = t.shim("listing_hook")
+    env.update(TMHOOK_AT="rename:state", TMHOOK_CMD="%s %s" % (hook, sub))
+    w = Writers(t, ["m"], 4000, burst=20, pause=0.004)
+    w.start()
+    d = t.start(cfg, env=env)
+    tmtest.wait_for(lambda: os.path.exists(os.path.join(sub, "at-kill")),
+                    "the hook to kill tailmux in the rotation's save",
+                    timeout=60)
+    d.wait_exit()
+    at_kill = int(tmtest.read(os.path.join(sub, "at-kill")) or b"0")
+    t.check(at_kill > 0, "the new out.log held lines while the save naming "
+            "it was under way (%d bytes)" % at_kill)
+    d = t.start(cfg)
+    w.join()
+    all_there(sub_t, w, d, "after kill -9 in the rotation's save")
+    d.stop()
+    t.check("before a checkpoint named it" in d.stderr(),
+            "the restart cut the new file back",
+            d.stderr_tail())
+    t.ok("kill -9 in the rotation's save with %d bytes in the new file: "
+         "every line once" % at_kill)
+
+
 def test(t):
     test_size(t)
     test_time(t)
     test_glob_own(t)
     test_once(t)
     test_crash(t)
+    test_crash_in_rotation(t)
 
 
 if __name__ == "__main__":

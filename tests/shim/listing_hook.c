@@ -10,12 +10,16 @@
  *   TMHOOK_AT   "opendir" to run it before the listing; "openat:NAME" to
  *               run it in the listing, right before the program opens
  *               the file NAME of it (openat(2) with that relative name);
+ *               "rename:NAME" to run it before every rename(2) onto a
+ *               path whose last part is NAME (not once: the command says
+ *               by itself when it has work; it may kill the program);
  *               else after the listing */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -123,4 +127,23 @@ openat64(int dfd, const char *name, int flags, ...)
 
 	HOOK_MODE(flags, mode);
 	return hook_open(&real, "openat64", dfd, name, flags, mode);
+}
+
+/* Runs the command before each rename onto NAME, "rename:NAME". */
+int
+rename(const char *from, const char *to)
+{
+	static int (*real)(const char *, const char *);
+	const char *cmd = getenv("TMHOOK_CMD");
+	const char *at = getenv("TMHOOK_AT");
+	const char *base = strrchr(to, '/');
+
+	if (real == NULL)
+		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT,
+		                                                  "rename");
+	base = base == NULL ? to : base + 1;
+	if (cmd != NULL && at != NULL && strncmp(at, "rename:", 7) == 0 &&
+	    strcmp(at + 7, base) == 0 && system(cmd) != 0)
+		abort();
+	return real(from, to);
 }
