@@ -294,6 +294,8 @@ daemon_fwd_reload(struct daemon *d, const struct config *old)
 	}
 }
 
+static void daemon_started(struct daemon *d);
+
 /* A save is done (err 0) or failed: an output barrier takes its own on;
  * once a checkpoint names the current output, rotated files may be
  * gzipped. */
@@ -304,6 +306,8 @@ daemon_saved(void *arg, int barrier, int err)
 
 	if (d->freeing)
 		return; /* the loop is gone */
+	if (d->starting)
+		daemon_started(d);
 	if (err != 0)
 		status_kick(d->status);
 	else if (!barrier)
@@ -741,6 +745,24 @@ daemon_rotate_start(struct daemon *d)
 	barrier_step(d->barrier);
 }
 
+/* Start-up is over (with the daemon, the first checkpoint saved, or not,
+ * then retried): the output may write, and the service is ready. */
+static void
+daemon_started(struct daemon *d)
+{
+	if (d->starting) {
+		d->starting = 0;
+		output_hold(d->out, 0);
+	}
+	log_info("%s %zu files into %s (%s)", d->once ? "merging" : "following",
+	         tail_nfollows(d->tail), d->cfg->output_path,
+	         config_format_name(d->cfg->format));
+	if (!d->once) {
+		service_ready(); /* every input is open and watched */
+		status_now(d->status);
+	}
+}
+
 int
 daemon_run(struct daemon *d)
 {
@@ -750,18 +772,17 @@ daemon_run(struct daemon *d)
 	tail_start(d->tail);
 	/* A checkpoint before the first write: a kill -9 before the
 	 * first timed save must not find output that no checkpoint
-	 * accounts for. The loop has not run, so nothing has been
-	 * written yet. */
-	if (!d->once)
-		(void)checkpoint_save_now(d->ckpt); /* retried if it fails */
-	log_info("%s %zu files into %s (%s)", d->once ? "merging" : "following",
-	         tail_nfollows(d->tail), d->cfg->output_path,
-	         config_format_name(d->cfg->format));
-	daemon_rotate_start(d);
-	if (!d->once) {
-		service_ready(); /* every input is open and watched */
-		status_now(d->status);
+	 * accounts for.  The loop has not run, so nothing has been
+	 * written yet; it is saved by a worker while the first reads
+	 * fill the output's buffer, which writes nothing till then. */
+	if (d->once)
+		daemon_started(d);
+	else {
+		d->starting = 1;
+		output_hold(d->out, 1);
+		checkpoint_save(d->ckpt, 0, -1, -1); /* retried if it fails */
 	}
+	daemon_rotate_start(d);
 	daemon_maybe_finish(d);
 	if (event_base_dispatch(d->base) == -1) {
 		log_errx("the event loop failed");

@@ -48,6 +48,8 @@ struct daemon {
 	unsigned workers; /* threads in the pool */
 	int resize;       /* a reload changed workers: remake the pool once
 	                     no job is in it (no read is started meanwhile) */
+	int starting;     /* the start-up checkpoint is being saved: the output
+	                     holds what is read meanwhile */
 	int stopping;
 	int freeing; /* daemon_free() runs: callbacks only free */
 	int forced;  /* exit once no save is in the pool */

@@ -20,6 +20,11 @@ good, and after kill -9.
     come out once.
   * kill -9 before the first checkpoint was ever saved: the restart must
     not repeat the lines already in the output.
+  * kill -9 while the start-up checkpoint is being saved (an LD_PRELOAD
+    shim, tests/shim/listing_hook.c, holds its rename until the reads had
+    time to fill the output's buffer, then kills tailmux): nothing was
+    written to the output before that save, and the restart gives every
+    line once.
 
 Every part runs even when an earlier one failed; the test fails at the end
 naming those that did.
@@ -239,6 +244,44 @@ def first_checkpoint(t):
     check_output(t, out, inp, "kill -9 before the first checkpoint")
 
 
+START_HOOK = r'''#!/bin/sh
+# Run before each rename onto the state file, in the first run alone: the
+# start-up save.  The output must stay empty while it is under way: give
+# the reads up to 0.5 s to (wrongly) write, note its size, kill tailmux.
+out="$1"
+i=0
+while [ ! -s "$out" ] && [ $i -lt 50 ]; do
+    sleep 0.01
+    i=$((i + 1))
+done
+stat -c %s "$out" > "$out.at-kill.tmp"
+mv "$out.at-kill.tmp" "$out.at-kill"
+kill -9 $PPID
+'''
+
+
+def start_save(t):
+    inp, cfg, out, state = setup(t, "startsave", checkpoint_interval="1h")
+    inp.write(5000)
+    hook = t.write("startsave-hook.sh", START_HOOK)
+    os.chmod(hook, 0o755)
+    env = t.shim("listing_hook")
+    env.update(TMHOOK_AT="rename:startsave.state",
+               TMHOOK_CMD="%s %s" % (hook, out))
+    d = t.start(cfg, env=env, ready=False)
+    d.wait_exit()
+    at_kill = int(tmtest.read(out + ".at-kill") or b"-1")
+    t.check(at_kill == 0, "startsave: nothing written to the output while "
+            "the start-up checkpoint was being saved (%d bytes)" % at_kill)
+    t.check(not os.path.exists(state), "startsave: killed before the "
+            "start-up checkpoint was in place")
+    d = t.start(cfg)
+    inp.write(10)
+    caught_up(d, out, inp, "startsave: after the restart")
+    d.stop()
+    check_output(t, out, inp, "kill -9 in the start-up save")
+
+
 def state_entry(path, under, offset):
     """A checkpoint's "file" line for the file at `path', tailed under
     `under', read up to `offset'."""
@@ -324,6 +367,7 @@ def test(t):
                      ("resume", resume), ("cut", cut),
                      ("kill -9 before the first checkpoint",
                       first_checkpoint),
+                     ("kill -9 in the start-up save", start_save),
                      ("two rotated files at a restart", oldest_first),
                      ("a rotated file closed, saved soon", settled)):
         try:
