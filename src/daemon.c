@@ -64,22 +64,6 @@ daemon_maybe_finish(struct daemon *d)
 	event_base_loopbreak(d->base);
 }
 
-/* The event loop, its timers to the microsecond (timerfd) rather than
- * rounded up to whole milliseconds. */
-static struct event_base *
-daemon_base_new(void)
-{
-	struct event_config *ec = event_config_new();
-	struct event_base *base;
-
-	if (ec == NULL)
-		return NULL;
-	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-	base = event_base_new_with_config(ec);
-	event_config_free(ec);
-	return base;
-}
-
 /* Output callback: bytes were written, so reads may go on. */
 static void
 daemon_written(void *arg)
@@ -651,7 +635,7 @@ daemon_init(struct daemon *d, struct config *cfg, int once)
 	d->once = once;
 	d->workers = cfg->workers;
 
-	d->base = daemon_base_new();
+	d->base = event_base_new();
 	if (d->base == NULL) {
 		log_errx("cannot create the event loop");
 		return -1;

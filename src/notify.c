@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,8 +67,10 @@ struct notify_wd {
  * tick's lines in one read per file.  The first read that finds none
  * gives the descriptor back to the loop.  A line written to a quiet file
  * waits for no timer, and costs one wake of the loop; one of a steady
- * stream waits a tick at most (the loop's timers are precise: see
- * daemon.c). */
+ * stream waits a tick at most.  The tick is a timerfd of its own, armed
+ * only while ticking: the loop's timers, all of a millisecond or more, are
+ * libevent's plain ones, which cost no system call a turn (its precise
+ * ones set a timerfd before every epoll_wait). */
 #define NOTIFY_TICK_US 150
 
 /* The most one event takes in a read. */
@@ -76,7 +79,8 @@ struct notify_wd {
 struct notify {
 	int fd;
 	struct event *ev;
-	struct event *tick_ev;   /* reads again at the end of the tick */
+	int tick_fd;             /* a timerfd: reads again at the tick's end */
+	struct event *tick_ev;   /* its readability */
 	int ticking;             /* ev is aside: tick_ev reads */
 	struct timespec last;    /* when events were last read */
 	int init_errno;          /* inotify could not start (fd -1): why */
@@ -125,13 +129,26 @@ notify_us(const struct timespec *a, const struct timespec *b)
 	       (b->tv_nsec - a->tv_nsec) / 1000;
 }
 
+/* Arms the tick's timer for NOTIFY_TICK_US from now, or disarms it; either
+ * way it is no longer readable (timerfd_settime() resets its count). */
+static void
+notify_tick_arm(struct notify *n, int on)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof its);
+	if (on)
+		its.it_value.tv_nsec = NOTIFY_TICK_US * 1000;
+	if (timerfd_settime(n->tick_fd, 0, &its, NULL) == -1)
+		fatal("cannot set the inotify tick's timer");
+}
+
 /* Reads the events (at `now'), and the next ones at the end of a tick if
  * some were read and the stream is steady (`steady'), or as soon as there
  * are some if not. */
 static void
 notify_read(struct notify *n, const struct timespec *now, int steady)
 {
-	static const struct timeval tick = {0, NOTIFY_TICK_US};
 	int read;
 
 	n->last = *now;
@@ -143,9 +160,10 @@ notify_read(struct notify *n, const struct timespec *now, int steady)
 		if (event_add(n->ev, NULL) == -1)
 			fatalx("cannot add the inotify event");
 		n->ticking = 0;
+		notify_tick_arm(n, 0);
 	}
 	if (n->ticking)
-		evtimer_add(n->tick_ev, &tick);
+		notify_tick_arm(n, 1);
 }
 
 static void
@@ -368,9 +386,15 @@ notify_create(struct event_base *base)
 		         "sysctl fs.inotify.max_user_instances)");
 		return n;
 	}
+	n->tick_fd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (n->tick_fd == -1)
+		fatal("cannot create the inotify tick's timer");
 	n->ev = event_new(base, fd, EV_READ | EV_PERSIST, notify_read_cb, n);
-	n->tick_ev = evtimer_new(base, notify_tick_cb, n);
-	if (n->ev == NULL || n->tick_ev == NULL || event_add(n->ev, NULL) == -1)
+	n->tick_ev = event_new(base, n->tick_fd, EV_READ | EV_PERSIST,
+	                       notify_tick_cb, n);
+	if (n->ev == NULL || n->tick_ev == NULL ||
+	    event_add(n->ev, NULL) == -1 || event_add(n->tick_ev, NULL) == -1)
 		fatalx("cannot add the inotify event");
 	return n;
 }
@@ -494,6 +518,7 @@ notify_free(struct notify *n)
 	}
 	event_free(n->ev);
 	event_free(n->tick_ev);
+	close(n->tick_fd);
 	close(n->fd);
 	free(n);
 }
