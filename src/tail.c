@@ -1387,7 +1387,9 @@ tail_job_free(struct tail_job *j)
 static int
 tail_read_now(struct tail *t, struct watch *w, struct tail_job *j)
 {
-	if (t->once || w->gz != NULL || w->no_nowait)
+	/* Not a backlog: its reads on the loop thread would fill the
+	 * buffer and then be done again by a worker. */
+	if (t->once || w->gz != NULL || w->no_nowait || w->behind)
 		return 0;
 	j->req.nowait = TAIL_NOWAIT_MAX;
 	j->req.scratch = t->scratch;
@@ -1728,6 +1730,7 @@ tail_job_apply(struct tail *t, struct watch *w, struct tail_job *j)
 		output_append(t->out, &res->out, &mark);
 	}
 	eof = res->eof;
+	w->behind = !eof;
 	/* What follows its offset up to this size is a line not whole yet. */
 	w->eof_size = eof && w->gz == NULL ? (uint64_t)res->st.st_size : 0;
 	if (res->partial) {

@@ -65,6 +65,8 @@ struct watch {
 	                            looked for: no file yet, not closed */
 	unsigned no_nowait : 1;  /* its file system cannot read without
 	                            waiting: only workers read it */
+	unsigned behind : 1;     /* its last read stopped short of its end:
+	                            a backlog, which workers read */
 	unsigned shelved : 1;    /* closed for the descriptor budget: its
 	                            file is opened again (and checked) before
 	                            it is read */
