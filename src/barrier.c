@@ -15,7 +15,8 @@
  * A rotation skips the first save (the renamed file stays in its
  * directory, under a name of ours) and lets lines flow into the new file
  * as soon as it is made, while the second save is under way: the output is
- * held only for the rename and the open, not for the syncs.  A crash
+ * held only for the rename and the open, not for the syncs, nor for a
+ * timed save that was in the pool (the second save then follows it).  A crash
  * before that save restarts with a checkpoint naming the file the rotation
  * renamed: checkpoint_cut_back() cuts it back to its length, and the new
  * file, made by the rotation after that checkpoint, to 0; the lines of
@@ -27,8 +28,9 @@
  *
  *   NONE --(asked, at a line boundary)--> OLD: save naming the old file
  *        (a rotation skips the save) --> switch files (a rotation lets
- *        the output go on) --> NEW: save naming the new file --> NONE,
- *        lines flow into the new file.
+ *        the output go on; NEW_WAIT while a timed save is in the pool)
+ *        --> NEW: save naming the new file --> NONE, lines flow into the
+ *        new file.
  *   A failure before the switch gives the barrier up (the old file goes
  *   on) and tries again in 5s; a failed NEW save is retried every second
  *   (NEW_RETRY), a reopen's output held meanwhile. */
@@ -59,6 +61,9 @@
 enum barrier_step {
 	BARRIER_NONE,
 	BARRIER_OLD,       /* saving the checkpoint naming the old file */
+	BARRIER_NEW_WAIT,  /* a rotation switched while another save was in
+	                      the pool: the one naming the new file comes
+	                      once that is done */
 	BARRIER_NEW,       /* saving the one naming the new file */
 	BARRIER_NEW_RETRY, /* that save failed; trying again soon */
 };
@@ -150,9 +155,22 @@ barrier_step(struct barrier *b)
 		    b->rotate ? barrier_sync_fd(b, output_fd(b->out)) : -1);
 		return;
 	}
+	/* One save at a time: a rotation's comes after the one that was in
+	 * the pool when it switched, naming the new file as it is by then
+	 * (both files synced first). */
+	if (b->step == BARRIER_NEW_WAIT && !checkpoint_busy(b->ckpt)) {
+		b->step = BARRIER_NEW;
+		checkpoint_save(b->ckpt, 1, barrier_sync_fd(b, b->old_fd),
+		                barrier_sync_fd(b, output_fd(b->out)));
+		return;
+	}
 	if (b->step != BARRIER_NONE || (!b->reopen && !b->rotate_wanted))
 		return;
-	if (checkpoint_busy(b->ckpt) || evtimer_pending(b->retry_ev, NULL))
+	/* A reopen's first save waits for one in the pool; a rotation, which
+	 * makes none before switching, switches at once, so that a full
+	 * output does not wait for a timed save's syncs. */
+	if ((b->reopen && checkpoint_busy(b->ckpt)) ||
+	    evtimer_pending(b->retry_ev, NULL))
 		return; /* called again after the save or the pause */
 	output_hold(b->out, 1);
 	if (!output_at_boundary(b->out)) {
@@ -262,9 +280,13 @@ barrier_switch(struct barrier *b)
 		barrier_saved(b, 0);
 		return;
 	}
-	/* Renders the checkpoint naming the new file at length 0 before a
-	 * line goes to it: a rotation's lines may flow from here on. */
-	checkpoint_save(b->ckpt, 1, barrier_sync_fd(b, b->old_fd), -1);
+	/* A rotation's lines flow from here on; a reopen's once the save is
+	 * done.  The save is rendered now, naming the new file at length 0,
+	 * or, if another is in the pool, after it (barrier_step()). */
+	if (b->rotate && checkpoint_busy(b->ckpt))
+		b->step = BARRIER_NEW_WAIT;
+	else
+		checkpoint_save(b->ckpt, 1, barrier_sync_fd(b, b->old_fd), -1);
 	if (b->rotate)
 		barrier_release(b);
 }

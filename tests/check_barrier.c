@@ -573,8 +573,10 @@ START_TEST(test_rotate_empty)
 }
 END_TEST
 
-/* One save at a time: a rotation asked for while a save is in the pool
- * starts after it. */
+/* A rotation asked for while a timed save is in the pool switches at once
+ * (a full output does not wait for that save's syncs); lines go to the new
+ * file; the save naming the new file follows the one in the pool, and
+ * names the new file at its length then. */
 START_TEST(test_rotate_waits_for_save)
 {
 	struct world w;
@@ -587,10 +589,13 @@ START_TEST(test_rotate_waits_for_save)
 	w.gate = 1;
 	checkpoint_save(w.ckpt, 0, -1, -1);
 	barrier_rotate(w.barrier);
-	ck_assert_int_eq(barrier_busy(w.barrier), 0);
-	run_for(&w, QUIET_MS);
-	ck_assert_uint_eq(w.nsubmit, 1);
-	ck_assert_uint_eq(inode_of(w.out_path), ino);
+	ck_assert_int_eq(barrier_busy(w.barrier), 1);
+	ck_assert_uint_ne(inode_of(w.out_path), ino);
+	append(&w, "two\n");
+	ck_assert_int_eq(run_until(&w, flushed, WAIT_MS), 1);
+	ck_file_eq(w.out_path, "two\n");
+	ck_assert_uint_eq(w.nsubmit, 1); /* only the save in the pool */
+	ck_assert_uint_eq(w.ndone, 0);
 	release(&w);
 	ck_assert_int_eq(run_until(&w, done_once, WAIT_MS), 1);
 	ck_assert_uint_eq(w.nsaved, 2);
@@ -598,8 +603,10 @@ START_TEST(test_rotate_waits_for_save)
 	ck_assert_uint_eq(w.saved[0].out_ino, ino);
 	ck_assert_int_eq(w.saved[1].barrier, 1);
 	ck_assert_uint_eq(w.saved[1].out_ino, open_ino(&w));
+	ck_assert_uint_eq(w.saved[1].out_len, 4);
 	ck_assert_ptr_nonnull(w.rotated[0]);
 	ck_file_eq(w.rotated[0], "one\n");
+	ck_assert_int_eq(barrier_busy(w.barrier), 0);
 	world_free(&w);
 }
 END_TEST
