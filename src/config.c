@@ -198,6 +198,18 @@ config_format_name(enum format f)
 }
 
 const char *
+config_forward_protocol_name(enum forward_protocol p)
+{
+	switch (p) {
+	case FORWARD_RELP:
+		return "relp";
+	case FORWARD_SYSLOG_TCP:
+		return "syslog-tcp";
+	}
+	return "?";
+}
+
+const char *
 config_forward_format_name(enum forward_format f)
 {
 	switch (f) {
@@ -964,11 +976,11 @@ parse_target(struct config_forward *fw, const char *value, const char **why)
 	return 0;
 }
 
-/* Applies one key of a [forward:NAME] section; returns 0, or -1 with a
- * reason in *why. */
+/* Applies one key of a [forward:NAME] section, given at line `lineno';
+ * returns 0, or -1 with a reason in *why. */
 static int
 parse_forward_value(struct config_forward *fw, enum key_id k, const char *value,
-                    const char **why)
+                    int lineno, const char **why)
 {
 	unsigned long ul;
 
@@ -982,12 +994,15 @@ parse_forward_value(struct config_forward *fw, enum key_id k, const char *value,
 			fw->protocol = FORWARD_RELP;
 			return 0;
 		}
-		if (strcmp(value, "syslog-tcp") == 0 ||
-		    strcmp(value, "syslog-tls") == 0) {
-			*why = "not supported yet (only relp is, for now)";
+		if (strcmp(value, "syslog-tcp") == 0) {
+			fw->protocol = FORWARD_SYSLOG_TCP;
+			return 0;
+		}
+		if (strcmp(value, "syslog-tls") == 0) {
+			*why = "not supported yet (relp and syslog-tcp are)";
 			return -1;
 		}
-		*why = "expected relp";
+		*why = "expected relp or syslog-tcp";
 		return -1;
 	case K_FWD_TARGET:
 		if (parse_target(fw, value, why) == 0)
@@ -998,6 +1013,7 @@ parse_forward_value(struct config_forward *fw, enum key_id k, const char *value,
 			fw->host = xstrdup("");
 		return -1;
 	case K_FWD_FORMAT:
+		fw->format_given = 1;
 		if (strcmp(value, "raw") == 0)
 			fw->format = FORWARD_RAW;
 		else if (strcmp(value, "rfc5424") == 0)
@@ -1013,6 +1029,7 @@ parse_forward_value(struct config_forward *fw, enum key_id k, const char *value,
 			return -1;
 		}
 		fw->window = (unsigned)ul;
+		fw->window_line = lineno;
 		return 0;
 	case K_FWD_RECONNECT_MIN:
 		return parse_ms(value, 10, 3600000, "must be from 10ms to 1h",
@@ -1042,7 +1059,7 @@ parse_value(struct parse *p, struct section *sec, enum key_id k,
 		in = &cfg->inputs[sec->input];
 	if (sec->kind == CONFIG_SECTION_FORWARD)
 		return parse_forward_value(&cfg->forwards[sec->input], k, value,
-		                           why);
+		                           p->lineno, why);
 	if (*value == '\0' && k != K_INPUT_PATH) {
 		*why = "value is empty";
 		return -1;
@@ -1399,6 +1416,14 @@ config_validate(struct config *cfg, struct config_errors *errs)
 		if (fw->host == NULL)
 			config_error_at(errs, fw->file, fw->line, sec, "target",
 			                "missing: give the relay as HOST:PORT");
+		if (fw->protocol != FORWARD_RELP && fw->window_line != 0)
+			config_error_at(
+			    errs, fw->file, fw->window_line, sec, "window",
+			    "only for protocol = relp: %s has no "
+			    "acknowledgements to count frames by",
+			    config_forward_protocol_name(fw->protocol));
+		if (fw->protocol == FORWARD_SYSLOG_TCP && !fw->format_given)
+			fw->format = FORWARD_RFC5424;
 		if (fw->reconnect_min > fw->reconnect_max)
 			config_error_at(
 			    errs, fw->file, fw->line, sec, "reconnect_min",

@@ -63,7 +63,8 @@ struct config_input {
 
 /* [forward:NAME] protocol: how the merged stream goes to a relay. */
 enum forward_protocol {
-	FORWARD_RELP,
+	FORWARD_RELP,       /* RELP, each frame acknowledged */
+	FORWARD_SYSLOG_TCP, /* RFC 5424 over TCP, octet-counted (RFC 6587) */
 };
 
 /* [forward:NAME] format: what one frame's message is. */
@@ -78,8 +79,10 @@ struct config_forward {
 	enum forward_protocol protocol;
 	char *host; /* of target = HOST:PORT; NULL until given */
 	char *port;
-	enum forward_format format;
-	unsigned window;        /* frames sent and not yet acknowledged */
+	enum forward_format format; /* default: raw for relp, else rfc5424 */
+	int format_given;
+	unsigned window;        /* relp: frames sent, not yet acknowledged */
+	int window_line;        /* where window was given, or 0 */
 	uint64_t reconnect_min; /* ms: the first pause after a failure */
 	uint64_t reconnect_max; /* ms: the longest, doubling up to it */
 	char *file;             /* the file holding the section */
@@ -230,5 +233,8 @@ const struct config_forward *config_forward_named(const struct config *cfg,
 const char *config_format_name(enum format f);
 const char *config_fsync_name(enum fsync_policy f);
 const char *config_forward_format_name(enum forward_format f);
+
+/* The name of a forward protocol, as in the configuration. */
+const char *config_forward_protocol_name(enum forward_protocol p);
 
 #endif

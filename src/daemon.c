@@ -174,6 +174,7 @@ daemon_fwd_output(void *arg, struct forward_out *o)
 	output_identity(d->out, &o->dev, &o->ino);
 	o->committed = output_committed(d->out);
 	o->path = output_path(d->out);
+	o->format = d->cfg->format;
 }
 
 /* Rotated-files callback: true while a forwarder has not finished with

@@ -1,5 +1,7 @@
 /* forward.c -- a forwarder: output files read back from its cursor, their
- * lines sent as RELP "syslog" frames, the cursor moved over the answers.
+ * lines sent as RELP "syslog" frames, the cursor moved over the answers;
+ * or sent as octet-counted syslog messages over TCP, the cursor moved over
+ * what the peer's TCP acknowledged.
  *
  * Why a RELP client of our own rather than librelp's: librelp's client
  * (relpCltSendSyslog) takes a message into its own window and tells the
@@ -22,6 +24,16 @@
  * the cursor jumps there, into the last file, and the files before it are
  * closed (and may be gzipped and removed).
  *
+ * Syslog over TCP (RFC 6587) has no answers: a line counts as
+ * acknowledged once the peer's TCP acknowledged its last byte.  The bytes
+ * handed to the bufferevent are counted; those still in its buffer and
+ * those the kernel holds unacknowledged (SIOCOUTQ) are taken off; the
+ * frames that end at or before what is left are acknowledged.  That is
+ * looked at when the bufferevent's buffer drains and, while frames are in
+ * flight, every FORWARD_ACK_POLL ms.  A fixed ring of FORWARD_TCP_WINDOW
+ * frames and FORWARD_TCP_BUFFERED bytes in the bufferevent bound memory as
+ * `window' does for RELP.
+ *
  * A connection that fails, in any way, is dropped whole: frames in flight
  * are forgotten, the read position goes back to the cursor, and after a
  * pause (reconnect_min, doubling up to reconnect_max) a new connection
@@ -36,10 +48,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -48,11 +63,13 @@
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
+#include "format.h"
 #include "forward.h"
 #include "log.h"
 #include "path.h"
 #include "pool.h"
 #include "relp.h"
+#include "rfc5424.h"
 #include "rotate.h"
 #include "state.h"
 #include "xmalloc.h"
@@ -63,11 +80,18 @@
 /* How long a connection may take to be made, or to be opened. */
 #define FORWARD_CONNECT_TIMEOUT 10
 
+/* Syslog over TCP: the most frames in flight, the most bytes waiting in
+ * the bufferevent, and how often the kernel is asked what the peer
+ * acknowledged while frames are in flight (ms). */
+#define FORWARD_TCP_WINDOW 4096
+#define FORWARD_TCP_BUFFERED (256 * 1024)
+#define FORWARD_ACK_POLL 20
+
 enum forward_conn {
 	FW_DOWN,       /* waiting for the next try */
 	FW_RESOLVING,  /* the target's address is looked up */
 	FW_CONNECTING, /* TCP */
-	FW_OPENING,    /* "open" sent, its answer awaited */
+	FW_OPENING,    /* RELP: "open" sent, its answer awaited */
 	FW_OPEN,       /* frames flow */
 };
 
@@ -80,10 +104,11 @@ struct forward_file {
 
 /* A frame sent and not yet acknowledged. */
 struct forward_frame {
-	uint32_t txnr;
+	uint32_t txnr; /* RELP */
 	uint64_t dev;
 	uint64_t ino;
-	uint64_t end; /* the offset its line ends at */
+	uint64_t end;  /* the offset its line ends at */
+	uint64_t sent; /* syslog-tcp: the connection's bytes up to its end */
 };
 
 struct forward {
@@ -92,8 +117,9 @@ struct forward {
 	char *name;
 	char *host;
 	char *port;
+	enum forward_protocol protocol;
 	enum forward_format format;
-	unsigned window;
+	unsigned window; /* the ring of frames: RELP's window, else fixed */
 	uint64_t reconnect_min;
 	uint64_t reconnect_max;
 	char hostname[256]; /* ours, for rfc5424 */
@@ -106,6 +132,9 @@ struct forward {
 	uint64_t conn_gen;
 	uint32_t txnr; /* of the last frame sent */
 	struct buf scratch;
+	struct buf msg;       /* one line's message */
+	struct event *ack_ev; /* syslog-tcp: the next look at the acks */
+	uint64_t tcp_sent;    /* syslog-tcp: bytes of this connection */
 
 	struct forward_file *files; /* the cursor's first, the read's last */
 	size_t nfiles;
@@ -137,6 +166,7 @@ static void forward_connect(struct forward *f);
 static void forward_destroy(struct forward *f);
 static void forward_fail(struct forward *f, const char *why);
 static void forward_dial(struct forward *f, struct sockaddr *sa, int salen);
+static void forward_up(struct forward *f);
 
 /* A look for an output file, by identity or as the one after it. */
 struct forward_locate {
@@ -509,6 +539,7 @@ forward_hang_up(struct forward *f)
 	if (f->bev != NULL)
 		bufferevent_free(f->bev);
 	f->bev = NULL;
+	evtimer_del(f->ack_ev);
 	f->conn_gen++;
 	f->conn = FW_DOWN;
 }
@@ -547,34 +578,46 @@ forward_send(struct forward *f, const char *command, const void *data,
 	bufferevent_write(f->bev, f->scratch.data, f->scratch.len);
 }
 
-/* Sends the line [p, p + len) as a syslog frame in the configured
- * format. */
+/* Sends the line [p, p + len): its message in the configured format,
+ * framed as the protocol says. */
 static void
 forward_send_line(struct forward *f, const char *p, size_t len)
 {
-	struct buf msg = {0};
+	struct rfc5424_line l;
+	struct forward_out o;
 	struct timespec ts;
-	struct tm tm;
-	char head[512];
-	int n;
+	char now[FORMAT_TIME_LEN + 1];
 
-	if (f->format == FORWARD_RAW) {
+	if (f->format == FORWARD_RFC5424) {
+		f->cbs.output(f->cbs.arg, &o);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		format_time(now, &ts);
+		rfc5424_line_split(o.format, p, len, &l);
+		f->msg.len = 0;
+		rfc5424_message_add(&f->msg, &l, now, f->hostname);
+		p = f->msg.data;
+		len = f->msg.len;
+	}
+	if (f->protocol == FORWARD_RELP) {
 		forward_send(f, "syslog", p, len);
 		return;
 	}
-	/* RFC 5424: user.info, the time it is sent, our host name,
-	 * "tailmux" as APP-NAME, no PROCID, MSGID or structured data. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(head, sizeof head,
-	             "<14>1 %04d-%02d-%02dT%02d:%02d:%02d.%06ldZ %s tailmux - "
-	             "- - ",
-	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	             tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000, f->hostname);
-	buf_add(&msg, head, (size_t)n);
-	buf_add(&msg, p, len);
-	forward_send(f, "syslog", msg.data, msg.len);
-	buf_free(&msg);
+	f->scratch.len = 0;
+	rfc5424_frame_add(&f->scratch, p, len);
+	bufferevent_write(f->bev, f->scratch.data, f->scratch.len);
+	f->tcp_sent += f->scratch.len;
+}
+
+/* True if another frame may be sent now: the ring has room and, for
+ * syslog-tcp, the bufferevent holds less than FORWARD_TCP_BUFFERED. */
+static int
+forward_room(const struct forward *f)
+{
+	if (f->nframes >= f->window)
+		return 0;
+	return f->protocol == FORWARD_RELP ||
+	       evbuffer_get_length(bufferevent_get_output(f->bev)) <
+	           FORWARD_TCP_BUFFERED;
 }
 
 /* Frames the whole lines waiting, as far as the window allows. */
@@ -586,7 +629,7 @@ forward_frame_lines(struct forward *f)
 	const char *p, *nl;
 	size_t len, used;
 
-	while (f->nframes < f->window && f->rhead < f->rbuf.len) {
+	while (f->rhead < f->rbuf.len && forward_room(f)) {
 		p = f->rbuf.data + f->rhead;
 		len = f->rbuf.len - f->rhead;
 		nl = memchr(p, '\n', len);
@@ -602,11 +645,15 @@ forward_frame_lines(struct forward *f)
 		fr->dev = last->dev;
 		fr->ino = last->ino;
 		fr->end = f->frame_pos + used;
+		fr->sent = f->tcp_sent;
 		f->frame_pos += used;
 		f->rhead += used;
 	}
 	if (f->rhead == f->rbuf.len)
 		f->rbuf.len = f->rhead = 0;
+	if (f->protocol != FORWARD_RELP && f->nframes > 0 &&
+	    !evtimer_pending(f->ack_ev, NULL))
+		clock_timer(f->ack_ev, FORWARD_ACK_POLL);
 }
 
 /* Starts what comes next for the last file: a read, or the look for the
@@ -694,12 +741,35 @@ forward_pump(struct forward *f)
 	if (f->conn != FW_OPEN)
 		return;
 	forward_frame_lines(f);
-	if (f->nframes < f->window && f->rhead == f->rbuf.len)
+	if (!forward_room(f))
+		return;
+	if (f->rhead == f->rbuf.len)
 		forward_read_more(f);
-	else if (f->nframes < f->window && !f->rd_eof &&
-	         memchr(f->rbuf.data + f->rhead, '\n',
-	                f->rbuf.len - f->rhead) == NULL)
+	else if (!f->rd_eof && memchr(f->rbuf.data + f->rhead, '\n',
+	                              f->rbuf.len - f->rhead) == NULL)
 		forward_read_more(f); /* a line longer than one read */
+}
+
+/* The first frame in flight is acknowledged: the cursor moves past its
+ * line (and, with nothing left in flight, to the read position). */
+static void
+forward_acked(struct forward *f)
+{
+	struct forward_frame *first = &f->frames[f->fhead];
+	size_t k;
+
+	for (k = 0; k < f->nfiles; k++)
+		if (f->files[k].dev == first->dev &&
+		    f->files[k].ino == first->ino)
+			break;
+	if (k == f->nfiles)
+		k = 0; /* cannot be: a frame's file is open till acked */
+	f->fhead = (f->fhead + 1) % f->window;
+	f->nframes--;
+	forward_cursor_to(f, k, first->end);
+	/* Nothing in flight: all before the read position is acked. */
+	if (f->nframes == 0 && f->rhead == f->rbuf.len)
+		forward_cursor_to(f, f->nfiles - 1, f->frame_pos);
 }
 
 /* A "rsp" to a syslog frame: the first in flight is acknowledged. */
@@ -709,7 +779,6 @@ forward_ack(struct forward *f, const struct relp_frame *fr)
 	struct forward_frame *first = &f->frames[f->fhead];
 	char text[128], why[256];
 	int code = relp_rsp_code(fr);
-	size_t k;
 
 	if (f->nframes == 0 || fr->txnr != first->txnr) {
 		snprintf(why, sizeof why,
@@ -725,18 +794,35 @@ forward_ack(struct forward *f, const struct relp_frame *fr)
 		forward_fail(f, why);
 		return;
 	}
-	for (k = 0; k < f->nfiles; k++)
-		if (f->files[k].dev == first->dev &&
-		    f->files[k].ino == first->ino)
-			break;
-	if (k == f->nfiles)
-		k = 0; /* cannot be: a frame's file is open till acked */
-	f->fhead = (f->fhead + 1) % f->window;
-	f->nframes--;
-	forward_cursor_to(f, k, first->end);
-	/* Nothing in flight: all before the read position is acked. */
-	if (f->nframes == 0 && f->rhead == f->rbuf.len)
-		forward_cursor_to(f, f->nfiles - 1, f->frame_pos);
+	forward_acked(f);
+}
+
+/* Syslog over TCP: the frames whose every byte the peer's TCP
+ * acknowledged are acknowledged; while some are not, another look is
+ * taken in FORWARD_ACK_POLL ms. */
+static void
+forward_tcp_acks(struct forward *f)
+{
+	uint64_t written, acked;
+	char why[256];
+	int unacked;
+
+	if (f->conn != FW_OPEN || f->nframes == 0)
+		return;
+	if (ioctl(bufferevent_getfd(f->bev), SIOCOUTQ, &unacked) == -1) {
+		snprintf(why, sizeof why, "SIOCOUTQ: %s", strerror(errno));
+		forward_fail(f, why);
+		return;
+	}
+	written =
+	    f->tcp_sent - evbuffer_get_length(bufferevent_get_output(f->bev));
+	acked = unacked < 0 || (uint64_t)unacked > written
+	            ? 0
+	            : written - (uint64_t)unacked;
+	while (f->nframes > 0 && f->frames[f->fhead].sent <= acked)
+		forward_acked(f);
+	if (f->nframes > 0 && !evtimer_pending(f->ack_ev, NULL))
+		clock_timer(f->ack_ev, FORWARD_ACK_POLL);
 }
 
 /* The answer to "open". */
@@ -754,8 +840,16 @@ forward_opened(struct forward *f, const struct relp_frame *fr)
 		forward_fail(f, why);
 		return;
 	}
+	forward_up(f);
+}
+
+/* The connection is open, frames may flow: said if it was down. */
+static void
+forward_up(struct forward *f)
+{
 	f->conn = FW_OPEN;
 	f->backoff = f->reconnect_min;
+	f->tcp_sent = 0;
 	bufferevent_set_timeouts(f->bev, NULL, NULL);
 	if (f->down)
 		log_notice("forward %s: %s:%s is back: sending from offset "
@@ -779,6 +873,11 @@ forward_read_cb(struct bufferevent *bev, void *arg)
 	size_t used, n;
 	int r;
 
+	if (f->protocol != FORWARD_RELP) {
+		/* A syslog receiver says nothing; what it says is dropped. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	while ((n = evbuffer_get_length(in)) > 0) {
 		const char *p = (const char *)evbuffer_pullup(in, -1);
 		r = relp_parse(p, n, &fr, &used, &why);
@@ -812,6 +911,31 @@ forward_read_cb(struct bufferevent *bev, void *arg)
 	forward_pump(f);
 }
 
+/* Syslog over TCP: the bufferevent's buffer is empty: what the peer
+ * acknowledged is looked at, and more is sent. */
+static void
+forward_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct forward *f = arg;
+
+	forward_tcp_acks(f);
+	if (f->bev == bev)
+		forward_pump(f);
+}
+
+/* Syslog over TCP: the time to look at the acks again. */
+static void
+forward_ack_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct forward *f = arg;
+
+	(void)fd;
+	(void)what;
+	forward_tcp_acks(f);
+	if (f->conn == FW_OPEN)
+		forward_pump(f);
+}
+
 /* Connected, or the connection is over. */
 static void
 forward_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -820,6 +944,11 @@ forward_event_cb(struct bufferevent *bev, short what, void *arg)
 	char why[256];
 
 	(void)bev;
+	if ((what & BEV_EVENT_CONNECTED) && f->protocol != FORWARD_RELP) {
+		forward_up(f);
+		forward_pump(f);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		f->conn = FW_OPENING;
 		f->txnr = 0;
@@ -849,7 +978,9 @@ forward_dial(struct forward *f, struct sockaddr *sa, int salen)
 		forward_fail(f, "cannot make a socket");
 		return;
 	}
-	bufferevent_setcb(f->bev, forward_read_cb, NULL, forward_event_cb, f);
+	bufferevent_setcb(f->bev, forward_read_cb,
+	                  f->protocol == FORWARD_RELP ? NULL : forward_write_cb,
+	                  forward_event_cb, f);
 	bufferevent_set_timeouts(f->bev, &tv, &tv);
 	bufferevent_enable(f->bev, EV_READ | EV_WRITE);
 	f->conn = FW_CONNECTING;
@@ -896,16 +1027,20 @@ forward_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 forward_configure(struct forward *f, const struct config_forward *fc)
 {
+	unsigned ring;
+
 	free(f->host);
 	free(f->port);
 	f->host = xstrdup(fc->host);
 	f->port = xstrdup(fc->port);
+	f->protocol = fc->protocol;
 	f->format = fc->format;
 	f->reconnect_min = fc->reconnect_min;
 	f->reconnect_max = fc->reconnect_max;
 	f->backoff = fc->reconnect_min;
-	if (fc->window != f->window || f->frames == NULL) {
-		f->window = fc->window;
+	ring = fc->protocol == FORWARD_RELP ? fc->window : FORWARD_TCP_WINDOW;
+	if (ring != f->window || f->frames == NULL) {
+		f->window = ring;
 		free(f->frames);
 		f->frames = xcalloc(f->window, sizeof *f->frames);
 		f->nframes = f->fhead = 0;
@@ -928,7 +1063,8 @@ forward_create(struct event_base *base, const struct config_forward *fc,
 	    f->hostname[0] == '\0')
 		strcpy(f->hostname, "-");
 	f->retry_ev = evtimer_new(base, forward_retry_cb, f);
-	if (f->retry_ev == NULL)
+	f->ack_ev = evtimer_new(base, forward_ack_cb, f);
+	if (f->retry_ev == NULL || f->ack_ev == NULL)
 		fatalx("cannot create a timer");
 	if (sf != NULL) {
 		f->want_dev = sf->dev;
@@ -1036,7 +1172,9 @@ forward_destroy(struct forward *f)
 	free(f->frames);
 	buf_free(&f->rbuf);
 	buf_free(&f->scratch);
+	buf_free(&f->msg);
 	event_free(f->retry_ev);
+	event_free(f->ack_ev);
 	free(f->name);
 	free(f->host);
 	free(f->port);
@@ -1053,7 +1191,7 @@ forward_free(struct forward *f)
 		return;
 	/* A polite "close" when nothing waits to be sent before it; the
 	 * server's answer is not waited for. */
-	if (f->conn == FW_OPEN &&
+	if (f->conn == FW_OPEN && f->protocol == FORWARD_RELP &&
 	    evbuffer_get_length(bufferevent_get_output(f->bev)) == 0) {
 		n = snprintf(close_frame, sizeof close_frame, "%u close 0\n",
 		             (unsigned)relp_txnr_next(f->txnr));

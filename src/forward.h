@@ -1,19 +1,23 @@
 /* forward.h -- one [forward:NAME] section at work: the merged output, read
- * back from the output files, sent on to a relay over RELP.
+ * back from the output files, sent on to a relay over RELP or as syslog
+ * over TCP (RFC 6587).
  *
  * The output is the forwarder's durable queue.  Its cursor (an output file,
  * by identity, and an offset in it) moves only over lines the receiver
- * acknowledged, and is kept in the checkpoint; at start and after each
- * reconnection everything past it is sent again.  A line is therefore
- * delivered at least once: a receiver may see again the lines that were in
- * flight (at most `window' of them) when a connection broke or tailmux was
- * killed.  Memory is bounded by the window and one read buffer, whatever
- * the receiver does; the output never waits for a forwarder.  Loop thread,
- * but for the jobs' `run' halves. */
+ * acknowledged (over syslog-tcp: its TCP stack), and is kept in the
+ * checkpoint; at start and after each reconnection everything past it is
+ * sent again.  A line is therefore delivered at least once to a receiver
+ * that lives on: it may see again the lines that were in flight when a
+ * connection broke or tailmux was killed.  Memory is bounded by what may
+ * be in flight and one read buffer, whatever the receiver does; the output
+ * never waits for a forwarder.  Loop thread, but for the jobs' `run'
+ * halves. */
 #ifndef TAILMUX_FORWARD_H
 #define TAILMUX_FORWARD_H
 
 #include <stdint.h>
+
+#include "config.h"
 
 struct config_forward;
 struct event_base;
@@ -27,6 +31,7 @@ struct forward_out {
 	uint64_t ino;
 	uint64_t committed; /* its bytes written whole */
 	const char *path;   /* where it is written */
+	enum format format; /* of the lines written now */
 };
 
 /* What a forwarder needs of the hub. */

@@ -68,12 +68,18 @@ main_summary(const struct config *cfg)
 	       npaths == 1 ? "" : "s", inc, cfg->output_path,
 	       config_format_name(cfg->format), cfg->workers,
 	       cfg->workers == 1 ? "" : "s");
-	for (size_t i = 0; i < cfg->nforwards; i++)
-		printf("%s: forward %s: %s to %s:%s (%s), window %u\n",
-		       cfg->file, cfg->forwards[i].name, "relp",
-		       cfg->forwards[i].host, cfg->forwards[i].port,
-		       config_forward_format_name(cfg->forwards[i].format),
-		       cfg->forwards[i].window);
+	for (size_t i = 0; i < cfg->nforwards; i++) {
+		const struct config_forward *fw = &cfg->forwards[i];
+		char window[32] = "";
+
+		if (fw->protocol == FORWARD_RELP)
+			snprintf(window, sizeof window, ", window %u",
+			         fw->window);
+		printf("%s: forward %s: %s to %s:%s (%s)%s\n", cfg->file,
+		       fw->name, config_forward_protocol_name(fw->protocol),
+		       fw->host, fw->port,
+		       config_forward_format_name(fw->format), window);
+	}
 }
 
 int

@@ -1823,10 +1823,14 @@ START_TEST(test_forward_good)
 	                  "[forward:six]\nprotocol = relp\n"
 	                  "target = [::1]:20514\nformat = rfc5424\n"
 	                  "window = 1\nreconnect_min = 1s\n"
-	                  "reconnect_max = 2m\n");
+	                  "reconnect_max = 2m\n"
+	                  "[forward:tcp]\nprotocol = syslog-tcp\n"
+	                  "target = h:514\n"
+	                  "[forward:tcpraw]\nformat = raw\n"
+	                  "protocol = syslog-tcp\ntarget = h:514\n");
 	const struct config_forward *fw;
 
-	ck_assert_uint_eq(cfg->nforwards, 2);
+	ck_assert_uint_eq(cfg->nforwards, 4);
 	fw = config_forward_named(cfg, "central");
 	ck_assert_ptr_eq(fw, &cfg->forwards[0]);
 	ck_assert_int_eq(fw->protocol, FORWARD_RELP);
@@ -1846,6 +1850,15 @@ START_TEST(test_forward_good)
 	ck_assert_uint_eq(fw->reconnect_max, 120000);
 	ck_assert(!config_forward_same(&cfg->forwards[0], &cfg->forwards[1]));
 	ck_assert(config_forward_same(fw, fw));
+	/* syslog-tcp: rfc5424 unless raw is asked for. */
+	fw = config_forward_named(cfg, "tcp");
+	ck_assert_int_eq(fw->protocol, FORWARD_SYSLOG_TCP);
+	ck_assert_str_eq(config_forward_protocol_name(fw->protocol),
+	                 "syslog-tcp");
+	ck_assert_int_eq(fw->format, FORWARD_RFC5424);
+	fw = config_forward_named(cfg, "tcpraw");
+	ck_assert_int_eq(fw->protocol, FORWARD_SYSLOG_TCP);
+	ck_assert_int_eq(fw->format, FORWARD_RAW);
 	ck_assert_ptr_null(config_forward_named(cfg, "nope"));
 	config_free(cfg);
 }
@@ -1854,11 +1867,15 @@ END_TEST
 /* [forward:NAME] errors name the section and the key. */
 START_TEST(test_forward_errors)
 {
-	expect_error(INPUT "[forward:r]\nprotocol = syslog-tcp\n"
+	expect_error(INPUT "[forward:r]\nprotocol = syslog-tls\n"
 	                   "target = h:1\n",
 	             4, "forward:r", "protocol", "not supported yet");
 	expect_error(INPUT "[forward:r]\nprotocol = smtp\ntarget = h:1\n", 4,
-	             "forward:r", "protocol", "expected relp");
+	             "forward:r", "protocol", "expected relp or syslog-tcp");
+	/* window is RELP's, wherever the protocol is given. */
+	expect_error(INPUT "[forward:r]\nwindow = 8\nprotocol = syslog-tcp\n"
+	                   "target = h:1\n",
+	             4, "forward:r", "window", "only for protocol = relp");
 	expect_error(INPUT "[forward:r]\nprotocol = relp\n", 3, "forward:r",
 	             "target", "missing");
 	expect_error(INPUT "[forward:r]\ntarget = host\n", 4, "forward:r",
