@@ -18,14 +18,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmtest  # noqa: E402
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def test(t):
     run(t, t.tmpfs("full"))
 
@@ -43,7 +35,7 @@ def run(t, mnt):
                     "the tmpfs to fill up", daemon=d)
     t.check(d.proc.poll() is None, "tailmux keeps running with the disk "
             "full")
-    rss = rss_kib(d.proc.pid)
+    rss = tmtest.rss_kib(d.proc.pid)
     t.check(rss < 64 * 1024, "memory stays bounded while the output is "
             "blocked (%d KiB resident)" % rss)
     r = subprocess.run(["mount", "-o", "remount,size=16m", mnt],

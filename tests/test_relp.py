@@ -155,22 +155,6 @@ def error(t):
     os.unlink(t.path("out", "merged.log"))
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def sanitized(path):
-    """True if the binary is built with ASan or TSan, whose shadow memory
-    and quarantine make its RSS no measure of ours."""
-    with open(path, "rb") as f:
-        data = f.read()
-    return b"__asan_init" in data or b"__tsan_init" in data
-
-
 def stall(t):
     srv = Server(stall=True)
     systemd = "systemd: yes" in t.run("-V")[1]
@@ -190,14 +174,14 @@ def stall(t):
     peak = [0]
 
     def output_done():
-        peak[0] = max(peak[0], rss_kib(d.proc.pid))
+        peak[0] = max(peak[0], tmtest.rss_kib(d.proc.pid))
         return tmtest.size(t.path("out", "merged.log")) >= total
     tmtest.wait_for(output_done, "the output to take all %d lines while "
                     "the receiver stalls" % n, daemon=d)
-    peak[0] = max(peak[0], rss_kib(d.proc.pid))
+    peak[0] = max(peak[0], tmtest.rss_kib(d.proc.pid))
     print("# stalled receiver: peak RSS %d KiB for %d MB of lines"
           % (peak[0], total >> 20))
-    if sanitized(t.bin):
+    if tmtest.sanitized(t.bin):
         t.ok("memory not measured: a sanitizer's own memory would be")
     else:
         t.check(peak[0] < 32 * 1024, "memory stays bounded while the "

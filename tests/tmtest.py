@@ -262,6 +262,23 @@ def binary():
     return path
 
 
+def rss_kib(pid):
+    """The resident set size of process `pid', in KiB (0 if not told)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def sanitized(path):
+    """True if the binary is built with ASan or TSan, whose shadow memory
+    and quarantine make its RSS no measure of ours."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return b"__asan_init" in data or b"__tsan_init" in data
+
+
 class Daemon:
     """A running tailmux, its stderr going to a file in the test directory."""
 
