@@ -293,6 +293,14 @@ daemon_saved(void *arg, int barrier, int err)
 		return; /* the loop is gone */
 	if (d->starting)
 		daemon_started(d);
+	/* The forwarders' cursors on disk moved: rotated files behind them
+	 * all may go. */
+	for (size_t i = 0; i < d->nfwd && err == 0; i++)
+		forward_saved(d->fwd[i]);
+	if (err == 0 && d->rotated_held && !daemon_rotated_held(d)) {
+		d->rotated_held = 0;
+		rotated_resume(d->rotated);
+	}
 	if (err != 0)
 		status_kick(d->status);
 	else if (!barrier)

@@ -141,6 +141,10 @@ struct forward {
 	int located;       /* files[0] is open */
 	uint64_t want_dev; /* the cursor's file, till it is */
 	uint64_t want_ino;
+	uint64_t rendered_dev; /* the cursor's file in the checkpoint last */
+	uint64_t rendered_ino; /* rendered, */
+	uint64_t saved_dev;    /* and in the one on disk */
+	uint64_t saved_ino;
 	uint64_t cur_off;   /* the cursor: acknowledged up to here */
 	uint64_t rd_pos;    /* the next read of the last file starts here */
 	uint64_t frame_pos; /* the next frame's line starts here */
@@ -1077,6 +1081,8 @@ forward_create(struct event_base *base, const struct config_forward *fc,
 		f->want_ino = o.ino;
 		f->cur_off = 0;
 	}
+	f->rendered_dev = f->saved_dev = f->want_dev;
+	f->rendered_ino = f->saved_ino = f->want_ino;
 	forward_pump(f);
 	forward_connect(f);
 	return f;
@@ -1104,14 +1110,19 @@ forward_kick(struct forward *f)
 }
 
 void
-forward_render(const struct forward *f, struct state *st)
+forward_render(struct forward *f, struct state *st)
 {
-	if (f->located)
-		state_add_forward(st, f->name, f->files[0].dev, f->files[0].ino,
-		                  f->cur_off);
-	else
-		state_add_forward(st, f->name, f->want_dev, f->want_ino,
-		                  f->cur_off);
+	f->rendered_dev = f->located ? f->files[0].dev : f->want_dev;
+	f->rendered_ino = f->located ? f->files[0].ino : f->want_ino;
+	state_add_forward(st, f->name, f->rendered_dev, f->rendered_ino,
+	                  f->cur_off);
+}
+
+void
+forward_saved(struct forward *f)
+{
+	f->saved_dev = f->rendered_dev;
+	f->saved_ino = f->rendered_ino;
 }
 
 int
@@ -1122,7 +1133,8 @@ forward_holds_rotated(const struct forward *f)
 	if (!f->located)
 		return 1;
 	f->cbs.output(f->cbs.arg, &o);
-	return f->files[0].dev != o.dev || f->files[0].ino != o.ino;
+	return f->files[0].dev != o.dev || f->files[0].ino != o.ino ||
+	       f->saved_dev != o.dev || f->saved_ino != o.ino;
 }
 
 uint64_t

@@ -62,11 +62,18 @@ void forward_set_config(struct forward *f, const struct config_forward *fc);
 /* The output has more lines: send them if the window allows. */
 void forward_kick(struct forward *f);
 
-/* Adds the forwarder's cursor to the checkpoint *st. */
-void forward_render(const struct forward *f, struct state *st);
+/* Adds the forwarder's cursor to the checkpoint *st, and notes its file
+ * as the one of the checkpoint being saved. */
+void forward_render(struct forward *f, struct state *st);
 
-/* True while the cursor is not in the current output file: the rotated
- * files from it on must stay as they are (plain, not removed). */
+/* The checkpoint last rendered is saved: its cursor is the one a restart
+ * goes on from. */
+void forward_saved(struct forward *f);
+
+/* True while the cursor, or the cursor of the checkpoint on disk, is not
+ * in the current output file: the rotated files from it on must stay as
+ * they are (plain, not removed), for this run and for a restart after a
+ * crash. */
 int forward_holds_rotated(const struct forward *f);
 
 /* Output bytes not yet acknowledged (at least: rotated files between the
