@@ -9,7 +9,14 @@ rsyslog does not do on demand (tests/test_forward.py has rsyslog).
   stall     the server opens the session and then reads nothing: tailmux's
             memory stays bounded while the output takes every line, and
             STATUS= says how far the forwarder is behind; when the server
-            closes and comes back, every line is delivered.
+            closes and comes back, every line is delivered;
+  cursor    the output rotates every 16 KiB and its rotated files are
+            gzipped (keep = 0) while the forwarder keeps up: the file the
+            checkpoint on disk names as the forwarder's cursor is, every
+            time the state file is looked at (every 2 ms), still there as
+            it was (plain) or the output itself, so that a kill -9 at any
+            moment finds it; then a kill -9 and a restart, and every line
+            arrives.
 
 "lost N duplicated M" is printed per fault.
 """
@@ -24,7 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmtest  # noqa: E402
 from test_notify import Listener, env_with  # noqa: E402
-from test_forward import seqs, tally  # noqa: E402
+from test_forward import Writer, seqs, tally  # noqa: E402
 
 WINDOW = 32
 
@@ -213,9 +220,87 @@ def stall(t):
         lst.close()
 
 
+def state_cursor(path):
+    """The (dev, ino) of the forwarder's cursor file in the checkpoint
+    at `path', or None."""
+    try:
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                if w and w[0] == "forward":
+                    return int(w[1]), int(w[2])
+    except OSError:
+        pass
+    return None
+
+
+def plain_files(d):
+    """The (dev, ino) of the plain (not gzipped) files in directory d."""
+    found = set()
+    for e in os.listdir(d):
+        if e.endswith(".gz") or e.endswith(".tmp"):
+            continue
+        try:
+            st = os.stat(os.path.join(d, e))
+        except FileNotFoundError:
+            continue  # gzipped and removed meanwhile
+        found.add((st.st_dev, st.st_ino))
+    return found
+
+
+def cursor(t):
+    srv = Server()
+    outdir = t.path("out")
+    state = t.path("cursor.state")
+    # A fresh input and output: the scenarios before leave theirs.
+    if os.path.exists(t.path("app.log")):
+        os.unlink(t.path("app.log"))
+    for e in os.listdir(outdir):
+        os.unlink(os.path.join(outdir, e))
+    cfg = config(t, "cursor.ini", srv.port, out_opts={
+        "rotate_size": "16K", "compress": "gzip", "keep": 0})
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text.replace("[tailmux]\n", "[tailmux]\ncheckpoint_interval "
+                             "= 100ms\n", 1))
+    n = 20000
+    d = t.start(cfg)
+    w = Writer(t.path("app.log"), 1, n, batch=100, pause=0.005)
+    w.start()
+    looks = gone = 0
+    seen = set()
+    while w.is_alive():
+        cur = state_cursor(state)
+        if cur is not None:
+            looks += 1
+            inos = plain_files(outdir)
+            seen.add(cur)
+            # Looked at again: the checkpoint may have moved on meanwhile.
+            if cur not in inos and state_cursor(state) == cur:
+                gone += 1
+        time.sleep(0.002)  # a sampling period, not a wait
+    print("# cursor: %d looks at the checkpoint, %d cursor files, %d "
+          "times its file was gone" % (looks, len(seen), gone))
+    t.check(len(seen) > 5, "cursor: the cursor went through the rotated "
+            "files (%d of them)" % len(seen))
+    t.check(gone == 0, "cursor: the checkpoint on disk never named a "
+            "cursor file already gzipped or removed (%d times)" % gone)
+    d.kill()
+    d = t.start(cfg)
+    tmtest.wait_for(lambda: len(set(seqs(srv.lines()))) >= n,
+                    "every line at the server after the kill -9", daemon=d)
+    t.check("is gone" not in d.stderr(), "cursor: the restart found the "
+            "cursor's file", d.stderr_tail())
+    tally(t, seqs(srv.lines()), n, "kill -9 with the output rotating")
+    d.stop()
+    srv.close()
+
+
 def main(t):
     error(t)
     stall(t)
+    cursor(t)
 
 
 tmtest.main(main)
