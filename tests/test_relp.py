@@ -235,17 +235,13 @@ def state_cursor(path):
 
 
 def plain_files(d):
-    """The (dev, ino) of the plain (not gzipped) files in directory d."""
-    found = set()
-    for e in os.listdir(d):
-        if e.endswith(".gz") or e.endswith(".tmp"):
-            continue
-        try:
-            st = os.stat(os.path.join(d, e))
-        except FileNotFoundError:
-            continue  # gzipped and removed meanwhile
-        found.add((st.st_dev, st.st_ino))
-    return found
+    """The (dev, ino) of the plain (not gzipped) files in directory d, by
+    the inodes the listing gives (a stat by name after it could meet the
+    output renamed by a rotation meanwhile, and the next one there)."""
+    dev = os.stat(d).st_dev
+    with os.scandir(d) as it:
+        return {(dev, e.inode()) for e in it
+                if not e.name.endswith(".gz") and not e.name.endswith(".tmp")}
 
 
 def cursor(t):
