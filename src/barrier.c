@@ -141,6 +141,17 @@ barrier_sync_fd(struct barrier *b, int fd)
 	return b->cfg->fsync != FSYNC_NEVER && fd != -1 ? dup(fd) : -1;
 }
 
+/* Saves the checkpoint naming the new file as it is now, after the
+ * switch: the old file synced first and, after a rotation, the new one,
+ * which has taken lines since. */
+static void
+barrier_save_new(struct barrier *b)
+{
+	b->step = BARRIER_NEW;
+	checkpoint_save(b->ckpt, 1, barrier_sync_fd(b, b->old_fd),
+	                b->rotate ? barrier_sync_fd(b, output_fd(b->out)) : -1);
+}
+
 void
 barrier_step(struct barrier *b)
 {
@@ -148,20 +159,13 @@ barrier_step(struct barrier *b)
 	 * by the hub's step right after the failure. */
 	if (b->step == BARRIER_NEW_RETRY && !checkpoint_busy(b->ckpt) &&
 	    !evtimer_pending(b->retry_ev, NULL)) {
-		b->step = BARRIER_NEW;
-		/* After a rotation, the new file has taken lines since. */
-		checkpoint_save(
-		    b->ckpt, 1, barrier_sync_fd(b, b->old_fd),
-		    b->rotate ? barrier_sync_fd(b, output_fd(b->out)) : -1);
+		barrier_save_new(b);
 		return;
 	}
 	/* One save at a time: a rotation's comes after the one that was in
-	 * the pool when it switched, naming the new file as it is by then
-	 * (both files synced first). */
+	 * the pool when it switched. */
 	if (b->step == BARRIER_NEW_WAIT && !checkpoint_busy(b->ckpt)) {
-		b->step = BARRIER_NEW;
-		checkpoint_save(b->ckpt, 1, barrier_sync_fd(b, b->old_fd),
-		                barrier_sync_fd(b, output_fd(b->out)));
+		barrier_save_new(b);
 		return;
 	}
 	if (b->step != BARRIER_NONE || (!b->reopen && !b->rotate_wanted))
