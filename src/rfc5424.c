@@ -100,35 +100,41 @@ rfc5424_lit(const char **s, const char *end, const char *lit)
 	return 1;
 }
 
+/* Matches `lit' at *s, then a JSON string's escaped bytes up to its
+ * closing quote, left in *val and *len; moves *s to that quote. */
+static int
+rfc5424_json_field(const char **s, const char *end, const char *lit,
+                   const char **val, size_t *len)
+{
+	const char *e;
+
+	if (!rfc5424_lit(s, end, lit) ||
+	    (e = rfc5424_json_end(*s, end)) == NULL)
+		return 0;
+	*val = *s;
+	*len = (size_t)(e - *s);
+	*s = e;
+	return 1;
+}
+
 /* Splits a json line: {"time":"T","tag":"G","path":"P","line":"L"}. */
 static int
 rfc5424_split_json(const char *line, size_t len, struct rfc5424_line *l)
 {
-	const char *s = line, *end = line + len, *e;
+	const char *s = line, *end = line + len;
 
 	if (!rfc5424_lit(&s, end, "{\"time\":\"") ||
 	    (size_t)(end - s) < FORMAT_TIME_LEN || !rfc5424_time_ok(s))
 		return 0;
 	l->time = s;
 	s += FORMAT_TIME_LEN;
-	if (!rfc5424_lit(&s, end, "\",\"tag\":\"") ||
-	    (e = rfc5424_json_end(s, end)) == NULL)
+	if (!rfc5424_json_field(&s, end, "\",\"tag\":\"", &l->tag,
+	                        &l->tag_len) ||
+	    !rfc5424_json_field(&s, end, "\",\"path\":\"", &l->path,
+	                        &l->path_len) ||
+	    !rfc5424_json_field(&s, end, "\",\"line\":\"", &l->msg,
+	                        &l->msg_len))
 		return 0;
-	l->tag = s;
-	l->tag_len = (size_t)(e - s);
-	s = e;
-	if (!rfc5424_lit(&s, end, "\",\"path\":\"") ||
-	    (e = rfc5424_json_end(s, end)) == NULL)
-		return 0;
-	l->path = s;
-	l->path_len = (size_t)(e - s);
-	s = e;
-	if (!rfc5424_lit(&s, end, "\",\"line\":\"") ||
-	    (e = rfc5424_json_end(s, end)) == NULL)
-		return 0;
-	l->msg = s;
-	l->msg_len = (size_t)(e - s);
-	s = e;
 	if (!rfc5424_lit(&s, end, "\"}") || s != end)
 		return 0;
 	l->escaped = 1;
